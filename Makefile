@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shoal: one Makefile, everything into build/.
+#   make            build everything
+#   make test       install what is missing, build, run every test (root)
+#   make bench      benchmarks, printed as a table
+#   make demo       the namespace lab (once the agent exists)
+#   make format-check / clean
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+ARCH_INC  := -I/usr/include/$(shell uname -m)-linux-gnu
+Q         := $(if $(V),,@)
+
+WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CFLAGS    ?= -O2 -g
+CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
+LIBS      := -lbpf -lelf -lz
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o
+SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
+BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
+LIB_SRCS  := agent/maglev.c agent/addr.c agent/dataplane.c
+TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
+LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
+
+PROGS     := $(BUILD)/lbbench $(BUILD)/shoal-lab
+UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr
+BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
+
+.PHONY: all deps test test-unit test-bpf test-e2e bench demo format format-check clean
+
+all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS)
+
+deps:
+	$(Q)./scripts/deps.sh
+
+$(BUILD) $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
+
+$(BUILD)/lbbench: tools/lbbench.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard tests/lib/*.h)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -Itests/lib tools/lbbench.c $(LIB_SRCS) $(TEST_LIB) -o $@ $(LIBS) -lm
+
+$(BUILD)/shoal-lab: tests/e2e/shoal-lab.c $(LIB_SRCS) $(LIB_HDRS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c $(LIB_SRCS) -o $@ $(LIBS)
+
+# Unit tests: pure modules, under ASan/UBSan.
+$(BUILD)/tests/test_maglev: tests/unit/test_maglev.c agent/maglev.c agent/maglev.h | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) $< agent/maglev.c -o $@ $(CHECK_LIBS) -lm
+
+$(BUILD)/tests/test_addr: tests/unit/test_addr.c agent/addr.c agent/addr.h | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) $< agent/addr.c -o $@ $(CHECK_LIBS)
+
+# BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
+# a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.
+$(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -fno-sanitize=alignment -Itests/lib $< $(TEST_LIB) $(LIB_SRCS) -o $@ $(CHECK_LIBS) $(LIBS) -lm
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/run.sh
+
+test-unit test-bpf test-e2e: all
+	$(Q)./tests/run.sh $(subst test-,,$@)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/lbbench dataplane
+	$(Q)$(BUILD)/lbbench maglev
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./examples/demo-dataplane.sh
+
+FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] tests/e2e/*.c)
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Address parsing and formatting for the 16-byte form the maps use. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+static const __u8 v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool shoal_addr_is_v4(const struct shoal_addr *a)
+{
+	return memcmp(a->u8, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0;
+}
+
+void shoal_addr_from_v4(struct shoal_addr *a, __be32 v4)
+{
+	memcpy(a->u8, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+	a->u32[3] = v4;
+}
+
+int shoal_addr_parse(const char *s, struct shoal_addr *ret, int *ret_family)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (!s)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		shoal_addr_from_v4(ret, v4.s_addr);
+		if (ret_family)
+			*ret_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &v6) == 1) {
+		memcpy(ret->u8, &v6, 16);
+		if (ret_family)
+			*ret_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *shoal_addr_format(const struct shoal_addr *a, char *buf, size_t len)
+{
+	const char *r;
+
+	if (shoal_addr_is_v4(a))
+		r = inet_ntop(AF_INET, &a->u32[3], buf, len);
+	else
+		r = inet_ntop(AF_INET6, a->u8, buf, len);
+	if (!r && len)
+		buf[0] = '\0';
+	return buf;
+}
+
+int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_port,
+			 int *ret_family)
+{
+	char host[SHOAL_ADDR_STRLEN + 2];
+	const char *port_s = NULL;
+	unsigned long port = 0;
+	const char *colon;
+	char *end;
+	size_t n;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close)
+			return -EINVAL;
+		n = (size_t)(close - s - 1);
+		if (close[1] == ':')
+			port_s = close + 2;
+		else if (close[1] != '\0')
+			return -EINVAL;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		/* exactly one colon: v4:port; more: a bare IPv6 address */
+		if (colon && strchr(s, ':') == colon) {
+			n = (size_t)(colon - s);
+			port_s = colon + 1;
+		} else {
+			n = strlen(s);
+		}
+	}
+	if (n == 0 || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (shoal_addr_parse(host, ret_addr, ret_family))
+		return -EINVAL;
+	if (port_s) {
+		if (!*port_s || *port_s == '-' || *port_s == '+')
+			return -EINVAL;
+		errno = 0;
+		port = strtoul(port_s, &end, 10);
+		if (errno || *end || port > 65535)
+			return -EINVAL;
+	}
+	*ret_port = (__u16)port;
+	return 0;
+}

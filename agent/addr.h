@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Addresses as the data plane stores them: 16 bytes, IPv4 v4-mapped. */
+#ifndef SHOAL_ADDR_H
+#define SHOAL_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "shoal/abi.h"
+
+#define SHOAL_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+/* Parses an IPv4 or IPv6 literal; returns 0 or -EINVAL. ret_family may be NULL. */
+int shoal_addr_parse(const char *s, struct shoal_addr *ret, int *ret_family);
+/* Writes the address (dotted quad when v4-mapped) into buf; returns buf. */
+const char *shoal_addr_format(const struct shoal_addr *a, char *buf, size_t len);
+bool shoal_addr_is_v4(const struct shoal_addr *a);
+void shoal_addr_from_v4(struct shoal_addr *a, __be32 v4);
+/*
+ * Parses "ADDR:PORT", "[V6]:PORT" or a bare address (port 0). Returns 0 or
+ * -EINVAL.
+ */
+int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_port,
+			 int *ret_family);
+
+#endif /* SHOAL_ADDR_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The only writer of the balancer's BPF maps. Opens and loads lb.bpf.o through
+ * its skeleton, attaches it, and turns VIPs, backends and lookup tables into
+ * map writes. A VIP's table is replaced in one step: a fresh inner map is
+ * filled, then swapped into vip_tables.
+ */
+#ifndef SHOAL_DATAPLANE_H
+#define SHOAL_DATAPLANE_H
+
+#include <stdbool.h>
+#include "shoal/abi.h"
+
+struct shoal_dp;
+
+struct shoal_dp_opts {
+	__u32 flow_entries; /* 0: SHOAL_DEFAULT_FLOWS */
+};
+
+int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp);
+/* Detaches (unless pinned) and frees; accepts NULL. */
+void shoal_dp_close(struct shoal_dp *dp);
+/* Attaches the XDP program to ifindex; xdp_flags as for bpf_xdp_attach. */
+int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags);
+int shoal_dp_prog_fd(const struct shoal_dp *dp);
+int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name);
+
+/* Host configuration; marks the data plane ready. */
+int shoal_dp_set_host(struct shoal_dp *dp, const struct shoal_host_cfg *cfg);
+
+/* Adds or replaces a VIP; its table should be in place first. */
+int shoal_dp_vip_set(struct shoal_dp *dp, const struct shoal_vip_key *key,
+		     const struct shoal_vip *vip);
+int shoal_dp_vip_del(struct shoal_dp *dp, const struct shoal_vip_key *key);
+/* Replaces VIP vip_id's lookup table with table[0..size) in one step. */
+int shoal_dp_table_set(struct shoal_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
+
+int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backend *be);
+/* Marks backend id invalid: flows on it are re-scheduled. */
+int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
+
+/* Counters summed over CPUs. */
+int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret);
+int shoal_dp_vip_stats(struct shoal_dp *dp, __u32 vip_id, struct shoal_vip_stats *ret);
+int shoal_dp_backend_stats(struct shoal_dp *dp, __u32 id, struct shoal_backend_stats *ret);
+/* Zeroes every counter map (tests and benchmarks). */
+int shoal_dp_counters_reset(struct shoal_dp *dp);
+
+/* libbpf's messages at or above warning go to stderr unless quiet. */
+void shoal_dp_set_quiet(bool quiet);
+
+#endif /* SHOAL_DATAPLANE_H */

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shoal's XDP load balancer. Reads top to bottom as the packet's way:
+ * parse -> is it for a VIP? -> flow table / scheduler -> too big? -> encapsulate
+ * -> XDP_TX. Helpers return 0 or a negative SHOAL_DROP_* reason; only this
+ * file turns them into verdicts, and every drop is counted by reason.
+ */
+#include "common.h"
+#include "maps.h"
+#include "counters.h"
+#include "parse.h"
+#include "flow.h"
+#include "encap.h"
+#include "icmp.h"
+
+char LICENSE[] SEC("license") = "GPL";
+const volatile __u32 shoal_abi_version = SHOAL_ABI_VERSION;
+
+__shoal_inline int drop(int reason)
+{
+	cnt_drop(reason);
+	return XDP_DROP;
+}
+
+/* A damaged packet is dropped only when its destination really is a VIP address. */
+__shoal_inline int drop_if_vip_addr(const struct pkt *p, int reason)
+{
+	if (!bpf_map_lookup_elem(&vip_addrs, &p->key.dst)) {
+		cnt_inc(SHOAL_CNT_PASS);
+		return XDP_PASS;
+	}
+	return drop(reason);
+}
+
+__shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
+{
+	struct shoal_vip_key vk = {};
+	const struct shoal_vip *vip;
+
+	vk.addr = p->key.dst;
+	vk.port = p->key.dport;
+	vk.proto = p->key.proto;
+	vip = bpf_map_lookup_elem(&vips, &vk);
+	if (vip)
+		return vip;
+	vk.port = 0;
+	return bpf_map_lookup_elem(&vips, &vk);
+}
+
+/* IPv4 fragments carry no ports past the first: only maglev-src VIPs can take them. */
+__shoal_inline const struct shoal_vip *vip_find_fragment(const struct pkt *p)
+{
+	struct shoal_vip_key vk = {};
+	const struct shoal_vip *vip;
+
+	vk.addr = p->key.dst;
+	vk.proto = p->key.proto;
+	vip = bpf_map_lookup_elem(&vips, &vk);
+	if (vip && vip->scheduler == SHOAL_SCHED_MAGLEV_SRC)
+		return vip;
+	return NULL;
+}
+
+__shoal_inline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhead)
+{
+	__u32 room = host_cfg.mtu - overhead;
+	int ret;
+
+	if (p->flags & PKT_F_ICMP_ERR)
+		return drop(SHOAL_DROP_TOO_BIG);
+	if (p->family == AF_INET) {
+		if (!(p->flags & PKT_F_DF))
+			return drop(SHOAL_DROP_TOO_BIG);
+		ret = send_frag_needed(ctx, p, room);
+	} else {
+		ret = send_packet_too_big(ctx, p, room);
+	}
+	if (ret)
+		return drop(ret);
+	cnt_inc(SHOAL_CNT_PTB_SENT);
+	return XDP_TX;
+}
+
+SEC("xdp")
+int shoal_lb(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct shoal_vip *vip;
+	struct flow_choice fc = {};
+	struct pkt p = {};
+	__u32 overhead;
+	int ret;
+
+	ret = parse_packet(data, data_end, &p);
+	if (ret == PARSE_PASS) {
+		if (p.flags & PKT_F_V6_EXTHDR)
+			cnt_inc(SHOAL_CNT_V6_EXTHDR);
+		return XDP_PASS;
+	}
+	if (ret < 0)
+		return drop_if_vip_addr(&p, ret);
+
+	if (p.flags & PKT_F_FRAG) {
+		vip = vip_find_fragment(&p);
+		if (!vip)
+			return drop_if_vip_addr(&p, SHOAL_DROP_FRAGMENT);
+		cnt_inc(SHOAL_CNT_FRAG_FORWARDED);
+	} else {
+		vip = vip_find(&p);
+		if (!vip) {
+			if (p.flags & PKT_F_ICMP_ERR)
+				return drop_if_vip_addr(&p, SHOAL_DROP_ICMP);
+			cnt_inc(SHOAL_CNT_PASS);
+			return XDP_PASS;
+		}
+	}
+	if (!(host_cfg.flags & SHOAL_HOST_F_READY))
+		return drop(SHOAL_DROP_NOT_READY);
+
+	ret = flow_choose(vip, &p, &fc);
+	if (ret)
+		return drop(ret);
+
+	overhead = encap_overhead(fc.be);
+	if (host_cfg.mtu && p.ip_len + overhead > host_cfg.mtu)
+		return too_big(ctx, &p, overhead);
+
+	cnt_vip(vip->id, p.ip_len, fc.new_flow);
+	cnt_backend(fc.backend_id, p.ip_len, fc.new_flow);
+	ret = encap_packet(ctx, &p, fc.be, fc.hash);
+	if (ret)
+		return drop(ret);
+	if (p.flags & PKT_F_ICMP_ERR)
+		cnt_inc(SHOAL_CNT_ICMP_FORWARDED);
+	cnt_inc(SHOAL_CNT_TX);
+	return XDP_TX;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The contract between the XDP data plane and userspace: every map key and
+ * value, flag, limit and counter index. Fixed-width types, no pointers,
+ * explicit padding. Bump SHOAL_ABI_VERSION on any layout change.
+ *
+ * Addresses are 16 bytes everywhere; IPv4 is stored v4-mapped
+ * (::ffff:a.b.c.d) so that one code path serves both families.
+ */
+#ifndef SHOAL_ABI_H
+#define SHOAL_ABI_H
+
+#include <linux/types.h>
+
+#define SHOAL_ABI_VERSION 1
+
+/* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
+#ifndef SHOAL_MAX_VIPS
+#define SHOAL_MAX_VIPS 1024
+#endif
+#ifndef SHOAL_MAX_BACKENDS
+#define SHOAL_MAX_BACKENDS 65536
+#endif
+#ifndef SHOAL_MAX_VIP_ADDRS
+#define SHOAL_MAX_VIP_ADDRS 4096
+#endif
+#ifndef SHOAL_DEFAULT_FLOWS
+#define SHOAL_DEFAULT_FLOWS 1048576
+#endif
+#define SHOAL_DEFAULT_TABLE_SIZE 65537
+#define SHOAL_MAX_TABLE_SIZE 1048573 /* largest prime below 2^20 */
+
+/*
+ * Prefilter: a bitmap over a hash of the destination address, set for every
+ * VIP address. A clear bit proves the packet is not for a VIP, so the common
+ * non-VIP case costs one load instead of a hash-table lookup.
+ */
+#define SHOAL_PREFILTER_BITS 18
+#define SHOAL_PREFILTER_WORDS ((1U << SHOAL_PREFILTER_BITS) / 64)
+#define SHOAL_PREFILTER_MULT 0x9e3779b1U
+
+/* Backend id 0 is never used: an empty table slot reads as 0. */
+#define SHOAL_BACKEND_NONE 0
+
+enum shoal_scheduler {
+	SHOAL_SCHED_MAGLEV = 0,	    /* hash of the 5-tuple */
+	SHOAL_SCHED_MAGLEV_SRC = 1, /* hash of the source address */
+	SHOAL_SCHED_RR = 2,	    /* per-CPU cursor walking the table */
+	SHOAL_SCHED_RANDOM = 3,
+	SHOAL_SCHED_MAX,
+};
+
+enum shoal_encap {
+	SHOAL_ENCAP_GUE = 0, /* IP in UDP (GUE variant 1), outer family of the backend */
+	SHOAL_ENCAP_IPIP = 1, /* IP in IP: IPIP, IP6IP6, 4in6 or 6in4 by families */
+	SHOAL_ENCAP_MAX,
+};
+
+/* struct shoal_vip.flags */
+#define SHOAL_VIP_F_NO_FLOWTABLE (1U << 0) /* stateless: hash every packet */
+
+/* struct shoal_backend.flags */
+#define SHOAL_BE_F_VALID (1U << 0) /* cleared when the backend is removed */
+
+/* struct shoal_host_cfg.flags */
+#define SHOAL_HOST_F_READY (1U << 0) /* config written; until then pass all */
+
+struct shoal_addr {
+	union {
+		__u8 u8[16];
+		__be32 u32[4];
+	};
+};
+
+/* vips: HASH */
+struct shoal_vip_key {
+	struct shoal_addr addr;
+	__be16 port; /* 0: all ports */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+struct shoal_vip {
+	__u32 id; /* index into vip_tables and vip_stats */
+	__u32 flags;
+	__u32 table_size; /* entries in this VIP's inner table (a prime) */
+	__u8 scheduler;	  /* enum shoal_scheduler */
+	__u8 pad[3];
+};
+
+/* vip_addrs: HASH of every VIP address, for the rare exact checks (fragments). */
+struct shoal_vip_addr {
+	__u32 vips; /* how many VIPs use this address */
+	__u32 pad;
+};
+
+/* backends: ARRAY, index = backend id (one per VIP membership) */
+struct shoal_backend {
+	struct shoal_addr addr;
+	__u8 family; /* AF_INET or AF_INET6 (outer header family) */
+	__u8 encap;  /* enum shoal_encap */
+	__u16 flags; /* SHOAL_BE_F_* */
+	__u32 vip_id;
+};
+
+/* flows: LRU_HASH */
+struct shoal_flow_key {
+	struct shoal_addr src;
+	struct shoal_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct shoal_flow {
+	__u32 backend_id;
+	__u32 hash; /* flow hash, reused for the GUE source port */
+	__u64 last_seen_ns; /* coarse monotonic clock */
+};
+
+/* Global configuration; lives in the program's .data and is set by userspace. */
+struct shoal_host_cfg {
+	__u8 gw_mac[6];	 /* next hop for encapsulated packets */
+	__u8 if_mac[6];	 /* our interface's MAC: source of what we send */
+	__be32 src_v4;	 /* outer source address for IPv4 tunnels */
+	struct shoal_addr src_v6; /* outer source address for IPv6 tunnels */
+	__be16 gue_port; /* GUE destination port */
+	__u16 mtu;	 /* interface MTU (IP bytes); 0 = no check */
+	__u32 hash_seed; /* per-cluster: the same on every shoal host */
+	__u32 flags;	 /* SHOAL_HOST_F_* */
+	__u8 ttl;	 /* outer TTL / hop limit */
+	__u8 pad[3];
+};
+
+/* vip_stats: PERCPU_ARRAY, index = vip id */
+struct shoal_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* backend_stats: PERCPU_ARRAY, index = backend id */
+struct shoal_backend_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 syn_repeats; /* SYN on a known flow: the backend did not answer */
+};
+
+/* stats: PERCPU_ARRAY of __u64, index = SHOAL_CNT_* */
+enum shoal_counter {
+	SHOAL_CNT_RX = 0,	   /* packets seen */
+	SHOAL_CNT_PASS,		   /* passed to the kernel: not for a VIP */
+	SHOAL_CNT_TX,		   /* encapsulated and sent */
+	SHOAL_CNT_FLOW_HIT,
+	SHOAL_CNT_FLOW_MISS,
+	SHOAL_CNT_FLOW_RESCHEDULED, /* hit on a removed backend */
+	SHOAL_CNT_ICMP_FORWARDED,   /* ICMP errors sent to a flow's backend */
+	SHOAL_CNT_PTB_SENT,	   /* frag-needed / packet-too-big answered */
+	SHOAL_CNT_V6_EXTHDR,	   /* IPv6 with extension headers: passed */
+	SHOAL_CNT_FRAG_FORWARDED,  /* IPv4 fragments to maglev-src VIPs */
+	/* drops by reason: SHOAL_CNT_DROP_BASE + (-SHOAL_DROP_x) */
+	SHOAL_CNT_DROP_BASE = 16,
+	SHOAL_CNT_MAX = 32,
+};
+
+/* Datapath helpers return 0 or one of these (negative). */
+enum shoal_drop_reason {
+	SHOAL_DROP_MALFORMED = -1,  /* bad IP header (length, IHL) */
+	SHOAL_DROP_TRUNCATED = -2,  /* L4 header cut short */
+	SHOAL_DROP_FRAGMENT = -3,   /* IPv4 fragment to a VIP */
+	SHOAL_DROP_NO_BACKEND = -4, /* empty table or no such VIP table */
+	SHOAL_DROP_BAD_BACKEND = -5, /* table names an invalid backend */
+	SHOAL_DROP_ENCAP = -6,	    /* headroom or family mismatch */
+	SHOAL_DROP_TOO_BIG = -7,    /* too big, DF clear: cannot fragment */
+	SHOAL_DROP_NOT_READY = -8,  /* host config missing */
+	SHOAL_DROP_ICMP = -9,	    /* ICMP error about no known VIP flow */
+	SHOAL_DROP_MAX_REASON = 9,
+};
+
+#define SHOAL_CNT_DROP(reason) (SHOAL_CNT_DROP_BASE - (reason))
+
+/* Decap side (bpf/decap.bpf.c) */
+struct shoal_decap_cfg {
+	__be16 gue_port; /* 0: no GUE */
+	__u16 pad;
+	__u32 flags;
+};
+
+enum shoal_decap_counter {
+	SHOAL_DECAP_CNT_RX = 0,
+	SHOAL_DECAP_CNT_DECAP,	   /* decapsulated */
+	SHOAL_DECAP_CNT_NOT_VIP,   /* tunnel packet whose inner dst is no VIP: passed */
+	SHOAL_DECAP_CNT_MALFORMED, /* bad inner/outer header: dropped */
+	SHOAL_DECAP_CNT_MAX = 8,
+};
+
+#endif /* SHOAL_ABI_H */
