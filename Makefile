@@ -21,7 +21,8 @@ LIBS      := -lbpf -lelf -lz
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o
+BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o \
+             $(BUILD)/napi_pass.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
 LIB_SRCS  := agent/maglev.c agent/addr.c agent/dataplane.c
@@ -61,11 +62,11 @@ $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c $(LIB_SRCS) $(LIB_HDRS)
 # Unit tests: pure modules, under ASan/UBSan.
 $(BUILD)/tests/test_maglev: tests/unit/test_maglev.c agent/maglev.c agent/maglev.h | $(BUILD)/tests
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $< agent/maglev.c -o $@ $(CHECK_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/maglev.c -o $@ $(CHECK_LIBS) -lm
 
 $(BUILD)/tests/test_addr: tests/unit/test_addr.c agent/addr.c agent/addr.h | $(BUILD)/tests
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $< agent/addr.c -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/addr.c -o $@ $(CHECK_LIBS)
 
 # BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
 # a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.

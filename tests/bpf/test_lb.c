@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "lbfix.h"
+#include "ckmain.h"
 
 #define VIP4 "192.0.2.10"
 #define VIP6 "2001:db8:1::10"
@@ -903,11 +904,5 @@ static Suite *lb_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(lb_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ckmain_run(lb_suite());
 }

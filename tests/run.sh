@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs every test: unit (Check, ASan/UBSan), bpf (Check + BPF_PROG_TEST_RUN),
+# e2e (namespace labs). Usage: tests/run.sh [unit|bpf|e2e]...
+# Ends with the total as "total: N passed, N failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD="$PWD/$BUILD"
+kinds=("$@")
+[ ${#kinds[@]} -eq 0 ] && kinds=(unit bpf e2e)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run.sh: the bpf and e2e tests need root" >&2
+	exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+# ASan's leak checker cannot follow libbpf's forked test runs reliably; leaks are
+# checked in the unit tests, which do not fork into BPF.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+broken=()
+
+run_check() {
+	local bin=$1 out line n f e
+	echo "== $(basename "$bin")"
+	out=$("$bin" 2>&1)
+	local rc=$?
+	echo "$out" | grep -v '^Running suite'
+	line=$(echo "$out" | grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' | tail -n1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		broken+=("$bin (no summary, exit $rc)")
+		return
+	fi
+	n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+	f=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+	e=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+	passed=$((passed + n - f - e))
+	failed=$((failed + f + e))
+	[ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ] && { failed=$((failed + 1)); broken+=("$bin exit $rc"); }
+	[ $((f + e)) -gt 0 ] && broken+=("$bin")
+}
+
+run_shell() {
+	local script=$1 out line p f
+	echo "== $(basename "$script")"
+	out=$(timeout 600 bash "$script" 2>&1)
+	local rc=$?
+	echo "$out"
+	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		broken+=("$script (no summary, exit $rc)")
+		return
+	fi
+	p=${line%% passed*}
+	f=$(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -gt 0 ] || [ "$rc" -ne 0 ] && broken+=("$script")
+}
+
+for kind in "${kinds[@]}"; do
+	case $kind in
+	unit)
+		for t in "$BUILD"/tests/test_maglev "$BUILD"/tests/test_addr; do run_check "$t"; done ;;
+	bpf)
+		for t in "$BUILD"/tests/test_lb "$BUILD"/tests/test_decap; do run_check "$t"; done ;;
+	e2e)
+		for t in tests/e2e/test_*.sh; do run_shell "$t"; done ;;
+	*)
+		echo "tests/run.sh: unknown kind '$kind' (unit, bpf, e2e)" >&2
+		exit 2 ;;
+	esac
+done
+
+for b in "${broken[@]}"; do echo "failed: $b"; done
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]

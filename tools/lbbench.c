@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lbbench: shoal's benchmarks.
+ *
+ *   lbbench dataplane [--json] [--calls N] [--cpu C]
+ *	Nanoseconds per packet of lb.bpf.o through BPF_PROG_TEST_RUN, one call
+ *	per packet (repeat=1: the kernel does not restore the packet between
+ *	repeats), against the floor of an XDP program that only returns XDP_TX,
+ *	called with the same data_in and data_out sizes in the same run.
+ *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries, half
+ *	full before the run.
+ *   lbbench maglev [--json]
+ *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "addr.h"
+#include "bench_floor.skel.h"
+#include "lbfix.h"
+
+#define NVIPS 100
+#define NBACKENDS 100
+#define FLOWS (1U << 20)
+#define PREFILL (FLOWS / 2)
+#define WARMUP 1000
+
+struct result {
+	char name[48];
+	__u64 min_ns, median_ns, floor_ns, floor_min_ns;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One test run; returns the kernel's duration (ns) or 0 on error. */
+static __u64 run_once(int fd, const void *in, __u32 len, void *out, __u32 out_cap, __u32 *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = out_cap, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return 0;
+	*verdict = o.retval;
+	return o.duration ? o.duration : 1;
+}
+
+/* Varies the packet's source port and address, so every call is a new flow. */
+static void vary_flow(__u8 *pkt, size_t len, __u32 n)
+{
+	__u16 et = 0;
+	size_t l3 = pkt_l3_offset(pkt, len, &et), l4;
+
+	if (et == 0x0800) {
+		l4 = l3 + (size_t)(pkt[l3] & 0xf) * 4;
+		pkt[l3 + 14] = (__u8)(n >> 16); /* source address, last two bytes */
+		pkt[l3 + 15] = (__u8)(n >> 24);
+	} else {
+		l4 = l3 + 40;
+		pkt[l3 + 20] = (__u8)(n >> 16);
+		pkt[l3 + 21] = (__u8)(n >> 24);
+	}
+	pkt[l4] = (__u8)(n >> 8);
+	pkt[l4 + 1] = (__u8)n;
+}
+
+static int measure(const char *name, int prog, int floor_prog, const __u8 *pkt, size_t len,
+		   bool new_flows, __u32 expect, __u32 calls, struct result *r)
+{
+	__u64 *t = calloc(calls, sizeof(*t)), *f = calloc(calls, sizeof(*f));
+	static __u8 in[PKT_MAX], out[PKT_MAX + 256];
+	__u32 i, verdict = 0, seq = 0x10000;
+	int ret = -EIO;
+
+	if (!t || !f)
+		goto out;
+	memcpy(in, pkt, len);
+	for (i = 0; i < WARMUP + calls; i++) {
+		__u64 d;
+
+		if (new_flows)
+			vary_flow(in, len, seq++);
+		d = run_once(prog, in, (__u32)len, out, sizeof(out), &verdict);
+		if (!d || verdict != expect) {
+			fprintf(stderr, "lbbench: %s: verdict %u, want %u\n", name, verdict, expect);
+			goto out;
+		}
+		if (i >= WARMUP)
+			t[i - WARMUP] = d;
+		/* the floor, same call shape, interleaved so drift hits both alike */
+		d = run_once(floor_prog, in, (__u32)len, out, sizeof(out), &verdict);
+		if (!d)
+			goto out;
+		if (i >= WARMUP)
+			f[i - WARMUP] = d;
+	}
+	qsort(t, calls, sizeof(*t), cmp_u64);
+	qsort(f, calls, sizeof(*f), cmp_u64);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->min_ns = t[0];
+	r->median_ns = t[calls / 2];
+	r->floor_min_ns = f[0];
+	r->floor_ns = f[calls / 2];
+	ret = 0;
+out:
+	free(t);
+	free(f);
+	return ret;
+}
+
+static const char *vip_addr(int i, char *buf, size_t len)
+{
+	if (i < 70)
+		snprintf(buf, len, "192.0.2.%d", 1 + i);
+	else
+		snprintf(buf, len, "2001:db8:1::%x", i);
+	return buf;
+}
+
+static const char *backend_addr(int v, int b, char *buf, size_t len)
+{
+	if (v < 70)
+		snprintf(buf, len, "198.51.%d.%d", 100 + v % 4, 1 + (v * NBACKENDS + b) % 250);
+	else
+		snprintf(buf, len, "2001:db8:b:%x::%x", v, b + 1);
+	return buf;
+}
+
+/* 40 TCP and 30 UDP IPv4 VIPs, 30 TCP IPv6 VIPs; 100 backends each. */
+static int setup_vips(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
+{
+	static char addrs[NBACKENDS][64];
+	struct lbfix_backend bes[NBACKENDS];
+	char va[64];
+	int v, b, ret;
+
+	for (v = 0; v < NVIPS; v++) {
+		for (b = 0; b < NBACKENDS; b++) {
+			backend_addr(v, b, addrs[b], sizeof(addrs[b]));
+			/* distinct per VIP: make the v4 ones unique by index */
+			if (v < 70)
+				snprintf(addrs[b], sizeof(addrs[b]), "198.%d.%d.%d", 18 + v / 50,
+					 v % 50 + 100, b + 1);
+			bes[b] = (struct lbfix_backend){ addrs[b], encap, 1 };
+		}
+		ret = lbfix_vip_add(f, vip_addr(v, va, sizeof(va)), v >= 40 && v < 70 ? 53 : 80,
+				    v >= 40 && v < 70 ? IPPROTO_UDP : IPPROTO_TCP,
+				    SHOAL_SCHED_MAGLEV, 0, bes, NBACKENDS, 0, &vips[v]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int set_encap(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
+{
+	int v;
+	size_t b;
+
+	for (v = 0; v < NVIPS; v++) {
+		for (b = 0; b < vips[v].nbe; b++) {
+			struct shoal_backend be = { .addr = vips[v].be[b].addr,
+						    .family = shoal_addr_is_v4(&vips[v].be[b].addr)
+								      ? AF_INET
+								      : AF_INET6,
+						    .encap = encap,
+						    .vip_id = vips[v].id };
+			int ret = shoal_dp_backend_set(f->dp, vips[v].be[b].id, &be);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Half-fills the flow table with flows of the v4 TCP VIPs, as a busy balancer's would be. */
+static int prefill_flows(struct lbfix *f, struct lbfix_vip *vips)
+{
+	int fd = shoal_dp_map_fd(f->dp, "flows");
+	struct shoal_flow_key *keys;
+	struct shoal_flow *vals;
+	__u32 i, n = PREFILL;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int ret = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct lbfix_vip *v = &vips[i % 40];
+
+		shoal_addr_from_v4(&keys[i].src, htonl(0x0a000000 | (i >> 4)));
+		keys[i].dst = v->key.addr;
+		keys[i].sport = htons((__u16)(1024 + (i & 0xfff)));
+		keys[i].dport = v->key.port;
+		keys[i].proto = IPPROTO_TCP;
+		vals[i].backend_id = v->be[i % NBACKENDS].id;
+		vals[i].hash = i * 2654435761U;
+	}
+	if (bpf_map_update_batch(fd, keys, vals, &n, &o))
+		ret = -errno;
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static void print_results(const struct result *r, int n, bool json)
+{
+	int i;
+
+	if (json) {
+		printf("[");
+		for (i = 0; i < n; i++)
+			printf("%s\n {\"case\": \"%s\", \"min_ns\": %llu, \"median_ns\": %llu, "
+			       "\"floor_ns\": %llu}",
+			       i ? "," : "", r[i].name, (unsigned long long)r[i].min_ns,
+			       (unsigned long long)r[i].median_ns, (unsigned long long)r[i].floor_ns);
+		printf("\n]\n");
+		return;
+	}
+	printf("%-24s %8s %10s %9s %13s\n", "case", "min_ns", "median_ns", "floor_ns",
+	       "above_floor");
+	for (i = 0; i < n; i++)
+		printf("%-24s %8llu %10llu %9llu %13lld\n", r[i].name,
+		       (unsigned long long)r[i].min_ns, (unsigned long long)r[i].median_ns,
+		       (unsigned long long)r[i].floor_ns,
+		       (long long)r[i].median_ns - (long long)r[i].floor_ns);
+}
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static int bench_dataplane(bool json, __u32 calls, int cpu)
+{
+	static struct lbfix_vip vips[NVIPS];
+	struct bench_floor_bpf *floor;
+	struct result res[16];
+	struct lbfix f;
+	int nres = 0, e, ret, prog, floor_prog;
+	static const __u8 encaps[2] = { SHOAL_ENCAP_IPIP, SHOAL_ENCAP_GUE };
+	static const char *const encap_names[2] = { "ipip", "gue" };
+
+	ret = pin_cpu(cpu);
+	if (ret)
+		fprintf(stderr, "lbbench: cannot pin to CPU %d: %s\n", cpu, strerror(-ret));
+	ret = lbfix_open(&f, FLOWS);
+	if (ret) {
+		fprintf(stderr, "lbbench: load lb.bpf.o: %s\n", strerror(-ret));
+		return 1;
+	}
+	floor = bench_floor_bpf__open_and_load();
+	if (!floor) {
+		fprintf(stderr, "lbbench: load bench_floor.bpf.o failed\n");
+		lbfix_close(&f);
+		return 1;
+	}
+	ret = setup_vips(&f, vips, SHOAL_ENCAP_GUE);
+	if (!ret)
+		ret = prefill_flows(&f, vips);
+	if (ret) {
+		fprintf(stderr, "lbbench: set-up: %s\n", strerror(-ret));
+		goto out;
+	}
+	prog = shoal_dp_prog_fd(f.dp);
+	floor_prog = bpf_program__fd(floor->progs.shoal_floor);
+
+	for (e = 0; e < 2; e++) {
+		struct pkt_spec syn = { .src = "203.0.113.9", .dst = "192.0.2.7", .sport = 1,
+					.dport = 80, .proto = IPPROTO_TCP, .payload = 0 };
+		struct pkt_spec est = { .src = "203.0.113.10", .dst = "192.0.2.8", .sport = 5555,
+					.dport = 80, .proto = IPPROTO_TCP,
+					.tcp_flags = PKT_TCP_ACK, .payload = 64 };
+		struct pkt_spec udp = { .src = "203.0.113.11", .dst = "192.0.2.50", .sport = 5353,
+					.dport = 53, .proto = IPPROTO_UDP, .payload = 64 };
+		struct pkt_spec v6 = { .src = "2001:db8:c::11", .dst = "2001:db8:1::50",
+				       .sport = 5555, .dport = 80, .proto = IPPROTO_TCP,
+				       .tcp_flags = PKT_TCP_ACK, .payload = 64 };
+		struct pkt_spec pass = { .src = "203.0.113.12", .dst = "198.51.100.200",
+					 .sport = 5555, .dport = 80, .proto = IPPROTO_TCP,
+					 .tcp_flags = PKT_TCP_ACK, .payload = 64 };
+		struct {
+			const char *name;
+			struct pkt_spec *s;
+			bool new_flows;
+			__u32 verdict;
+		} cases[] = {
+			{ "tcp_syn_new_flow", &syn, true, XDP_TX },
+			{ "tcp_established", &est, false, XDP_TX },
+			{ "udp", &udp, false, XDP_TX },
+			{ "ipv6_tcp_established", &v6, false, XDP_TX },
+			{ "non_vip_pass", &pass, false, XDP_PASS },
+		};
+		size_t c;
+
+		ret = set_encap(&f, vips, encaps[e]);
+		if (ret)
+			goto out;
+		for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			__u8 pkt[PKT_MAX];
+			size_t len = pkt_build(cases[c].s, pkt, sizeof(pkt));
+			char name[48];
+
+			snprintf(name, sizeof(name), "%s/%s", cases[c].name, encap_names[e]);
+			ret = measure(name, prog, floor_prog, pkt, len, cases[c].new_flows,
+				      cases[c].verdict, calls, &res[nres]);
+			if (ret)
+				goto out;
+			nres++;
+		}
+	}
+	if (!json)
+		printf("lb.bpf.o, BPF_PROG_TEST_RUN repeat=1, %u calls per case after %d warm-up, "
+		       "CPU %d; %d VIPs x %d backends, flow table %u (%u prefilled)\n",
+		       calls, WARMUP, cpu, NVIPS, NBACKENDS, FLOWS, PREFILL);
+	print_results(res, nres, json);
+out:
+	bench_floor_bpf__destroy(floor);
+	lbfix_close(&f);
+	return ret ? 1 : 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int bench_maglev(bool json)
+{
+	static const size_t ns[] = { 100, 1000 };
+	static __u32 table[SHOAL_DEFAULT_TABLE_SIZE];
+	struct maglev_backend *b;
+	double t[50];
+	size_t k, i;
+	int r;
+
+	if (!json)
+		printf("%-24s %8s %10s\n", "maglev build M=65537", "min_ms", "median_ms");
+	else
+		printf("[");
+	for (k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+		b = calloc(ns[k], sizeof(*b));
+		if (!b)
+			return 1;
+		for (i = 0; i < ns[k]; i++) {
+			shoal_addr_from_v4(&b[i].addr, htonl(0xc6120000 | (__u32)i));
+			b[i].weight = 1;
+			b[i].id = (__u32)i + 1;
+		}
+		for (r = 0; r < 50; r++) {
+			double t0 = now_ms();
+
+			if (maglev_build(b, ns[k], table, SHOAL_DEFAULT_TABLE_SIZE)) {
+				free(b);
+				return 1;
+			}
+			t[r] = now_ms() - t0;
+		}
+		qsort(t, 50, sizeof(t[0]), cmp_double);
+		if (json)
+			printf("%s\n {\"case\": \"maglev_build_%zu\", \"min_ms\": %.3f, "
+			       "\"median_ms\": %.3f}",
+			       k ? "," : "", ns[k], t[0], t[25]);
+		else
+			printf("%-24s %8.3f %10.3f\n", ns[k] == 100 ? "100 backends" : "1000 backends",
+			       t[0], t[25]);
+		free(b);
+	}
+	if (json)
+		printf("\n]\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool json = false;
+	__u32 calls = 50000;
+	int cpu = 1, i;
+
+	if (argc < 2)
+		goto usage;
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--calls") && i + 1 < argc)
+			calls = (__u32)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+			cpu = atoi(argv[++i]);
+		else
+			goto usage;
+	}
+	if (calls < 1000)
+		goto usage;
+	if (!strcmp(argv[1], "dataplane"))
+		return bench_dataplane(json, calls, cpu);
+	if (!strcmp(argv[1], "maglev"))
+		return bench_maglev(json);
+usage:
+	fprintf(stderr, "usage: lbbench dataplane|maglev [--json] [--calls N>=1000] [--cpu C]\n");
+	return 2;
+}
