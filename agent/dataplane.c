@@ -170,49 +170,71 @@ int shoal_dp_vip_set(struct shoal_dp *dp, const struct shoal_vip_key *key,
 		     const struct shoal_vip *vip)
 {
 	int vips_fd = bpf_map__fd(dp->skel->maps.vips);
+	int info_fd = bpf_map__fd(dp->skel->maps.vip_info);
 	int addrs_fd = bpf_map__fd(dp->skel->maps.vip_addrs);
 	struct shoal_vip_addr va = {};
-	struct shoal_vip old;
+	struct shoal_vip info = *vip;
+	__u32 old_id;
 	bool exists;
+	int ret;
 
-	if (vip->id >= SHOAL_MAX_VIPS || vip->scheduler >= SHOAL_SCHED_MAX)
+	if (vip->id >= SHOAL_MAX_VIPS || vip->scheduler >= SHOAL_SCHED_MAX ||
+	    (vip->flags & SHOAL_VIP_F_ACTIVE))
 		return -EINVAL;
-	exists = bpf_map_lookup_elem(vips_fd, key, &old) == 0;
-	if (!exists) {
-		/* prefilter and address first: the program must never miss a VIP it has */
-		if (bpf_map_lookup_elem(addrs_fd, &key->addr, &va))
-			memset(&va, 0, sizeof(va));
-		va.vips++;
-		if (bpf_map_update_elem(addrs_fd, &key->addr, &va, BPF_ANY))
-			return -errno;
-		prefilter_set(dp, &key->addr);
+	exists = bpf_map_lookup_elem(vips_fd, key, &old_id) == 0;
+	if (exists && old_id != vip->id)
+		return -EEXIST;
+	/* properties first, then the key: the program never finds a half-made VIP */
+	info.flags |= SHOAL_VIP_F_ACTIVE;
+	if (bpf_map_update_elem(info_fd, &vip->id, &info, BPF_ANY))
+		return -errno;
+	if (exists)
+		return 0;
+	/* prefilter and address before the key: the program must never miss a VIP it has */
+	if (bpf_map_lookup_elem(addrs_fd, &key->addr, &va))
+		memset(&va, 0, sizeof(va));
+	va.vips++;
+	if (bpf_map_update_elem(addrs_fd, &key->addr, &va, BPF_ANY)) {
+		ret = -errno;
+		goto clear_info;
 	}
-	if (bpf_map_update_elem(vips_fd, key, vip, BPF_ANY)) {
-		int ret = -errno;
-
-		if (!exists)
-			shoal_dp_vip_del(dp, key);
-		return ret;
+	prefilter_set(dp, &key->addr);
+	if (bpf_map_update_elem(vips_fd, key, &vip->id, BPF_NOEXIST)) {
+		ret = -errno;
+		shoal_dp_vip_del(dp, key);
+		goto clear_info;
 	}
 	return 0;
+
+clear_info:
+	memset(&info, 0, sizeof(info));
+	bpf_map_update_elem(info_fd, &vip->id, &info, BPF_ANY);
+	return ret;
 }
 
 int shoal_dp_vip_del(struct shoal_dp *dp, const struct shoal_vip_key *key)
 {
 	int vips_fd = bpf_map__fd(dp->skel->maps.vips);
+	int info_fd = bpf_map__fd(dp->skel->maps.vip_info);
 	int addrs_fd = bpf_map__fd(dp->skel->maps.vip_addrs);
+	struct shoal_vip info = {};
 	struct shoal_vip_addr va;
-	int ret = 0;
+	__u32 id;
 
-	if (bpf_map_delete_elem(vips_fd, key) && errno != ENOENT)
-		return -errno;
+	if (bpf_map_lookup_elem(vips_fd, key, &id) == 0) {
+		if (bpf_map_delete_elem(vips_fd, key))
+			return -errno;
+		/* flows that name this VIP stop matching at once */
+		if (bpf_map_update_elem(info_fd, &id, &info, BPF_ANY))
+			return -errno;
+	}
 	if (bpf_map_lookup_elem(addrs_fd, &key->addr, &va))
 		return 0;
 	if (va.vips > 1) {
 		va.vips--;
 		if (bpf_map_update_elem(addrs_fd, &key->addr, &va, BPF_ANY))
-			ret = -errno;
-		return ret;
+			return -errno;
+		return 0;
 	}
 	if (bpf_map_delete_elem(addrs_fd, &key->addr))
 		return -errno;

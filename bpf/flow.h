@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The flow table: a hit keeps a flow on its backend; a miss (or a hit whose
- * backend is gone) asks the scheduler and records the answer.
+ * The flow table, consulted before anything else: a hit names the VIP and the
+ * backend, so a packet of a known flow needs no VIP lookup. First the per-CPU
+ * flow cache (an inlined array access), then the shared LRU hash. A miss (or a
+ * hit whose backend or VIP is gone) asks the scheduler and records the answer.
  */
 #ifndef SHOAL_BPF_FLOW_H
 #define SHOAL_BPF_FLOW_H
@@ -10,9 +12,11 @@
 #include "sched.h"
 
 struct flow_choice {
+	const struct shoal_vip *vip;
+	const struct shoal_backend *be;
+	struct shoal_flow_cache_entry *ce; /* this CPU's cache slot for the flow */
 	__u32 backend_id;
 	__u32 hash;
-	const struct shoal_backend *be;
 	int new_flow;
 };
 
@@ -25,51 +29,176 @@ __shoal_inline const struct shoal_backend *backend_get(__u32 id, __u32 vip_id)
 	return be;
 }
 
-__shoal_inline int flow_choose(const struct shoal_vip *vip, const struct pkt *p,
-			       struct flow_choice *c)
+__shoal_inline const struct shoal_vip *vip_get(__u32 id)
 {
-	/* fragments carry no ports: hashed every time, never recorded */
-	int stateful = !(vip->flags & SHOAL_VIP_F_NO_FLOWTABLE) && !(p->flags & PKT_F_FRAG);
-	struct shoal_flow *fl = NULL;
+	const struct shoal_vip *vip = bpf_map_lookup_elem(&vip_info, &id);
+
+	if (!vip || !(vip->flags & SHOAL_VIP_F_ACTIVE))
+		return NULL;
+	return vip;
+}
+
+__shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
+{
+	struct shoal_vip_key vk = {};
+	__u32 *id;
+
+	vk.addr = p->key.dst;
+	vk.port = p->key.dport;
+	vk.proto = p->key.proto;
+	id = bpf_map_lookup_elem(&vips, &vk);
+	if (!id) {
+		vk.port = 0;
+		id = bpf_map_lookup_elem(&vips, &vk);
+		if (!id)
+			return NULL;
+	}
+	return vip_get(*id);
+}
+
+__shoal_inline int flow_key_eq(const struct shoal_flow_key *a, const struct shoal_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 diff = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+__shoal_inline void flow_cache_fill(struct shoal_flow_cache_entry *ce, const struct pkt *p,
+				    __u32 backend_id, __u32 vip_id, __u32 hash, __u32 now)
+{
+	if (!ce)
+		return;
+	ce->key = p->key;
+	ce->backend_id = backend_id;
+	ce->vip_id = vip_id;
+	ce->hash = hash;
+	ce->touched_jiffies = now;
+}
+
+__shoal_inline int pkt_is_syn(const struct pkt *p);
+
+/* Known-flow bookkeeping: the SYN-retransmit signal. */
+__shoal_inline void flow_seen(const struct pkt *p, __u32 backend_id)
+{
+	/* SYN without ACK on a known flow: the backend did not answer the first */
+	if (pkt_is_syn(p))
+		cnt_syn_repeat(backend_id);
+}
+
+/* Keeps a flow that the cache serves alive in the shared LRU (and re-adds it if evicted). */
+__shoal_inline void flow_touch(const struct pkt *p, struct flow_choice *c, __u32 now)
+{
+	struct shoal_flow *fl = bpf_map_lookup_elem(&flows, &p->key);
 	struct shoal_flow nfl = {};
 
-	if (stateful) {
-		fl = bpf_map_lookup_elem(&flows, &p->key);
-		if (fl) {
-			c->be = backend_get(fl->backend_id, vip->id);
-			if (c->be) {
-				c->backend_id = fl->backend_id;
-				c->hash = fl->hash;
-				c->new_flow = 0;
-				if (!(p->flags & PKT_F_ICMP_ERR)) {
-					fl->last_seen_ns = bpf_ktime_get_coarse_ns();
-					/* SYN without ACK on a known flow: a retransmit */
-					if ((p->tcp_flags & 0x12) == 0x02 &&
-					    p->key.proto == IPPROTO_TCP)
-						cnt_syn_repeat(c->backend_id);
-				}
-				cnt_inc(SHOAL_CNT_FLOW_HIT);
-				return 0;
-			}
-			cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
-		} else {
-			cnt_inc(SHOAL_CNT_FLOW_MISS);
-		}
+	if (fl) {
+		fl->last_seen_jiffies = now;
+	} else {
+		nfl.backend_id = c->backend_id;
+		nfl.vip_id = c->be->vip_id;
+		nfl.hash = c->hash;
+		nfl.last_seen_jiffies = now;
+		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_NOEXIST);
 	}
+	c->ce->touched_jiffies = now;
+}
+
+/*
+ * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
+ * miss (c->vip set when the flow's VIP still exists: re-schedule on it).
+ */
+__shoal_inline int pkt_is_syn(const struct pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02 &&
+	       !(p->flags & PKT_F_ICMP_ERR);
+}
+
+__shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
+{
+	__u32 slot, now = (__u32)bpf_jiffies64();
+	struct shoal_flow_cache_entry *ce = NULL;
+	struct shoal_flow *fl;
 
 	c->hash = shoal_flow_hash(&p->key, host_cfg.hash_seed);
+	/*
+	 * A SYN is almost always a new flow: it skips the cache, and does not
+	 * fill it either, so a SYN flood cannot push established flows out.
+	 */
+	if (!pkt_is_syn(p)) {
+		slot = c->hash & (SHOAL_FLOW_CACHE_SLOTS - 1);
+		ce = bpf_map_lookup_elem(&flow_cache, &slot);
+	}
+	c->ce = ce;
+	if (ce && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
+		c->vip = vip_get(ce->vip_id);
+		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
+			c->be = backend_get(ce->backend_id, ce->vip_id);
+			if (c->be) {
+				c->backend_id = ce->backend_id;
+				c->new_flow = 0;
+				if (now - ce->touched_jiffies > SHOAL_FLOW_TOUCH_JIFFIES &&
+				    !(p->flags & PKT_F_ICMP_ERR))
+					flow_touch(p, c, now);
+				flow_seen(p, c->backend_id);
+				return 1;
+			}
+		}
+		/* stale: the shared table decides */
+		ce->hash = 0;
+	}
+
+	fl = bpf_map_lookup_elem(&flows, &p->key);
+	c->vip = NULL;
+	if (!fl)
+		return 0;
+	c->vip = vip_get(fl->vip_id);
+	if (!c->vip || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
+		c->vip = NULL;
+		return 0;
+	}
+	c->be = backend_get(fl->backend_id, fl->vip_id);
+	if (!c->be) {
+		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
+		return 0;
+	}
+	c->backend_id = fl->backend_id;
+	c->new_flow = 0;
+	if (!(p->flags & PKT_F_ICMP_ERR)) {
+		fl->last_seen_jiffies = now;
+		flow_cache_fill(ce, p, c->backend_id, fl->vip_id, c->hash, now);
+	}
+	flow_seen(p, c->backend_id);
+	return 1;
+}
+
+/* A new flow (or one whose backend left): ask the scheduler, record the answer. */
+__shoal_inline int flow_schedule(const struct pkt *p, struct flow_choice *c)
+{
+	const struct shoal_vip *vip = c->vip;
+	struct shoal_flow nfl = {};
+
+	if (p->flags & PKT_F_FRAG)
+		c->hash = shoal_flow_hash(&p->key, host_cfg.hash_seed);
 	c->backend_id = sched_pick(vip, p, c->hash);
 	if (c->backend_id == SHOAL_BACKEND_NONE)
 		return SHOAL_DROP_NO_BACKEND;
 	c->be = backend_get(c->backend_id, vip->id);
 	if (!c->be)
 		return SHOAL_DROP_BAD_BACKEND;
+	/* ICMP errors and fragments are forwarded, never recorded */
 	c->new_flow = !(p->flags & (PKT_F_ICMP_ERR | PKT_F_FRAG));
-	if (stateful && c->new_flow) {
+	if (c->new_flow && !(vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
 		nfl.backend_id = c->backend_id;
+		nfl.vip_id = vip->id;
 		nfl.hash = c->hash;
-		nfl.last_seen_ns = bpf_ktime_get_coarse_ns();
+		nfl.last_seen_jiffies = (__u32)bpf_jiffies64();
 		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_ANY);
+		flow_cache_fill(c->ce, p, c->backend_id, vip->id, c->hash, nfl.last_seen_jiffies);
 	}
 	return 0;
 }

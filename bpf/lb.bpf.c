@@ -32,30 +32,19 @@ __shoal_inline int drop_if_vip_addr(const struct pkt *p, int reason)
 	return drop(reason);
 }
 
-__shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
-{
-	struct shoal_vip_key vk = {};
-	const struct shoal_vip *vip;
-
-	vk.addr = p->key.dst;
-	vk.port = p->key.dport;
-	vk.proto = p->key.proto;
-	vip = bpf_map_lookup_elem(&vips, &vk);
-	if (vip)
-		return vip;
-	vk.port = 0;
-	return bpf_map_lookup_elem(&vips, &vk);
-}
-
 /* IPv4 fragments carry no ports past the first: only maglev-src VIPs can take them. */
 __shoal_inline const struct shoal_vip *vip_find_fragment(const struct pkt *p)
 {
 	struct shoal_vip_key vk = {};
 	const struct shoal_vip *vip;
+	__u32 *id;
 
 	vk.addr = p->key.dst;
 	vk.proto = p->key.proto;
-	vip = bpf_map_lookup_elem(&vips, &vk);
+	id = bpf_map_lookup_elem(&vips, &vk);
+	if (!id)
+		return NULL;
+	vip = vip_get(*id);
 	if (vip && vip->scheduler == SHOAL_SCHED_MAGLEV_SRC)
 		return vip;
 	return NULL;
@@ -86,7 +75,6 @@ int shoal_lb(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	const struct shoal_vip *vip;
 	struct flow_choice fc = {};
 	struct pkt p = {};
 	__u32 overhead;
@@ -102,31 +90,35 @@ int shoal_lb(struct xdp_md *ctx)
 		return drop_if_vip_addr(&p, ret);
 
 	if (p.flags & PKT_F_FRAG) {
-		vip = vip_find_fragment(&p);
-		if (!vip)
+		fc.vip = vip_find_fragment(&p);
+		if (!fc.vip)
 			return drop_if_vip_addr(&p, SHOAL_DROP_FRAGMENT);
 		cnt_inc(SHOAL_CNT_FRAG_FORWARDED);
-	} else {
-		vip = vip_find(&p);
-		if (!vip) {
-			if (p.flags & PKT_F_ICMP_ERR)
-				return drop_if_vip_addr(&p, SHOAL_DROP_ICMP);
-			cnt_inc(SHOAL_CNT_PASS);
-			return XDP_PASS;
+	} else if (!flow_lookup(&p, &fc)) {
+		if (!fc.vip) {
+			fc.vip = vip_find(&p);
+			if (!fc.vip) {
+				if (p.flags & PKT_F_ICMP_ERR)
+					return drop_if_vip_addr(&p, SHOAL_DROP_ICMP);
+				cnt_inc(SHOAL_CNT_PASS);
+				return XDP_PASS;
+			}
 		}
+		cnt_inc(SHOAL_CNT_FLOW_MISS);
 	}
-	if (!(host_cfg.flags & SHOAL_HOST_F_READY))
-		return drop(SHOAL_DROP_NOT_READY);
-
-	ret = flow_choose(vip, &p, &fc);
-	if (ret)
-		return drop(ret);
+	if (!fc.be) {
+		if (!(host_cfg.flags & SHOAL_HOST_F_READY))
+			return drop(SHOAL_DROP_NOT_READY);
+		ret = flow_schedule(&p, &fc);
+		if (ret)
+			return drop(ret);
+	}
 
 	overhead = encap_overhead(fc.be);
 	if (host_cfg.mtu && p.ip_len + overhead > host_cfg.mtu)
 		return too_big(ctx, &p, overhead);
 
-	cnt_vip(vip->id, p.ip_len, fc.new_flow);
+	cnt_vip(fc.be->vip_id, p.ip_len, fc.new_flow);
 	cnt_backend(fc.backend_id, p.ip_len, fc.new_flow);
 	ret = encap_packet(ctx, &p, fc.be, fc.hash);
 	if (ret)

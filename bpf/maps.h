@@ -12,8 +12,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SHOAL_MAX_VIPS);
 	__type(key, struct shoal_vip_key);
-	__type(value, struct shoal_vip);
+	__type(value, __u32);
 } vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHOAL_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct shoal_vip);
+} vip_info SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -52,6 +59,13 @@ struct {
 	__type(key, struct shoal_flow_key);
 	__type(value, struct shoal_flow);
 } flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHOAL_FLOW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct shoal_flow_cache_entry);
+} flow_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -7,8 +7,8 @@
  *	per packet (repeat=1: the kernel does not restore the packet between
  *	repeats), against the floor of an XDP program that only returns XDP_TX,
  *	called with the same data_in and data_out sizes in the same run.
- *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries, half
- *	full before the run.
+ *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries (each
+ *	CPU's LRU share half full before the run; --flows to change).
  *   lbbench maglev [--json]
  *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
  */
@@ -29,8 +29,7 @@
 
 #define NVIPS 100
 #define NBACKENDS 100
-#define FLOWS (1U << 20)
-#define PREFILL (FLOWS / 2)
+#define DEFAULT_FLOWS (1U << 20)
 #define WARMUP 1000
 
 struct result {
@@ -81,7 +80,8 @@ static int measure(const char *name, int prog, int floor_prog, const __u8 *pkt, 
 {
 	__u64 *t = calloc(calls, sizeof(*t)), *f = calloc(calls, sizeof(*f));
 	static __u8 in[PKT_MAX], out[PKT_MAX + 256];
-	__u32 i, verdict = 0, seq = 0x10000;
+	static __u32 seq = 0x10000; /* never repeats a 5-tuple across cases */
+	__u32 i, verdict = 0;
 	int ret = -EIO;
 
 	if (!t || !f)
@@ -187,12 +187,12 @@ static int set_encap(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
 }
 
 /* Half-fills the flow table with flows of the v4 TCP VIPs, as a busy balancer's would be. */
-static int prefill_flows(struct lbfix *f, struct lbfix_vip *vips)
+static int prefill_flows(struct lbfix *f, struct lbfix_vip *vips, __u32 n)
 {
 	int fd = shoal_dp_map_fd(f->dp, "flows");
 	struct shoal_flow_key *keys;
 	struct shoal_flow *vals;
-	__u32 i, n = PREFILL;
+	__u32 i;
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	int ret = 0;
 
@@ -253,20 +253,20 @@ static int pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
-static int bench_dataplane(bool json, __u32 calls, int cpu)
+static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows)
 {
 	static struct lbfix_vip vips[NVIPS];
 	struct bench_floor_bpf *floor;
-	struct result res[16];
+	struct result res[32];
 	struct lbfix f;
 	int nres = 0, e, ret, prog, floor_prog;
-	static const __u8 encaps[2] = { SHOAL_ENCAP_IPIP, SHOAL_ENCAP_GUE };
-	static const char *const encap_names[2] = { "ipip", "gue" };
+	static const __u8 encaps[2] = { SHOAL_ENCAP_GUE, SHOAL_ENCAP_IPIP };
+	static const char *const encap_names[2] = { "gue", "ipip" };
 
 	ret = pin_cpu(cpu);
 	if (ret)
 		fprintf(stderr, "lbbench: cannot pin to CPU %d: %s\n", cpu, strerror(-ret));
-	ret = lbfix_open(&f, FLOWS);
+	ret = lbfix_open(&f, flows);
 	if (ret) {
 		fprintf(stderr, "lbbench: load lb.bpf.o: %s\n", strerror(-ret));
 		return 1;
@@ -279,7 +279,7 @@ static int bench_dataplane(bool json, __u32 calls, int cpu)
 	}
 	ret = setup_vips(&f, vips, SHOAL_ENCAP_GUE);
 	if (!ret)
-		ret = prefill_flows(&f, vips);
+		ret = prefill_flows(&f, vips, flows / 4);
 	if (ret) {
 		fprintf(stderr, "lbbench: set-up: %s\n", strerror(-ret));
 		goto out;
@@ -288,7 +288,7 @@ static int bench_dataplane(bool json, __u32 calls, int cpu)
 	floor_prog = bpf_program__fd(floor->progs.shoal_floor);
 
 	for (e = 0; e < 2; e++) {
-		struct pkt_spec syn = { .src = "203.0.113.9", .dst = "192.0.2.7", .sport = 1,
+		struct pkt_spec syn = { .src = "203.0.113.9", .dst = "192.0.2.7", .sport = 7,
 					.dport = 80, .proto = IPPROTO_TCP, .payload = 0 };
 		struct pkt_spec est = { .src = "203.0.113.10", .dst = "192.0.2.8", .sport = 5555,
 					.dport = 80, .proto = IPPROTO_TCP,
@@ -301,6 +301,7 @@ static int bench_dataplane(bool json, __u32 calls, int cpu)
 		struct pkt_spec pass = { .src = "203.0.113.12", .dst = "198.51.100.200",
 					 .sport = 5555, .dport = 80, .proto = IPPROTO_TCP,
 					 .tcp_flags = PKT_TCP_ACK, .payload = 64 };
+		struct pkt_spec rsyn = syn;
 		struct {
 			const char *name;
 			struct pkt_spec *s;
@@ -308,6 +309,7 @@ static int bench_dataplane(bool json, __u32 calls, int cpu)
 			__u32 verdict;
 		} cases[] = {
 			{ "tcp_syn_new_flow", &syn, true, XDP_TX },
+			{ "tcp_syn_known_flow", &rsyn, false, XDP_TX },
 			{ "tcp_established", &est, false, XDP_TX },
 			{ "udp", &udp, false, XDP_TX },
 			{ "ipv6_tcp_established", &v6, false, XDP_TX },
@@ -334,7 +336,7 @@ static int bench_dataplane(bool json, __u32 calls, int cpu)
 	if (!json)
 		printf("lb.bpf.o, BPF_PROG_TEST_RUN repeat=1, %u calls per case after %d warm-up, "
 		       "CPU %d; %d VIPs x %d backends, flow table %u (%u prefilled)\n",
-		       calls, WARMUP, cpu, NVIPS, NBACKENDS, FLOWS, PREFILL);
+		       calls, WARMUP, cpu, NVIPS, NBACKENDS, flows, flows / 4);
 	print_results(res, nres, json);
 out:
 	bench_floor_bpf__destroy(floor);
@@ -406,7 +408,7 @@ static int bench_maglev(bool json)
 int main(int argc, char **argv)
 {
 	bool json = false;
-	__u32 calls = 50000;
+	__u32 calls = 50000, flows = DEFAULT_FLOWS;
 	int cpu = 1, i;
 
 	if (argc < 2)
@@ -416,18 +418,21 @@ int main(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--calls") && i + 1 < argc)
 			calls = (__u32)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--flows") && i + 1 < argc)
+			flows = (__u32)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
 			cpu = atoi(argv[++i]);
 		else
 			goto usage;
 	}
-	if (calls < 1000)
+	if (calls < 1000 || flows < 1024)
 		goto usage;
 	if (!strcmp(argv[1], "dataplane"))
-		return bench_dataplane(json, calls, cpu);
+		return bench_dataplane(json, calls, cpu, flows);
 	if (!strcmp(argv[1], "maglev"))
 		return bench_maglev(json);
 usage:
-	fprintf(stderr, "usage: lbbench dataplane|maglev [--json] [--calls N>=1000] [--cpu C]\n");
+	fprintf(stderr, "usage: lbbench dataplane|maglev [--json] [--calls N>=1000] [--cpu C] "
+			"[--flows N>=1024]\n");
 	return 2;
 }

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define SHOAL_ABI_VERSION 1
+#define SHOAL_ABI_VERSION 2
 
 /* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
 #ifndef SHOAL_MAX_VIPS
@@ -58,6 +58,7 @@ enum shoal_encap {
 
 /* struct shoal_vip.flags */
 #define SHOAL_VIP_F_NO_FLOWTABLE (1U << 0) /* stateless: hash every packet */
+#define SHOAL_VIP_F_ACTIVE (1U << 31)	   /* set by the data plane writer; clear: deleted */
 
 /* struct shoal_backend.flags */
 #define SHOAL_BE_F_VALID (1U << 0) /* cleared when the backend is removed */
@@ -72,7 +73,10 @@ struct shoal_addr {
 	};
 };
 
-/* vips: HASH */
+/*
+ * vips: HASH, key -> vip id. vip_info: ARRAY, vip id -> struct shoal_vip.
+ * A packet of a known flow needs neither: the flow names its VIP id.
+ */
 struct shoal_vip_key {
 	struct shoal_addr addr;
 	__be16 port; /* 0: all ports */
@@ -81,7 +85,7 @@ struct shoal_vip_key {
 };
 
 struct shoal_vip {
-	__u32 id; /* index into vip_tables and vip_stats */
+	__u32 id; /* index into vip_info, vip_tables and vip_stats */
 	__u32 flags;
 	__u32 table_size; /* entries in this VIP's inner table (a prime) */
 	__u8 scheduler;	  /* enum shoal_scheduler */
@@ -115,8 +119,29 @@ struct shoal_flow_key {
 
 struct shoal_flow {
 	__u32 backend_id;
-	__u32 hash; /* flow hash, reused for the GUE source port */
-	__u64 last_seen_ns; /* coarse monotonic clock */
+	__u32 vip_id;
+	__u32 hash;		 /* flow hash, reused for the GUE source port */
+	__u32 last_seen_jiffies; /* kernel jiffies (low 32 bits) */
+};
+
+/*
+ * flow_cache: PERCPU_ARRAY indexed by flow hash, a direct-mapped per-CPU copy
+ * of recently used flows entries. It spares a known flow the (not inlined)
+ * hash-table call; flows stays the authority, shared by all CPUs, and is
+ * touched at least every SHOAL_FLOW_TOUCH_JIFFIES for each cached flow so its
+ * LRU keeps active flows.
+ */
+#ifndef SHOAL_FLOW_CACHE_SLOTS
+#define SHOAL_FLOW_CACHE_SLOTS 65536 /* a power of two */
+#endif
+#define SHOAL_FLOW_TOUCH_JIFFIES 64
+
+struct shoal_flow_cache_entry {
+	struct shoal_flow_key key;
+	__u32 backend_id;
+	__u32 vip_id;
+	__u32 hash; /* 0: empty */
+	__u32 touched_jiffies;
 };
 
 /* Global configuration; lives in the program's .data and is set by userspace. */
@@ -150,11 +175,9 @@ struct shoal_backend_stats {
 
 /* stats: PERCPU_ARRAY of __u64, index = SHOAL_CNT_* */
 enum shoal_counter {
-	SHOAL_CNT_RX = 0,	   /* packets seen */
-	SHOAL_CNT_PASS,		   /* passed to the kernel: not for a VIP */
+	SHOAL_CNT_PASS = 0,	   /* passed: to a VIP address, but no VIP (others go uncounted) */
 	SHOAL_CNT_TX,		   /* encapsulated and sent */
-	SHOAL_CNT_FLOW_HIT,
-	SHOAL_CNT_FLOW_MISS,
+	SHOAL_CNT_FLOW_MISS,	   /* packets of VIPs not in the flow table (hits: tx - misses) */
 	SHOAL_CNT_FLOW_RESCHEDULED, /* hit on a removed backend */
 	SHOAL_CNT_ICMP_FORWARDED,   /* ICMP errors sent to a flow's backend */
 	SHOAL_CNT_PTB_SENT,	   /* frag-needed / packet-too-big answered */

@@ -6,9 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -29,6 +32,12 @@ static int prog;
 
 static void setup(void)
 {
+	cpu_set_t one;
+
+	/* one CPU: the per-CPU flow cache behaves as it does under RSS */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
 	ck_assert_int_eq(lbfix_open(&fx, 65536), 0);
 	prog = shoal_dp_prog_fd(fx.dp);
 }
@@ -244,7 +253,7 @@ START_TEST(test_flow_sticky_after_backend_added)
 	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
 	for (i = 0; i < STICKY_FLOWS; i++)
 		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_ACK), before[i]);
-	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_HIT), STICKY_FLOWS);
+	ck_assert_uint_eq(counter(SHOAL_CNT_TX), 2 * STICKY_FLOWS);
 	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_MISS), STICKY_FLOWS);
 
 	/* the same change on a stateless VIP moves about 1/5 of the flows */
@@ -307,6 +316,77 @@ START_TEST(test_syn_repeat_counted)
 	ck_assert_uint_eq(st.syn_repeats, 2);
 	ck_assert_uint_eq(st.new_flows, 1);
 	ck_assert_uint_eq(st.packets, 4);
+}
+END_TEST
+
+static void flow_key_of(const struct pkt_spec *s, struct shoal_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	ck_assert_int_eq(shoal_addr_parse(s->src, &k->src, NULL), 0);
+	ck_assert_int_eq(shoal_addr_parse(s->dst, &k->dst, NULL), 0);
+	k->sport = htons(s->sport);
+	k->dport = htons(s->dport);
+	k->proto = s->proto;
+}
+
+/* A deleted VIP's flows stop at once, though they sit in the flow table and cache. */
+START_TEST(test_vip_delete_stops_known_flows)
+{
+	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
+	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 4242, .dport = 80,
+			      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK };
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	size_t len = 0, out_len;
+	struct lbfix_vip v;
+	int i;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v), 0);
+	len = pkt_build(&s, in, sizeof(in));
+	for (i = 0; i < 3; i++) {
+		out_len = sizeof(out);
+		ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
+	}
+	ck_assert_int_eq(shoal_dp_vip_del(fx.dp, &v.key), 0);
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_PASS);
+	ck_assert_mem_eq(out, in, len);
+}
+END_TEST
+
+/*
+ * A flow served from the per-CPU cache is put back into the shared table if
+ * that evicted it, so another CPU still finds it.
+ */
+START_TEST(test_cached_flow_survives_eviction)
+{
+	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
+	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 4343, .dport = 80,
+			      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK };
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	int flows_fd = shoal_dp_map_fd(fx.dp, "flows");
+	struct shoal_flow_key k;
+	struct shoal_flow fl;
+	size_t len, out_len;
+	struct lbfix_vip v;
+	int i;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v), 0);
+	flow_key_of(&s, &k);
+	len = pkt_build(&s, in, sizeof(in));
+	for (i = 0; i < 2; i++) {
+		out_len = sizeof(out);
+		ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
+	}
+	ck_assert_int_eq(bpf_map_lookup_elem(flows_fd, &k, &fl), 0);
+	ck_assert_uint_eq(fl.backend_id, v.be[0].id);
+	ck_assert_uint_eq(fl.vip_id, v.id);
+	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
+	/* more than SHOAL_FLOW_TOUCH_JIFFIES at any HZ up to 1000 */
+	usleep(300 * 1000);
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
+	ck_assert_int_eq(bpf_map_lookup_elem(flows_fd, &k, &fl), 0);
+	ck_assert_uint_eq(fl.backend_id, v.be[0].id);
 }
 END_TEST
 
@@ -867,6 +947,8 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_flow_rescheduled_when_backend_removed);
 	tcase_add_test(tc, test_syn_repeat_counted);
 	tcase_add_test(tc, test_counters);
+	tcase_add_test(tc, test_vip_delete_stops_known_flows);
+	tcase_add_test(tc, test_cached_flow_survives_eviction);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("schedulers");

@@ -135,7 +135,7 @@ static int parse_vip(const char *s, struct shoal_vip_key *key, __u8 *sched)
 
 static void print_counters(struct shoal_dp *dp, __u32 nbe)
 {
-	static const char *const names[] = { "rx", "pass", "tx", "flow_hit", "flow_miss",
+	static const char *const names[] = { "pass", "tx", "flow_miss",
 					     "flow_rescheduled", "icmp_forwarded", "ptb_sent",
 					     "v6_exthdr", "frag_forwarded" };
 	struct shoal_backend_stats bs;
