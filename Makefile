@@ -76,6 +76,7 @@ $(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) 
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)./tests/run.sh
 
 test-unit test-bpf test-e2e: all
@@ -90,11 +91,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./examples/demo-dataplane.sh
 
-FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] tests/e2e/*.c)
+FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
+		tests/e2e/*.c bpf/*.[ch] include/shoal/*.h)
 format:
 	clang-format -i $(FORMAT_SRCS)
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	@echo "  FORMAT  check"
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(BUILD)

@@ -15,10 +15,10 @@
 #include "shoal/jhash.h"
 
 #define MAGLEV_SEED_OFFSET 0x4d61676cU /* "Magl" */
-#define MAGLEV_SEED_SKIP 0x65763031U   /* "ev01" */
+#define MAGLEV_SEED_SKIP   0x65763031U /* "ev01" */
 
 struct maglev_walker {
-	__u32 pos;  /* next slot in this backend's permutation */
+	__u32 pos; /* next slot in this backend's permutation */
 	__u32 skip;
 	__u32 weight;
 	__u32 id;

@@ -28,13 +28,13 @@
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
-#define SHOAL_IP_DF 0x4000
-#define SHOAL_IP_MF 0x2000
+#define SHOAL_IP_DF	 0x4000
+#define SHOAL_IP_MF	 0x2000
 #define SHOAL_IP_OFFMASK 0x1fff
 
 /* linux/icmp.h drags in libc's socket headers; the few bits we need: */
-#define ICMP_DEST_UNREACH 3
-#define ICMP_FRAG_NEEDED 4
+#define ICMP_DEST_UNREACH  3
+#define ICMP_FRAG_NEEDED   4
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_PARAMETERPROB 12
 

@@ -13,7 +13,7 @@
 #include "parse.h"
 
 #define ICMP_QUOTE_L4 8
-#define IPV6_MIN_MTU 1280
+#define IPV6_MIN_MTU  1280
 
 /* Moves the L2 header from old to data with source and destination swapped. */
 __shoal_inline int icmp_l2_swap(void *data, void *data_end, __u32 shift, __u32 l2_len)
@@ -78,8 +78,7 @@ __shoal_inline int send_frag_needed(struct xdp_md *ctx, const struct pkt *p, __u
 	ih->un.frag.__unused = 0;
 	ih->un.frag.mtu = bpf_htons(mtu);
 
-	if (bpf_xdp_adjust_tail(ctx, (int)(l2_len + shift + qlen) -
-					     (int)bpf_xdp_get_buff_len(ctx)))
+	if (bpf_xdp_adjust_tail(ctx, (int)(l2_len + shift + qlen) - (int)bpf_xdp_get_buff_len(ctx)))
 		return SHOAL_DROP_ENCAP;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
@@ -140,8 +139,7 @@ __shoal_inline int send_packet_too_big(struct xdp_md *ctx, const struct pkt *p, 
 	ih->icmp6_cksum = 0;
 	ih->icmp6_dataun.un_data32[0] = bpf_htonl(mtu);
 
-	if (bpf_xdp_adjust_tail(ctx, (int)(l2_len + shift + qlen) -
-					     (int)bpf_xdp_get_buff_len(ctx)))
+	if (bpf_xdp_adjust_tail(ctx, (int)(l2_len + shift + qlen) - (int)bpf_xdp_get_buff_len(ctx)))
 		return SHOAL_DROP_ENCAP;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;

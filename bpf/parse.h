@@ -13,11 +13,11 @@
 #include "maps.h"
 
 #define PARSE_VIP_CANDIDATE 0
-#define PARSE_PASS 1
+#define PARSE_PASS	    1
 
-#define PKT_F_ICMP_ERR (1U << 0) /* an ICMP error about the flow in key */
-#define PKT_F_FRAG (1U << 1)	 /* IPv4 fragment: no ports in key */
-#define PKT_F_DF (1U << 2)	 /* IPv4 don't-fragment set */
+#define PKT_F_ICMP_ERR	(1U << 0) /* an ICMP error about the flow in key */
+#define PKT_F_FRAG	(1U << 1) /* IPv4 fragment: no ports in key */
+#define PKT_F_DF	(1U << 2) /* IPv4 don't-fragment set */
 #define PKT_F_V6_EXTHDR (1U << 3)
 
 struct pkt {
@@ -27,7 +27,7 @@ struct pkt {
 	__u8 family;		   /* of the packet itself */
 	__u8 tos;		   /* DSCP and ECN */
 	__u8 tcp_flags;
-	__u8 flags;		   /* PKT_F_* */
+	__u8 flags; /* PKT_F_* */
 };
 
 __shoal_inline void addr_set_v4(struct shoal_addr *a, __be32 v4)
@@ -54,8 +54,7 @@ __shoal_inline int prefilter_hit(__u32 folded)
 }
 
 /* Ports and TCP flags of a TCP or UDP header at l4, which must end within limit. */
-__shoal_inline int parse_ports(void *l4, void *limit, void *data_end, __u8 proto,
-			       struct pkt *p)
+__shoal_inline int parse_ports(void *l4, void *limit, void *data_end, __u8 proto, struct pkt *p)
 {
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = l4;

@@ -2,13 +2,14 @@
 /*
  * lbbench: shoal's benchmarks.
  *
- *   lbbench dataplane [--json] [--calls N] [--cpu C]
+ *   lbbench dataplane [--json] [--calls N] [--cpu C] [--runs R] [--flows N]
  *	Nanoseconds per packet of lb.bpf.o through BPF_PROG_TEST_RUN, one call
  *	per packet (repeat=1: the kernel does not restore the packet between
  *	repeats), against the floor of an XDP program that only returns XDP_TX,
  *	called with the same data_in and data_out sizes in the same run.
  *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries (each
- *	CPU's LRU share half full before the run; --flows to change).
+ *	CPU's LRU share half full before the run; --flows to change). Each
+ *	figure is the median over R runs (default 5): this VM's speed drifts.
  *   lbbench maglev [--json]
  *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
  */
@@ -27,14 +28,18 @@
 #include "bench_floor.skel.h"
 #include "lbfix.h"
 
-#define NVIPS 100
-#define NBACKENDS 100
+#define NVIPS	      100
+#define NBACKENDS     100
 #define DEFAULT_FLOWS (1U << 20)
-#define WARMUP 1000
+#define WARMUP	      1000
+
+#define MAX_RUNS  15
+#define MAX_CASES 16
 
 struct result {
 	char name[48];
 	__u64 min_ns, median_ns, floor_ns, floor_min_ns;
+	__u64 above_ns; /* median over runs of (median - floor) */
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -94,7 +99,8 @@ static int measure(const char *name, int prog, int floor_prog, const __u8 *pkt, 
 			vary_flow(in, len, seq++);
 		d = run_once(prog, in, (__u32)len, out, sizeof(out), &verdict);
 		if (!d || verdict != expect) {
-			fprintf(stderr, "lbbench: %s: verdict %u, want %u\n", name, verdict, expect);
+			fprintf(stderr, "lbbench: %s: verdict %u, want %u\n", name, verdict,
+				expect);
 			goto out;
 		}
 		if (i >= WARMUP)
@@ -229,19 +235,20 @@ static void print_results(const struct result *r, int n, bool json)
 		printf("[");
 		for (i = 0; i < n; i++)
 			printf("%s\n {\"case\": \"%s\", \"min_ns\": %llu, \"median_ns\": %llu, "
-			       "\"floor_ns\": %llu}",
+			       "\"floor_ns\": %llu, \"above_floor_ns\": %llu}",
 			       i ? "," : "", r[i].name, (unsigned long long)r[i].min_ns,
-			       (unsigned long long)r[i].median_ns, (unsigned long long)r[i].floor_ns);
+			       (unsigned long long)r[i].median_ns,
+			       (unsigned long long)r[i].floor_ns,
+			       (unsigned long long)r[i].above_ns);
 		printf("\n]\n");
 		return;
 	}
-	printf("%-24s %8s %10s %9s %13s\n", "case", "min_ns", "median_ns", "floor_ns",
+	printf("%-26s %8s %10s %9s %13s\n", "case", "min_ns", "median_ns", "floor_ns",
 	       "above_floor");
 	for (i = 0; i < n; i++)
-		printf("%-24s %8llu %10llu %9llu %13lld\n", r[i].name,
+		printf("%-26s %8llu %10llu %9llu %13llu\n", r[i].name,
 		       (unsigned long long)r[i].min_ns, (unsigned long long)r[i].median_ns,
-		       (unsigned long long)r[i].floor_ns,
-		       (long long)r[i].median_ns - (long long)r[i].floor_ns);
+		       (unsigned long long)r[i].floor_ns, (unsigned long long)r[i].above_ns);
 }
 
 static int pin_cpu(int cpu)
@@ -253,13 +260,14 @@ static int pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
-static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows)
+static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows, int runs)
 {
 	static struct lbfix_vip vips[NVIPS];
 	struct bench_floor_bpf *floor;
-	struct result res[32];
+	static struct result all[MAX_RUNS][MAX_CASES];
+	struct result res[MAX_CASES];
 	struct lbfix f;
-	int nres = 0, e, ret, prog, floor_prog;
+	int ncases = 0, e, run, c, ret, prog, floor_prog;
 	static const __u8 encaps[2] = { SHOAL_ENCAP_GUE, SHOAL_ENCAP_IPIP };
 	static const char *const encap_names[2] = { "gue", "ipip" };
 
@@ -287,57 +295,109 @@ static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows)
 	prog = shoal_dp_prog_fd(f.dp);
 	floor_prog = bpf_program__fd(floor->progs.shoal_floor);
 
-	for (e = 0; e < 2; e++) {
-		struct pkt_spec syn = { .src = "203.0.113.9", .dst = "192.0.2.7", .sport = 7,
-					.dport = 80, .proto = IPPROTO_TCP, .payload = 0 };
-		struct pkt_spec est = { .src = "203.0.113.10", .dst = "192.0.2.8", .sport = 5555,
-					.dport = 80, .proto = IPPROTO_TCP,
-					.tcp_flags = PKT_TCP_ACK, .payload = 64 };
-		struct pkt_spec udp = { .src = "203.0.113.11", .dst = "192.0.2.50", .sport = 5353,
-					.dport = 53, .proto = IPPROTO_UDP, .payload = 64 };
-		struct pkt_spec v6 = { .src = "2001:db8:c::11", .dst = "2001:db8:1::50",
-				       .sport = 5555, .dport = 80, .proto = IPPROTO_TCP,
-				       .tcp_flags = PKT_TCP_ACK, .payload = 64 };
-		struct pkt_spec pass = { .src = "203.0.113.12", .dst = "198.51.100.200",
-					 .sport = 5555, .dport = 80, .proto = IPPROTO_TCP,
-					 .tcp_flags = PKT_TCP_ACK, .payload = 64 };
-		struct pkt_spec rsyn = syn;
-		struct {
-			const char *name;
-			struct pkt_spec *s;
-			bool new_flows;
-			__u32 verdict;
-		} cases[] = {
-			{ "tcp_syn_new_flow", &syn, true, XDP_TX },
-			{ "tcp_syn_known_flow", &rsyn, false, XDP_TX },
-			{ "tcp_established", &est, false, XDP_TX },
-			{ "udp", &udp, false, XDP_TX },
-			{ "ipv6_tcp_established", &v6, false, XDP_TX },
-			{ "non_vip_pass", &pass, false, XDP_PASS },
-		};
-		size_t c;
+	for (run = 0; run < runs; run++)
+		for (e = 0; e < 2; e++) {
+			struct pkt_spec syn = { .src = "203.0.113.9",
+						.dst = "192.0.2.7",
+						.sport = 7,
+						.dport = 80,
+						.proto = IPPROTO_TCP,
+						.payload = 0 };
+			struct pkt_spec est = { .src = "203.0.113.10",
+						.dst = "192.0.2.8",
+						.sport = 5555,
+						.dport = 80,
+						.proto = IPPROTO_TCP,
+						.tcp_flags = PKT_TCP_ACK,
+						.payload = 64 };
+			struct pkt_spec udp = { .src = "203.0.113.11",
+						.dst = "192.0.2.50",
+						.sport = 5353,
+						.dport = 53,
+						.proto = IPPROTO_UDP,
+						.payload = 64 };
+			struct pkt_spec v6 = { .src = "2001:db8:c::11",
+					       .dst = "2001:db8:1::50",
+					       .sport = 5555,
+					       .dport = 80,
+					       .proto = IPPROTO_TCP,
+					       .tcp_flags = PKT_TCP_ACK,
+					       .payload = 64 };
+			struct pkt_spec pass = { .src = "203.0.113.12",
+						 .dst = "198.51.100.200",
+						 .sport = 5555,
+						 .dport = 80,
+						 .proto = IPPROTO_TCP,
+						 .tcp_flags = PKT_TCP_ACK,
+						 .payload = 64 };
+			struct pkt_spec rsyn = syn;
+			struct {
+				const char *name;
+				struct pkt_spec *s;
+				bool new_flows;
+				__u32 verdict;
+			} cases[] = {
+				{ "tcp_syn_new_flow", &syn, true, XDP_TX },
+				{ "tcp_syn_known_flow", &rsyn, false, XDP_TX },
+				{ "tcp_established", &est, false, XDP_TX },
+				{ "udp", &udp, false, XDP_TX },
+				{ "ipv6_tcp_established", &v6, false, XDP_TX },
+				{ "non_vip_pass", &pass, false, XDP_PASS },
+			};
+			size_t ci;
 
-		ret = set_encap(&f, vips, encaps[e]);
-		if (ret)
-			goto out;
-		for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-			__u8 pkt[PKT_MAX];
-			size_t len = pkt_build(cases[c].s, pkt, sizeof(pkt));
-			char name[48];
-
-			snprintf(name, sizeof(name), "%s/%s", cases[c].name, encap_names[e]);
-			ret = measure(name, prog, floor_prog, pkt, len, cases[c].new_flows,
-				      cases[c].verdict, calls, &res[nres]);
+			ret = set_encap(&f, vips, encaps[e]);
 			if (ret)
 				goto out;
-			nres++;
+			if (e == 0)
+				ncases = 0;
+			for (ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ci++) {
+				__u8 pkt[PKT_MAX];
+				size_t len = pkt_build(cases[ci].s, pkt, sizeof(pkt));
+				char name[48];
+
+				snprintf(name, sizeof(name), "%s/%s", cases[ci].name,
+					 encap_names[e]);
+				ret = measure(name, prog, floor_prog, pkt, len, cases[ci].new_flows,
+					      cases[ci].verdict, calls, &all[run][ncases]);
+				if (ret)
+					goto out;
+				ncases++;
+			}
 		}
+	/* per case, the median over runs of each figure: the VM's speed drifts */
+	for (c = 0; c < ncases; c++) {
+		__u64 v[MAX_RUNS][4];
+		int k, r;
+
+		for (r = 0; r < runs; r++) {
+			v[r][0] = all[r][c].min_ns;
+			v[r][1] = all[r][c].median_ns;
+			v[r][2] = all[r][c].floor_ns;
+			v[r][3] = all[r][c].median_ns > all[r][c].floor_ns
+					  ? all[r][c].median_ns - all[r][c].floor_ns
+					  : 0;
+		}
+		res[c] = all[0][c];
+		for (k = 0; k < 4; k++) {
+			__u64 col[MAX_RUNS];
+
+			for (r = 0; r < runs; r++)
+				col[r] = v[r][k];
+			qsort(col, (size_t)runs, sizeof(col[0]), cmp_u64);
+			v[0][k] = col[runs / 2];
+		}
+		res[c].min_ns = v[0][0];
+		res[c].median_ns = v[0][1];
+		res[c].floor_ns = v[0][2];
+		res[c].above_ns = v[0][3];
 	}
 	if (!json)
 		printf("lb.bpf.o, BPF_PROG_TEST_RUN repeat=1, %u calls per case after %d warm-up, "
-		       "CPU %d; %d VIPs x %d backends, flow table %u (%u prefilled)\n",
-		       calls, WARMUP, cpu, NVIPS, NBACKENDS, flows, flows / 4);
-	print_results(res, nres, json);
+		       "CPU %d, median of %d runs; %d VIPs x %d backends, flow table %u "
+		       "(%u prefilled)\n",
+		       calls, WARMUP, cpu, runs, NVIPS, NBACKENDS, flows, flows / 4);
+	print_results(res, ncases, json);
 out:
 	bench_floor_bpf__destroy(floor);
 	lbfix_close(&f);
@@ -396,8 +456,8 @@ static int bench_maglev(bool json)
 			       "\"median_ms\": %.3f}",
 			       k ? "," : "", ns[k], t[0], t[25]);
 		else
-			printf("%-24s %8.3f %10.3f\n", ns[k] == 100 ? "100 backends" : "1000 backends",
-			       t[0], t[25]);
+			printf("%-24s %8.3f %10.3f\n",
+			       ns[k] == 100 ? "100 backends" : "1000 backends", t[0], t[25]);
 		free(b);
 	}
 	if (json)
@@ -409,7 +469,7 @@ int main(int argc, char **argv)
 {
 	bool json = false;
 	__u32 calls = 50000, flows = DEFAULT_FLOWS;
-	int cpu = 1, i;
+	int cpu = 1, runs = 5, i;
 
 	if (argc < 2)
 		goto usage;
@@ -418,6 +478,8 @@ int main(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--calls") && i + 1 < argc)
 			calls = (__u32)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--flows") && i + 1 < argc)
 			flows = (__u32)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
@@ -425,14 +487,14 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (calls < 1000 || flows < 1024)
+	if (calls < 1000 || flows < 1024 || runs < 1 || runs > MAX_RUNS)
 		goto usage;
 	if (!strcmp(argv[1], "dataplane"))
-		return bench_dataplane(json, calls, cpu, flows);
+		return bench_dataplane(json, calls, cpu, flows, runs);
 	if (!strcmp(argv[1], "maglev"))
 		return bench_maglev(json);
 usage:
 	fprintf(stderr, "usage: lbbench dataplane|maglev [--json] [--calls N>=1000] [--cpu C] "
-			"[--flows N>=1024]\n");
+			"[--flows N>=1024] [--runs 1-15]\n");
 	return 2;
 }

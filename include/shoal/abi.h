@@ -28,16 +28,16 @@
 #define SHOAL_DEFAULT_FLOWS 1048576
 #endif
 #define SHOAL_DEFAULT_TABLE_SIZE 65537
-#define SHOAL_MAX_TABLE_SIZE 1048573 /* largest prime below 2^20 */
+#define SHOAL_MAX_TABLE_SIZE	 1048573 /* largest prime below 2^20 */
 
 /*
  * Prefilter: a bitmap over a hash of the destination address, set for every
  * VIP address. A clear bit proves the packet is not for a VIP, so the common
  * non-VIP case costs one load instead of a hash-table lookup.
  */
-#define SHOAL_PREFILTER_BITS 18
+#define SHOAL_PREFILTER_BITS  18
 #define SHOAL_PREFILTER_WORDS ((1U << SHOAL_PREFILTER_BITS) / 64)
-#define SHOAL_PREFILTER_MULT 0x9e3779b1U
+#define SHOAL_PREFILTER_MULT  0x9e3779b1U
 
 /* Backend id 0 is never used: an empty table slot reads as 0. */
 #define SHOAL_BACKEND_NONE 0
@@ -51,14 +51,14 @@ enum shoal_scheduler {
 };
 
 enum shoal_encap {
-	SHOAL_ENCAP_GUE = 0, /* IP in UDP (GUE variant 1), outer family of the backend */
+	SHOAL_ENCAP_GUE = 0,  /* IP in UDP (GUE variant 1), outer family of the backend */
 	SHOAL_ENCAP_IPIP = 1, /* IP in IP: IPIP, IP6IP6, 4in6 or 6in4 by families */
 	SHOAL_ENCAP_MAX,
 };
 
 /* struct shoal_vip.flags */
-#define SHOAL_VIP_F_NO_FLOWTABLE (1U << 0) /* stateless: hash every packet */
-#define SHOAL_VIP_F_ACTIVE (1U << 31)	   /* set by the data plane writer; clear: deleted */
+#define SHOAL_VIP_F_NO_FLOWTABLE (1U << 0)  /* stateless: hash every packet */
+#define SHOAL_VIP_F_ACTIVE	 (1U << 31) /* set by the data plane writer; clear: deleted */
 
 /* struct shoal_backend.flags */
 #define SHOAL_BE_F_VALID (1U << 0) /* cleared when the backend is removed */
@@ -146,15 +146,15 @@ struct shoal_flow_cache_entry {
 
 /* Global configuration; lives in the program's .data and is set by userspace. */
 struct shoal_host_cfg {
-	__u8 gw_mac[6];	 /* next hop for encapsulated packets */
-	__u8 if_mac[6];	 /* our interface's MAC: source of what we send */
-	__be32 src_v4;	 /* outer source address for IPv4 tunnels */
+	__u8 gw_mac[6];		  /* next hop for encapsulated packets */
+	__u8 if_mac[6];		  /* our interface's MAC: source of what we send */
+	__be32 src_v4;		  /* outer source address for IPv4 tunnels */
 	struct shoal_addr src_v6; /* outer source address for IPv6 tunnels */
-	__be16 gue_port; /* GUE destination port */
-	__u16 mtu;	 /* interface MTU (IP bytes); 0 = no check */
-	__u32 hash_seed; /* per-cluster: the same on every shoal host */
-	__u32 flags;	 /* SHOAL_HOST_F_* */
-	__u8 ttl;	 /* outer TTL / hop limit */
+	__be16 gue_port;	  /* GUE destination port */
+	__u16 mtu;		  /* interface MTU (IP bytes); 0 = no check */
+	__u32 hash_seed;	  /* per-cluster: the same on every shoal host */
+	__u32 flags;		  /* SHOAL_HOST_F_* */
+	__u8 ttl;		  /* outer TTL / hop limit */
 	__u8 pad[3];
 };
 
@@ -175,14 +175,14 @@ struct shoal_backend_stats {
 
 /* stats: PERCPU_ARRAY of __u64, index = SHOAL_CNT_* */
 enum shoal_counter {
-	SHOAL_CNT_PASS = 0,	   /* passed: to a VIP address, but no VIP (others go uncounted) */
-	SHOAL_CNT_TX,		   /* encapsulated and sent */
-	SHOAL_CNT_FLOW_MISS,	   /* packets of VIPs not in the flow table (hits: tx - misses) */
+	SHOAL_CNT_PASS = 0,	    /* passed: to a VIP address, but no VIP (others go uncounted) */
+	SHOAL_CNT_TX,		    /* encapsulated and sent */
+	SHOAL_CNT_FLOW_MISS,	    /* packets of VIPs not in the flow table (hits: tx - misses) */
 	SHOAL_CNT_FLOW_RESCHEDULED, /* hit on a removed backend */
 	SHOAL_CNT_ICMP_FORWARDED,   /* ICMP errors sent to a flow's backend */
-	SHOAL_CNT_PTB_SENT,	   /* frag-needed / packet-too-big answered */
-	SHOAL_CNT_V6_EXTHDR,	   /* IPv6 with extension headers: passed */
-	SHOAL_CNT_FRAG_FORWARDED,  /* IPv4 fragments to maglev-src VIPs */
+	SHOAL_CNT_PTB_SENT,	    /* frag-needed / packet-too-big answered */
+	SHOAL_CNT_V6_EXTHDR,	    /* IPv6 with extension headers: passed */
+	SHOAL_CNT_FRAG_FORWARDED,   /* IPv4 fragments to maglev-src VIPs */
 	/* drops by reason: SHOAL_CNT_DROP_BASE + (-SHOAL_DROP_x) */
 	SHOAL_CNT_DROP_BASE = 16,
 	SHOAL_CNT_MAX = 32,
@@ -190,15 +190,15 @@ enum shoal_counter {
 
 /* Datapath helpers return 0 or one of these (negative). */
 enum shoal_drop_reason {
-	SHOAL_DROP_MALFORMED = -1,  /* bad IP header (length, IHL) */
-	SHOAL_DROP_TRUNCATED = -2,  /* L4 header cut short */
-	SHOAL_DROP_FRAGMENT = -3,   /* IPv4 fragment to a VIP */
-	SHOAL_DROP_NO_BACKEND = -4, /* empty table or no such VIP table */
+	SHOAL_DROP_MALFORMED = -1,   /* bad IP header (length, IHL) */
+	SHOAL_DROP_TRUNCATED = -2,   /* L4 header cut short */
+	SHOAL_DROP_FRAGMENT = -3,    /* IPv4 fragment to a VIP */
+	SHOAL_DROP_NO_BACKEND = -4,  /* empty table or no such VIP table */
 	SHOAL_DROP_BAD_BACKEND = -5, /* table names an invalid backend */
-	SHOAL_DROP_ENCAP = -6,	    /* headroom or family mismatch */
-	SHOAL_DROP_TOO_BIG = -7,    /* too big, DF clear: cannot fragment */
-	SHOAL_DROP_NOT_READY = -8,  /* host config missing */
-	SHOAL_DROP_ICMP = -9,	    /* ICMP error about no known VIP flow */
+	SHOAL_DROP_ENCAP = -6,	     /* headroom or family mismatch */
+	SHOAL_DROP_TOO_BIG = -7,     /* too big, DF clear: cannot fragment */
+	SHOAL_DROP_NOT_READY = -8,   /* host config missing */
+	SHOAL_DROP_ICMP = -9,	     /* ICMP error about no known VIP flow */
 	SHOAL_DROP_MAX_REASON = 9,
 };
 

@@ -21,6 +21,7 @@ __shoal_inline __u32 shoal_rol32(__u32 x, int k)
 	return (x << k) | (x >> (32 - k));
 }
 
+/* clang-format off */
 #define SHOAL_JHASH_MIX(a, b, c)                                                                    \
 	do {                                                                                        \
 		a -= c; a ^= shoal_rol32(c, 4);  c += b;                                            \
@@ -41,6 +42,7 @@ __shoal_inline __u32 shoal_rol32(__u32 x, int k)
 		b ^= a; b -= shoal_rol32(a, 14);                                                    \
 		c ^= b; c -= shoal_rol32(b, 24);                                                    \
 	} while (0)
+/* clang-format on */
 
 /* Hash of a 5-tuple: src and dst addresses, both ports, protocol. */
 __shoal_inline __u32 shoal_flow_hash(const struct shoal_flow_key *k, __u32 seed)

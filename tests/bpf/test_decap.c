@@ -78,8 +78,14 @@ static const struct rt_case rt_cases[] = {
 static size_t encapsulate(const struct rt_case *c, __u8 *in, size_t *in_len, __u8 *enc)
 {
 	struct lbfix_backend be = { c->backend, c->encap, 1 };
-	struct pkt_spec s = { .src = c->client, .dst = c->vip, .sport = 33333, .dport = 80,
-			      .proto = c->proto, .tos = 0x28, .vlan = c->vlan, .payload = 300 };
+	struct pkt_spec s = { .src = c->client,
+			      .dst = c->vip,
+			      .sport = 33333,
+			      .dport = 80,
+			      .proto = c->proto,
+			      .tos = 0x28,
+			      .vlan = c->vlan,
+			      .payload = 300 };
 	size_t enc_len = PKT_MAX;
 	struct lbfix_vip v;
 
@@ -126,13 +132,21 @@ END_TEST
 
 START_TEST(test_not_for_us_passes_unchanged)
 {
-	struct pkt_spec plain = { .src = "198.51.100.77", .dst = VIP4, .sport = 1, .dport = 80,
-				  .proto = IPPROTO_TCP };
-	struct pkt_spec udp_other = { .src = "198.51.100.77", .dst = "198.51.100.1", .sport = 1,
-				      .dport = 6081, .proto = IPPROTO_UDP, .payload = 40 };
+	struct pkt_spec plain = {
+		.src = "198.51.100.77", .dst = VIP4, .sport = 1, .dport = 80, .proto = IPPROTO_TCP
+	};
+	struct pkt_spec udp_other = { .src = "198.51.100.77",
+				      .dst = "198.51.100.1",
+				      .sport = 1,
+				      .dport = 6081,
+				      .proto = IPPROTO_UDP,
+				      .payload = 40 };
 	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
-	struct pkt_spec to_other = { .src = "198.51.100.77", .dst = "192.0.2.99", .sport = 1,
-				     .dport = 80, .proto = IPPROTO_TCP };
+	struct pkt_spec to_other = { .src = "198.51.100.77",
+				     .dst = "192.0.2.99",
+				     .sport = 1,
+				     .dport = 80,
+				     .proto = IPPROTO_TCP };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len, out_len;
 	struct lbfix_vip v;

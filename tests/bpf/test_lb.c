@@ -22,8 +22,8 @@
 #include "lbfix.h"
 #include "ckmain.h"
 
-#define VIP4 "192.0.2.10"
-#define VIP6 "2001:db8:1::10"
+#define VIP4	"192.0.2.10"
+#define VIP6	"2001:db8:1::10"
 #define CLIENT4 "198.51.100.77"
 #define CLIENT6 "2001:db8:c::77"
 
@@ -115,8 +115,8 @@ static size_t check_outer(const struct encap_case *c, const __u8 *in, size_t in_
 		ck_assert_uint_eq(ntohs(iph->frag_off), 0x4000);
 		ck_assert_uint_eq(iph->ttl, 64);
 		ck_assert_uint_eq(iph->protocol, c->encap == SHOAL_ENCAP_GUE ? IPPROTO_UDP
-						  : inner_v4			 ? IPPROTO_IPIP
-										 : IPPROTO_IPV6);
+						 : inner_v4		     ? IPPROTO_IPIP
+									     : IPPROTO_IPV6);
 		ck_assert_msg(pkt_ipv4_hdr_ok(iph, 20), "%s: outer IPv4 checksum", c->name);
 		ck_assert_int_eq(shoal_addr_parse(LBFIX_SRC4, &src, NULL), 0);
 		ck_assert_uint_eq(iph->saddr, src.u32[3]);
@@ -131,8 +131,8 @@ static size_t check_outer(const struct encap_case *c, const __u8 *in, size_t in_
 		ck_assert_uint_eq(tc, tos);
 		ck_assert_uint_eq(ntohs(ip6h->payload_len), outer - 40 + inner_len);
 		ck_assert_uint_eq(ip6h->nexthdr, c->encap == SHOAL_ENCAP_GUE ? IPPROTO_UDP
-						 : inner_v4			? IPPROTO_IPIP
-										: IPPROTO_IPV6);
+						 : inner_v4		     ? IPPROTO_IPIP
+									     : IPPROTO_IPV6);
 		ck_assert_uint_eq(ip6h->hop_limit, 64);
 		ck_assert_int_eq(shoal_addr_parse(LBFIX_SRC6, &src, NULL), 0);
 		ck_assert_mem_eq(&ip6h->saddr, &src, 16);
@@ -158,15 +158,20 @@ START_TEST(test_encap)
 {
 	const struct encap_case *c = &encap_cases[_i];
 	struct lbfix_backend be = { c->backend, c->encap, 1 };
-	struct pkt_spec s = { .src = c->client, .dst = c->vip, .sport = 40000, .dport = 80,
-			      .proto = c->proto, .tos = 0xb9, .vlan = c->vlan, .payload = 100 };
+	struct pkt_spec s = { .src = c->client,
+			      .dst = c->vip,
+			      .sport = 40000,
+			      .dport = 80,
+			      .proto = c->proto,
+			      .tos = 0xb9,
+			      .vlan = c->vlan,
+			      .payload = 100 };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, c->vip, 80, c->proto, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0,
-				       &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, c->vip, 80, c->proto, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	in_len = pkt_build(&s, in, sizeof(in));
 	ck_assert_uint_gt(in_len, 0);
 	ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_TX);
@@ -184,12 +189,14 @@ START_TEST(test_gue_sport_entropy)
 	__u16 first = 0;
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	for (i = 0; i < 64; i++) {
-		struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = (__u16)(1000 + i),
-				      .dport = 80, .proto = IPPROTO_TCP };
+		struct pkt_spec s = { .src = CLIENT4,
+				      .dst = VIP4,
+				      .sport = (__u16)(1000 + i),
+				      .dport = 80,
+				      .proto = IPPROTO_TCP };
 		size_t in_len = pkt_build(&s, in, sizeof(in)), out_len = sizeof(out);
 		__u16 sport;
 
@@ -204,8 +211,12 @@ START_TEST(test_gue_sport_entropy)
 	ck_assert_int_ge(distinct, 12);
 	/* the same flow again: the same port */
 	{
-		struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 1000, .dport = 80,
-				      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK };
+		struct pkt_spec s = { .src = CLIENT4,
+				      .dst = VIP4,
+				      .sport = 1000,
+				      .dport = 80,
+				      .proto = IPPROTO_TCP,
+				      .tcp_flags = PKT_TCP_ACK };
 		size_t in_len = pkt_build(&s, in, sizeof(in)), out_len = sizeof(out);
 
 		ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_TX);
@@ -221,8 +232,12 @@ END_TEST
 static int send_flow(const struct lbfix_vip *v, int i, __u8 flags)
 {
 	char src[64];
-	struct pkt_spec s = { .src = src, .dst = VIP4, .sport = (__u16)(10000 + i % 50000),
-			      .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = flags };
+	struct pkt_spec s = { .src = src,
+			      .dst = VIP4,
+			      .sport = (__u16)(10000 + i % 50000),
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = flags };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 
@@ -235,16 +250,17 @@ static int send_flow(const struct lbfix_vip *v, int i, __u8 flags)
 
 START_TEST(test_flow_sticky_after_backend_added)
 {
-	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 },
-				       { "198.51.100.3", 0, 1 }, { "198.51.100.4", 0, 1 } };
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
+				       { "198.51.100.3", 0, 1 },
+				       { "198.51.100.4", 0, 1 } };
 	struct lbfix_backend extra = { "198.51.100.5", 0, 1 };
 	static int before[STICKY_FLOWS];
 	struct lbfix_vip v;
 	int i, moved_stateless = 0;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 4,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 4, 0, &v), 0);
 	for (i = 0; i < STICKY_FLOWS; i++) {
 		before[i] = send_flow(&v, i, PKT_TCP_SYN);
 		ck_assert_int_ge(before[i], 0);
@@ -268,15 +284,16 @@ END_TEST
 
 START_TEST(test_flow_rescheduled_when_backend_removed)
 {
-	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 },
-				       { "198.51.100.3", 0, 1 }, { "198.51.100.4", 0, 1 } };
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
+				       { "198.51.100.3", 0, 1 },
+				       { "198.51.100.4", 0, 1 } };
 	static int before[STICKY_FLOWS];
 	struct lbfix_vip v;
 	int i, on_removed = 0;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 4,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 4, 0, &v), 0);
 	for (i = 0; i < STICKY_FLOWS; i++)
 		before[i] = send_flow(&v, i, PKT_TCP_SYN);
 	/* remove backend 2: out of the table and invalid */
@@ -305,9 +322,8 @@ START_TEST(test_syn_repeat_counted)
 	struct shoal_backend_stats st;
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	ck_assert_int_eq(send_flow(&v, 1, PKT_TCP_SYN), 0);
 	ck_assert_int_eq(send_flow(&v, 1, PKT_TCP_SYN), 0);
 	ck_assert_int_eq(send_flow(&v, 1, PKT_TCP_SYN), 0);
@@ -333,8 +349,12 @@ static void flow_key_of(const struct pkt_spec *s, struct shoal_flow_key *k)
 START_TEST(test_vip_delete_stops_known_flows)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 4242, .dport = 80,
-			      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK };
+	struct pkt_spec s = { .src = CLIENT4,
+			      .dst = VIP4,
+			      .sport = 4242,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = PKT_TCP_ACK };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len = 0, out_len;
 	struct lbfix_vip v;
@@ -360,8 +380,12 @@ END_TEST
 START_TEST(test_cached_flow_survives_eviction)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 4343, .dport = 80,
-			      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK };
+	struct pkt_spec s = { .src = CLIENT4,
+			      .dst = VIP4,
+			      .sport = 4343,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = PKT_TCP_ACK };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	int flows_fd = shoal_dp_map_fd(fx.dp, "flows");
 	struct shoal_flow_key k;
@@ -454,7 +478,8 @@ END_TEST
 /* maglev-src: every flow of one client lands on one backend. */
 START_TEST(test_maglev_src_affinity)
 {
-	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 },
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
 				       { "198.51.100.3", 0, 1 } };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	struct lbfix_vip v;
@@ -464,8 +489,11 @@ START_TEST(test_maglev_src_affinity)
 				       3, 0, &v),
 			 0);
 	for (i = 0; i < 200; i++) {
-		struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = (__u16)(2000 + i),
-				      .dport = 443, .proto = IPPROTO_TCP };
+		struct pkt_spec s = { .src = CLIENT4,
+				      .dst = VIP4,
+				      .sport = (__u16)(2000 + i),
+				      .dport = 443,
+				      .proto = IPPROTO_TCP };
 		size_t in_len = pkt_build(&s, in, sizeof(in)), out_len = sizeof(out);
 		int b;
 
@@ -512,12 +540,19 @@ START_TEST(test_icmp_error_to_flow_backend)
 		bes[i] = (struct lbfix_backend){ addrs[i], SHOAL_ENCAP_GUE, 1 };
 	ck_assert_int_eq(lbfix_vip_add(&fx, c->vip, 53, c->proto, c->sched, 0, bes, 8, 0, &v), 0);
 	for (i = 0; i < 50; i++) {
-		struct pkt_spec fwd = { .src = c->client, .dst = c->vip, .sport = (__u16)(30000 + i),
-					.dport = 53, .proto = c->proto };
+		struct pkt_spec fwd = { .src = c->client,
+					.dst = c->vip,
+					.sport = (__u16)(30000 + i),
+					.dport = 53,
+					.proto = c->proto };
 		/* what the backend sent: VIP -> client; the router answers about it */
-		struct pkt_spec back = { .src = c->vip, .dst = c->client, .sport = 53,
-					 .dport = (__u16)(30000 + i), .proto = c->proto,
-					 .tcp_flags = PKT_TCP_ACK, .payload = 1400 };
+		struct pkt_spec back = { .src = c->vip,
+					 .dst = c->client,
+					 .sport = 53,
+					 .dport = (__u16)(30000 + i),
+					 .proto = c->proto,
+					 .tcp_flags = PKT_TCP_ACK,
+					 .payload = 1400 };
 		size_t in_len, out_len = sizeof(out);
 		int b_flow, b_icmp;
 
@@ -542,15 +577,15 @@ END_TEST
 START_TEST(test_icmp_error_unknown_flow_not_sent)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec back = { .src = VIP4, .dst = CLIENT4, .sport = 9999, .dport = 5555,
-				 .proto = IPPROTO_TCP };
+	struct pkt_spec back = {
+		.src = VIP4, .dst = CLIENT4, .sport = 9999, .dport = 5555, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	/* quoted source port 9999 is no VIP port */
 	in_len = pkt_build_icmp_error("203.0.113.254", &back, 3, 4, 1400, 0, in, sizeof(in));
 	ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_DROP);
@@ -563,8 +598,12 @@ END_TEST
 START_TEST(test_frag_needed_v4)
 {
 	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 40000, .dport = 80,
-			      .proto = IPPROTO_TCP, .tcp_flags = PKT_TCP_ACK,
+	struct pkt_spec s = { .src = CLIENT4,
+			      .dst = VIP4,
+			      .sport = 40000,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = PKT_TCP_ACK,
 			      .payload = LBFIX_MTU - 40 };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
@@ -572,9 +611,8 @@ START_TEST(test_frag_needed_v4)
 	const __u8 *ih;
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	in_len = pkt_build(&s, in, sizeof(in));
 	ck_assert_uint_eq(in_len, 14 + LBFIX_MTU);
 	ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_TX);
@@ -616,17 +654,20 @@ END_TEST
 START_TEST(test_packet_too_big_v6)
 {
 	struct lbfix_backend be = { "2001:db8:b::1", SHOAL_ENCAP_IPIP, 1 };
-	struct pkt_spec s = { .src = CLIENT6, .dst = VIP6, .sport = 40000, .dport = 80,
-			      .proto = IPPROTO_UDP, .payload = 1420 };
+	struct pkt_spec s = { .src = CLIENT6,
+			      .dst = VIP6,
+			      .sport = 40000,
+			      .dport = 80,
+			      .proto = IPPROTO_UDP,
+			      .payload = 1420 };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 	const struct ipv6hdr *ip6h;
 	const __u8 *ih;
 	struct lbfix_vip v;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP6, 80, IPPROTO_UDP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP6, 80, IPPROTO_UDP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	in_len = pkt_build(&s, in, sizeof(in));
 	ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_TX);
 	ck_assert_uint_eq(out_len, 14 + 40 + 8 + 40 + 8);
@@ -650,16 +691,19 @@ END_TEST
 START_TEST(test_fragments)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80,
-			      .proto = IPPROTO_UDP, .payload = 64 };
+	struct pkt_spec s = { .src = CLIENT4,
+			      .dst = VIP4,
+			      .sport = 1,
+			      .dport = 80,
+			      .proto = IPPROTO_UDP,
+			      .payload = 64 };
 	static const __u16 frags[] = { 0x2000, 0x0010, 0x2010 };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	struct lbfix_vip v, vsrc;
 	size_t i;
 
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_UDP, SHOAL_SCHED_MAGLEV, 0, &be, 1,
-				       0, &v),
-			 0);
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_UDP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
 	for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
 		size_t in_len, out_len = sizeof(out);
 
@@ -705,8 +749,13 @@ START_TEST(test_truncated_never_sent)
 		{ .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 53, .proto = IPPROTO_UDP },
 		{ .src = CLIENT6, .dst = VIP6, .sport = 1, .dport = 80, .proto = IPPROTO_TCP },
 		{ .src = CLIENT6, .dst = VIP6, .sport = 1, .dport = 53, .proto = IPPROTO_UDP },
-		{ .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80, .proto = IPPROTO_TCP,
-		  .vlan = 5, .ihl = 8 },
+		{ .src = CLIENT4,
+		  .dst = VIP4,
+		  .sport = 1,
+		  .dport = 80,
+		  .proto = IPPROTO_TCP,
+		  .vlan = 5,
+		  .ihl = 8 },
 	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t i, len, cut;
@@ -734,8 +783,9 @@ END_TEST
 START_TEST(test_truncated_l4_counted)
 {
 	struct lbfix_vip a, b, c, d;
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80,
-			      .proto = IPPROTO_TCP };
+	struct pkt_spec s = {
+		.src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len, out_len = sizeof(out);
 
@@ -796,18 +846,29 @@ START_TEST(test_not_vip_passes_unchanged)
 	struct lbfix_vip a, b, c, d;
 	struct pkt_spec specs[] = {
 		/* another address */
-		{ .src = CLIENT4, .dst = "192.0.2.99", .sport = 1, .dport = 80, .proto = IPPROTO_TCP },
-		{ .src = CLIENT6, .dst = "2001:db8:1::99", .sport = 1, .dport = 80,
+		{ .src = CLIENT4,
+		  .dst = "192.0.2.99",
+		  .sport = 1,
+		  .dport = 80,
+		  .proto = IPPROTO_TCP },
+		{ .src = CLIENT6,
+		  .dst = "2001:db8:1::99",
+		  .sport = 1,
+		  .dport = 80,
 		  .proto = IPPROTO_UDP },
 		/* the VIP's address, another port or protocol */
 		{ .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 22, .proto = IPPROTO_TCP },
 		{ .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80, .proto = IPPROTO_UDP },
 		{ .src = CLIENT6, .dst = VIP6, .sport = 1, .dport = 22, .proto = IPPROTO_TCP },
-		{ .src = CLIENT4, .dst = "192.0.2.99", .sport = 1, .dport = 80,
-		  .proto = IPPROTO_TCP, .vlan = 9 },
+		{ .src = CLIENT4,
+		  .dst = "192.0.2.99",
+		  .sport = 1,
+		  .dport = 80,
+		  .proto = IPPROTO_TCP,
+		  .vlan = 9 },
 	};
-	static const __u8 arp[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08,
-				      0x06, 0, 1, 8, 0, 6, 4, 0, 1 };
+	static const __u8 arp[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0,
+				      1,    0x08, 0x06, 0,    1,    8,	  0, 6, 4, 0, 1 };
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t i, len, out_len;
 
@@ -830,10 +891,12 @@ END_TEST
 START_TEST(test_vip_address_icmp_info_passes)
 {
 	struct lbfix_vip a, b, c, d;
-	struct pkt_spec q4 = { .src = VIP4, .dst = CLIENT4, .sport = 80, .dport = 1,
-			       .proto = IPPROTO_TCP };
-	struct pkt_spec q6 = { .src = VIP6, .dst = CLIENT6, .sport = 80, .dport = 1,
-			       .proto = IPPROTO_TCP };
+	struct pkt_spec q4 = {
+		.src = VIP4, .dst = CLIENT4, .sport = 80, .dport = 1, .proto = IPPROTO_TCP
+	};
+	struct pkt_spec q6 = {
+		.src = VIP6, .dst = CLIENT6, .sport = 80, .dport = 1, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len, out_len = sizeof(out);
 
@@ -852,8 +915,9 @@ END_TEST
 START_TEST(test_v6_extension_header_passed_and_counted)
 {
 	struct lbfix_vip a, b, c, d;
-	struct pkt_spec s = { .src = CLIENT6, .dst = VIP6, .sport = 1, .dport = 80,
-			      .proto = IPPROTO_TCP };
+	struct pkt_spec s = {
+		.src = CLIENT6, .dst = VIP6, .sport = 1, .dport = 80, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len, out_len = sizeof(out);
 
@@ -869,7 +933,9 @@ END_TEST
 START_TEST(test_all_port_vip)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec s = { .src = CLIENT4, .dst = "192.0.2.30", .sport = 1, .proto = IPPROTO_TCP };
+	struct pkt_spec s = {
+		.src = CLIENT4, .dst = "192.0.2.30", .sport = 1, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	struct lbfix_vip v;
 	int port;
@@ -912,8 +978,9 @@ END_TEST
 START_TEST(test_vip_without_backends_and_delete)
 {
 	struct lbfix_vip v;
-	struct pkt_spec s = { .src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80,
-			      .proto = IPPROTO_TCP };
+	struct pkt_spec s = {
+		.src = CLIENT4, .dst = VIP4, .sport = 1, .dport = 80, .proto = IPPROTO_TCP
+	};
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t len, out_len = sizeof(out);
 

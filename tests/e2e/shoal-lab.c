@@ -53,10 +53,11 @@ static void wait_for_signal(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: shoal-lab lb IFACE --gw-mac MAC --src4 ADDR [--src6 ADDR] "
-			"[--mtu N] [--gue-port P]\n"
-			"                 --vip ADDR:PORT/PROTO[/SCHED] --backend ADDR[/gue|ipip]...\n"
-			"       shoal-lab decap IFACE [--gue-port P] VIP...\n");
+	fprintf(stderr,
+		"usage: shoal-lab lb IFACE --gw-mac MAC --src4 ADDR [--src6 ADDR] "
+		"[--mtu N] [--gue-port P]\n"
+		"                 --vip ADDR:PORT/PROTO[/SCHED] --backend ADDR[/gue|ipip]...\n"
+		"       shoal-lab decap IFACE [--gue-port P] VIP...\n");
 	return 2;
 }
 
@@ -93,8 +94,7 @@ static int parse_mac(const char *s, __u8 mac[6])
 	return 0;
 }
 
-static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr",
-							  "random" };
+static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
 
 /* ADDR:PORT/PROTO[/SCHED] */
 static int parse_vip(const char *s, struct shoal_vip_key *key, __u8 *sched)
@@ -135,9 +135,10 @@ static int parse_vip(const char *s, struct shoal_vip_key *key, __u8 *sched)
 
 static void print_counters(struct shoal_dp *dp, __u32 nbe)
 {
-	static const char *const names[] = { "pass", "tx", "flow_miss",
-					     "flow_rescheduled", "icmp_forwarded", "ptb_sent",
-					     "v6_exthdr", "frag_forwarded" };
+	static const char *const names[] = { "pass",	       "tx",
+					     "flow_miss",      "flow_rescheduled",
+					     "icmp_forwarded", "ptb_sent",
+					     "v6_exthdr",      "frag_forwarded" };
 	struct shoal_backend_stats bs;
 	__u64 v;
 	__u32 i;
@@ -151,8 +152,7 @@ static void print_counters(struct shoal_dp *dp, __u32 nbe)
 	for (i = 1; i <= nbe; i++)
 		if (!shoal_dp_backend_stats(dp, i, &bs))
 			printf("backend_%u_packets=%llu backend_%u_new_flows=%llu\n", i,
-			       (unsigned long long)bs.packets, i,
-			       (unsigned long long)bs.new_flows);
+			       (unsigned long long)bs.packets, i, (unsigned long long)bs.new_flows);
 }
 
 static int cmd_lb(int argc, char **argv)
@@ -223,7 +223,8 @@ static int cmd_lb(int argc, char **argv)
 				be.encap = SHOAL_ENCAP_IPIP;
 			else if (enc && strcmp(enc, "gue"))
 				return usage();
-			mb[nbe] = (struct maglev_backend){ .addr = be.addr, .weight = 1,
+			mb[nbe] = (struct maglev_backend){ .addr = be.addr,
+							   .weight = 1,
 							   .id = nbe + 1 };
 			nbe++;
 			if (!dp) {

@@ -14,16 +14,16 @@
 #include "pktgen.h"
 
 #define LBFIX_GUE_PORT 6080
-#define LBFIX_MTU 1500
-#define LBFIX_SRC4 "203.0.113.1"
-#define LBFIX_SRC6 "2001:db8:ff::1"
-#define LBFIX_MAX_BE 128
+#define LBFIX_MTU      1500
+#define LBFIX_SRC4     "203.0.113.1"
+#define LBFIX_SRC6     "2001:db8:ff::1"
+#define LBFIX_MAX_BE   128
 
 extern const __u8 lbfix_gw_mac[6];
 
 struct lbfix_backend {
 	const char *addr;
-	__u8 encap;  /* enum shoal_encap */
+	__u8 encap;   /* enum shoal_encap */
 	__u32 weight; /* 0 means 1 */
 };
 

@@ -191,8 +191,8 @@ size_t pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap)
 	return l2 + l3_len;
 }
 
-size_t pkt_build_icmp_error(const char *router, const struct pkt_spec *quoted, __u8 type,
-			    __u8 code, __u32 extra, size_t quote_len, __u8 *buf, size_t cap)
+size_t pkt_build_icmp_error(const char *router, const struct pkt_spec *quoted, __u8 type, __u8 code,
+			    __u32 extra, size_t quote_len, __u8 *buf, size_t cap)
 {
 	__u8 q[PKT_MAX];
 	size_t qlen, l2, hl, total;

@@ -20,10 +20,10 @@ struct pkt_spec {
 	__u8 tcp_flags; /* default SYN when 0 and TCP: set PKT_TCP_ACK etc. */
 	__u8 tos;
 	bool no_df;
-	__u16 frag;	/* IPv4 frag_off field (host order) */
-	__u16 vlan;	/* 0: untagged */
-	__u16 payload;	/* bytes after the L4 header */
-	__u8 ihl;	/* IPv4 header words (5..15); 0: 5 */
+	__u16 frag;    /* IPv4 frag_off field (host order) */
+	__u16 vlan;    /* 0: untagged */
+	__u16 payload; /* bytes after the L4 header */
+	__u8 ihl;      /* IPv4 header words (5..15); 0: 5 */
 	__u8 ttl;
 };
 
@@ -43,8 +43,8 @@ size_t pkt_build(const struct pkt_spec *s, __u8 *buf, size_t cap);
  * Builds an ICMP(v6) error from router to the quoted packet's source, quoting
  * the first quote_len bytes (0: IP header + 8) of the IP packet of *quoted.
  */
-size_t pkt_build_icmp_error(const char *router, const struct pkt_spec *quoted, __u8 type,
-			    __u8 code, __u32 extra, size_t quote_len, __u8 *buf, size_t cap);
+size_t pkt_build_icmp_error(const char *router, const struct pkt_spec *quoted, __u8 type, __u8 code,
+			    __u32 extra, size_t quote_len, __u8 *buf, size_t cap);
 
 /* One's-complement sum helpers. */
 __u32 pkt_csum_add(const void *data, size_t len, __u32 sum);
