@@ -117,6 +117,46 @@ lab_topology() {
 	done
 }
 
+# lab_backends VIP N: backends b1..bN hold VIP on lo, decapsulate with shoal's
+# program and serve $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP
+lab_backends() {
+	local vip=$1 nb=$2 i b
+	ip -n "$(ns router)" route add "$vip/32" via 198.51.100.2
+	for ((i = 1; i <= nb; i++)); do
+		b=$(ns "b$i")
+		ip -n "$b" addr add "$vip/32" dev lo
+		mkdir -p "$LAB_DIR/www$i"
+		echo "backend-$i" >"$LAB_DIR/www$i/id"
+		lab_bg "srv$i" ip netns exec "$b" python3 -m http.server 80 --bind "$vip" \
+			--directory "$LAB_DIR/www$i"
+		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "$vip"
+	done
+}
+
+# lab_wait_backends VIP N: until every backend's decap and server are up
+lab_wait_backends() {
+	local vip=$1 nb=$2 i
+	for ((i = 1; i <= nb; i++)); do
+		wait_for "$LAB_DIR/decap$i.log" ready || return 1
+		# the server is up once it accepts on the VIP inside its namespace
+		for _ in $(seq 50); do
+			ip netns exec "$(ns "b$i")" curl -s -o /dev/null "http://$vip/id" && break
+			sleep 0.1
+		done
+	done
+}
+
+# lab_balancer VIP N: shoal-lab's balancer on the lb's eth0 for VIP:80/tcp over
+# backends 198.51.100.11..; its pid in LB_PID, its log $LAB_DIR/lb.log
+lab_balancer() {
+	local vip=$1 nb=$2 i backends=()
+	for ((i = 1; i <= nb; i++)); do backends+=(--backend "198.51.100.$((10 + i))"); done
+	lab_bg lb ip netns exec "$(ns lb)" "$BUILD/shoal-lab" lb eth0 \
+		--gw-mac "$(mac router br0)" --src4 198.51.100.2 --vip "$vip:80/tcp" "${backends[@]}"
+	LB_PID=$LAST_PID
+	wait_for "$LAB_DIR/lb.log" ready
+}
+
 # mac NS IFACE
 mac() { ip -n "$(ns "$1")" -j link show "$2" | jq -r '.[0].address'; }
 

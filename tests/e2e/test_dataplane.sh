@@ -12,34 +12,10 @@ NB=3
 lab_init
 lab_topology "$NB"
 R=$(ns router)
-ip -n "$R" route add "$VIP/32" via 198.51.100.2
-
-for ((i = 1; i <= NB; i++)); do
-	B=$(ns "b$i")
-	ip -n "$B" addr add "$VIP/32" dev lo
-	mkdir -p "$LAB_DIR/www$i"
-	echo "backend-$i" >"$LAB_DIR/www$i/id"
-	head -c 300000 /dev/urandom >"$LAB_DIR/www$i/big"
-	lab_bg "srv$i" ip netns exec "$B" python3 -m http.server 80 --bind "$VIP" \
-		--directory "$LAB_DIR/www$i"
-	lab_bg "decap$i" ip netns exec "$B" "$BUILD/shoal-lab" decap eth0 "$VIP"
-done
-
-GW_MAC=$(ip -n "$R" -j link show br0 | jq -r '.[0].address')
-backends=()
-for ((i = 1; i <= NB; i++)); do backends+=(--backend "198.51.100.$((10 + i))"); done
-lab_bg lb ip netns exec "$(ns lb)" "$BUILD/shoal-lab" lb eth0 --gw-mac "$GW_MAC" \
-	--src4 198.51.100.2 --vip "$VIP:80/tcp" "${backends[@]}"
-LB_PID=$LAST_PID
-wait_for "$LAB_DIR/lb.log" ready || exit 1
-for ((i = 1; i <= NB; i++)); do
-	wait_for "$LAB_DIR/decap$i.log" ready || exit 1
-	# the server is up once it accepts on the VIP inside its namespace
-	for _ in $(seq 50); do
-		ip netns exec "$(ns "b$i")" curl -s -o /dev/null "http://$VIP/id" && break
-		sleep 0.1
-	done
-done
+lab_backends "$VIP" "$NB"
+for ((i = 1; i <= NB; i++)); do head -c 300000 /dev/urandom >"$LAB_DIR/www$i/big"; done
+lab_balancer "$VIP" "$NB" || exit 1
+lab_wait_backends "$VIP" "$NB" || exit 1
 
 # capture what the router sends towards the balancer
 lab_bg tcpdump ip netns exec "$R" tcpdump -i rlb -Q out -n -w "$LAB_DIR/to-lb.pcap"
