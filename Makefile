@@ -33,10 +33,14 @@ PROGS     := $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
-.PHONY: all deps test test-unit test-bpf test-e2e bench demo format format-check clean
+.PHONY: all build-all deps test test-unit test-bpf test-e2e bench demo format format-check clean
 
-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS)
+all: deps
+	$(Q)$(MAKE) --no-print-directory build-all
 
+build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS)
+
+# installs what is missing (a no-op when everything is there)
 deps:
 	$(Q)./scripts/deps.sh
 
@@ -74,21 +78,18 @@ $(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) 
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -fno-sanitize=alignment -Itests/lib $< $(TEST_LIB) $(LIB_SRCS) -o $@ $(CHECK_LIBS) $(LIBS) -lm
 
-test: deps
-	$(Q)$(MAKE) --no-print-directory all
+test: all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)./tests/run.sh
 
-test-unit test-bpf test-e2e: all
+test-unit test-bpf test-e2e: build-all
 	$(Q)./tests/run.sh $(subst test-,,$@)
 
-bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+bench: all
 	$(Q)$(BUILD)/lbbench dataplane
 	$(Q)$(BUILD)/lbbench maglev
 
-demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+demo: all
 	$(Q)./examples/demo-dataplane.sh
 
 FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
