@@ -30,7 +30,7 @@ TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
 LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 PROGS     := $(BUILD)/lbbench $(BUILD)/shoal-lab
-UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr
+UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
 .PHONY: all build-all deps test test-unit test-bpf test-e2e bench demo format format-check clean
@@ -71,6 +71,10 @@ $(BUILD)/tests/test_maglev: tests/unit/test_maglev.c agent/maglev.c agent/maglev
 $(BUILD)/tests/test_addr: tests/unit/test_addr.c agent/addr.c agent/addr.h | $(BUILD)/tests
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/addr.c -o $@ $(CHECK_LIBS)
+
+$(BUILD)/tests/test_config: tests/unit/test_config.c agent/config.c agent/config.h agent/addr.c agent/maglev.c | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/config.c agent/addr.c agent/maglev.c -o $@ $(CHECK_LIBS) -lyaml
 
 # BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
 # a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.

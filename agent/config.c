@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * YAML configuration: libyaml's document API gives every node its line, so
+ * each problem is reported where it is. Parsing never stops at the first
+ * error: the whole file is checked, then either a complete config or the full
+ * list of errors comes back. No I/O but reading the file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "addr.h"
+#include "config.h"
+#include "maglev.h"
+
+#define DEFAULT_GUE_PORT       6080
+#define DEFAULT_CONTROL_SOCKET "/run/shoal/shoald.sock"
+#define DEFAULT_METRICS	       "127.0.0.1:9435"
+#define DEFAULT_PIN_ROOT       "/sys/fs/bpf/shoal"
+#define MAX_WEIGHT	       1000000
+
+struct parse_ctx {
+	const char *path;
+	yaml_document_t *doc;
+	struct shoal_errors *errs;
+};
+
+static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
+static const char *const encap_names[SHOAL_ENCAP_MAX] = { "gue", "ipip" };
+
+const char *shoal_sched_name(__u8 sched)
+{
+	return sched < SHOAL_SCHED_MAX ? sched_names[sched] : "?";
+}
+
+int shoal_sched_parse(const char *s, __u8 *ret)
+{
+	__u8 i;
+
+	for (i = 0; i < SHOAL_SCHED_MAX; i++) {
+		if (!strcmp(s, sched_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *shoal_encap_name(__u8 encap)
+{
+	return encap < SHOAL_ENCAP_MAX ? encap_names[encap] : "default";
+}
+
+int shoal_encap_parse(const char *s, __u8 *ret)
+{
+	__u8 i;
+
+	for (i = 0; i < SHOAL_ENCAP_MAX; i++) {
+		if (!strcmp(s, encap_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+{
+	struct shoal_errors *e = ctx->errs;
+	char msg[512], *full, **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&full, "%s:%d: %s", ctx->path, line, msg) < 0)
+		return;
+	grown = realloc(e->msg, (e->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(full);
+		return;
+	}
+	e->msg = grown;
+	e->msg[e->n++] = full;
+}
+
+void shoal_errors_free(struct shoal_errors *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static yaml_node_t *node_at(struct parse_ctx *ctx, int idx)
+{
+	return yaml_document_get_node(ctx->doc, idx);
+}
+
+/* The scalar text of n, or NULL (with an error naming what) when n is no scalar. */
+static const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		errorf(ctx, line_of(n), "%s must be a single value", what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
+		       unsigned long long min, unsigned long long max, unsigned long long *ret)
+{
+	const char *s = scalar(ctx, n, what);
+	unsigned long long v;
+	char *end;
+
+	if (!s)
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (!*s || *s == '-' || *end || errno) {
+		errorf(ctx, line_of(n), "%s: '%s' is not a whole number", what, s);
+		return false;
+	}
+	if (v < min || v > max) {
+		errorf(ctx, line_of(n), "%s: %llu is out of range (%llu to %llu)", what, v, min,
+		       max);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+static bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *ret)
+{
+	const char *s = scalar(ctx, n, what);
+
+	if (!s)
+		return false;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+		*ret = true;
+		return true;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
+		*ret = false;
+		return true;
+	}
+	errorf(ctx, line_of(n), "%s: '%s' is not true or false", what, s);
+	return false;
+}
+
+static bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf,
+			 size_t len)
+{
+	const char *s = scalar(ctx, n, what);
+
+	if (!s)
+		return false;
+	if (strlen(s) >= len) {
+		errorf(ctx, line_of(n), "%s: longer than %zu characters", what, len - 1);
+		return false;
+	}
+	snprintf(buf, len, "%s", s);
+	return true;
+}
+
+static bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
+		       struct shoal_addr *ret, int *family)
+{
+	const char *s = scalar(ctx, n, what);
+
+	if (!s)
+		return false;
+	if (shoal_addr_parse(s, ret, family)) {
+		errorf(ctx, line_of(n), "%s: '%s' is not an IPv4 or IPv6 address", what, s);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_mac(struct parse_ctx *ctx, yaml_node_t *n, __u8 mac[6])
+{
+	const char *s = scalar(ctx, n, "gateway_mac");
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (!s)
+		return false;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6) {
+		errorf(ctx, line_of(n),
+		       "gateway_mac: '%s' is not a MAC address like 02:00:5e:00:53:01", s);
+		return false;
+	}
+	for (i = 0; i < 6; i++)
+		mac[i] = (__u8)b[i];
+	return true;
+}
+
+/* Calls fn for each pair of mapping n; unknown keys are fn's to report. */
+#define for_each_pair(ctx, n, k, v)                                               \
+	for (yaml_node_pair_t *p_ = (n)->data.mapping.pairs.start;                \
+	     p_ < (n)->data.mapping.pairs.top && ((k) = node_at(ctx, p_->key)) && \
+	     ((v) = node_at(ctx, p_->value));                                     \
+	     p_++)
+
+static bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_MAPPING_NODE) {
+		errorf(ctx, line_of(n), "%s must be a mapping of keys to values", what);
+		return false;
+	}
+	return true;
+}
+
+static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_conf *h,
+		       bool *have_iface)
+{
+	yaml_node_t *k, *v;
+	unsigned long long u;
+
+	if (!expect_mapping(ctx, n, "host"))
+		return;
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key)
+			continue;
+		if (!strcmp(key, "interface")) {
+			*have_iface = parse_string(ctx, v, "interface", h->interface,
+						   sizeof(h->interface));
+		} else if (!strcmp(key, "xdp_mode")) {
+			const char *s = scalar(ctx, v, key);
+
+			if (s && !strcmp(s, "native"))
+				h->xdp_mode = SHOAL_XDP_NATIVE;
+			else if (s && !strcmp(s, "generic"))
+				h->xdp_mode = SHOAL_XDP_GENERIC;
+			else if (s)
+				errorf(ctx, line_of(v), "xdp_mode: '%s' is not native or generic",
+				       s);
+		} else if (!strcmp(key, "source_v4")) {
+			int fam = 0;
+
+			if (parse_addr(ctx, v, key, &h->src_v4, &fam)) {
+				if (fam != AF_INET)
+					errorf(ctx, line_of(v), "source_v4: not an IPv4 address");
+				else
+					h->have_src_v4 = true;
+			}
+		} else if (!strcmp(key, "source_v6")) {
+			int fam = 0;
+
+			if (parse_addr(ctx, v, key, &h->src_v6, &fam)) {
+				if (fam != AF_INET6)
+					errorf(ctx, line_of(v), "source_v6: not an IPv6 address");
+				else
+					h->have_src_v6 = true;
+			}
+		} else if (!strcmp(key, "encap")) {
+			const char *s = scalar(ctx, v, key);
+
+			if (s && shoal_encap_parse(s, &h->encap))
+				errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
+		} else if (!strcmp(key, "gue_port")) {
+			if (parse_uint(ctx, v, key, 1, 65535, &u))
+				h->gue_port = (__u16)u;
+		} else if (!strcmp(key, "hash_seed")) {
+			if (parse_uint(ctx, v, key, 0, 0xffffffffULL, &u))
+				h->hash_seed = (__u32)u;
+		} else if (!strcmp(key, "flow_table_size")) {
+			if (parse_uint(ctx, v, key, 1024, 1ULL << 27, &u))
+				h->flow_table_size = (__u32)u;
+		} else if (!strcmp(key, "mtu")) {
+			if (parse_uint(ctx, v, key, 0, 65535, &u)) {
+				if (u && u < 576)
+					errorf(ctx, line_of(v), "mtu: %llu is below 576", u);
+				h->mtu = (__u16)u;
+			}
+		} else if (!strcmp(key, "gateway_mac")) {
+			h->have_gateway_mac = parse_mac(ctx, v, h->gateway_mac);
+		} else if (!strcmp(key, "control_socket")) {
+			parse_string(ctx, v, key, h->control_socket, sizeof(h->control_socket));
+		} else if (!strcmp(key, "metrics")) {
+			parse_string(ctx, v, key, h->metrics_addr, sizeof(h->metrics_addr));
+		} else if (!strcmp(key, "pin_path")) {
+			parse_string(ctx, v, key, h->pin_path, sizeof(h->pin_path));
+		} else {
+			errorf(ctx, line_of(k), "host: unknown key '%s'", key);
+		}
+	}
+}
+
+static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_backend_conf *b)
+{
+	bool have_addr = false;
+	unsigned long long u;
+	yaml_node_t *k, *v;
+
+	b->line = line_of(n);
+	b->weight = 1;
+	b->encap = SHOAL_ENCAP_DEFAULT;
+	/* "- 198.51.100.11" is a backend with defaults */
+	if (n->type == YAML_SCALAR_NODE) {
+		parse_addr(ctx, n, "backend", &b->addr, &b->family);
+		return;
+	}
+	if (!expect_mapping(ctx, n, "a backend"))
+		return;
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key)
+			continue;
+		if (!strcmp(key, "address")) {
+			have_addr = parse_addr(ctx, v, "address", &b->addr, &b->family);
+			if (!have_addr)
+				b->family = -1;
+		} else if (!strcmp(key, "weight")) {
+			if (parse_uint(ctx, v, key, 0, MAX_WEIGHT, &u))
+				b->weight = (__u32)u;
+		} else if (!strcmp(key, "encap")) {
+			const char *s = scalar(ctx, v, key);
+
+			if (s && shoal_encap_parse(s, &b->encap))
+				errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
+		} else {
+			errorf(ctx, line_of(k), "backend: unknown key '%s'", key);
+		}
+	}
+	if (!have_addr && b->family != -1)
+		errorf(ctx, b->line, "backend: 'address' is missing");
+}
+
+static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s)
+{
+	bool have_vip = false, have_port = false;
+	unsigned long long u;
+	yaml_node_t *k, *v;
+
+	s->line = line_of(n);
+	s->key.proto = IPPROTO_TCP;
+	s->scheduler = SHOAL_SCHED_MAGLEV;
+	s->table_size = SHOAL_DEFAULT_TABLE_SIZE;
+	s->flow_table = true;
+	if (!expect_mapping(ctx, n, "a service"))
+		return;
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key)
+			continue;
+		if (!strcmp(key, "name")) {
+			parse_string(ctx, v, key, s->name, sizeof(s->name));
+		} else if (!strcmp(key, "vip")) {
+			have_vip = parse_addr(ctx, v, "vip", &s->key.addr, &s->family);
+		} else if (!strcmp(key, "port")) {
+			if (parse_uint(ctx, v, key, 0, 65535, &u)) {
+				s->key.port = htons((__u16)u);
+				have_port = true;
+			}
+		} else if (!strcmp(key, "protocol")) {
+			const char *p = scalar(ctx, v, key);
+
+			if (p && !strcmp(p, "tcp"))
+				s->key.proto = IPPROTO_TCP;
+			else if (p && !strcmp(p, "udp"))
+				s->key.proto = IPPROTO_UDP;
+			else if (p)
+				errorf(ctx, line_of(v), "protocol: '%s' is not tcp or udp", p);
+		} else if (!strcmp(key, "scheduler")) {
+			const char *p = scalar(ctx, v, key);
+
+			if (p && shoal_sched_parse(p, &s->scheduler))
+				errorf(ctx, line_of(v),
+				       "scheduler: '%s' is not maglev, maglev-src, rr or random",
+				       p);
+		} else if (!strcmp(key, "table_size")) {
+			if (parse_uint(ctx, v, key, 2, SHOAL_MAX_TABLE_SIZE, &u)) {
+				if (!maglev_is_prime((__u32)u))
+					errorf(ctx, line_of(v),
+					       "table_size: %llu is not a prime (65537 and 251 "
+					       "are)",
+					       u);
+				s->table_size = (__u32)u;
+			}
+		} else if (!strcmp(key, "flow_table")) {
+			parse_bool(ctx, v, key, &s->flow_table);
+		} else if (!strcmp(key, "backends")) {
+			size_t i, cnt;
+
+			if (v->type != YAML_SEQUENCE_NODE) {
+				errorf(ctx, line_of(v), "backends must be a list");
+				continue;
+			}
+			cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			free(s->backends);
+			s->backends = calloc(cnt ? cnt : 1, sizeof(*s->backends));
+			if (!s->backends) {
+				errorf(ctx, line_of(v), "out of memory");
+				continue;
+			}
+			s->nbackends = cnt;
+			for (i = 0; i < cnt; i++)
+				parse_backend(ctx, node_at(ctx, v->data.sequence.items.start[i]),
+					      &s->backends[i]);
+		} else {
+			errorf(ctx, line_of(k), "service: unknown key '%s'", key);
+		}
+	}
+	if (!have_vip)
+		errorf(ctx, s->line, "service: 'vip' is missing");
+	if (!have_port)
+		errorf(ctx, s->line, "service: 'port' is missing (0 means all ports)");
+	if (!s->flow_table &&
+	    (s->scheduler == SHOAL_SCHED_RR || s->scheduler == SHOAL_SCHED_RANDOM))
+		errorf(ctx, s->line,
+		       "service: scheduler %s needs the flow table (flow_table: true)",
+		       shoal_sched_name(s->scheduler));
+}
+
+/* Cross-checks that need the whole file. */
+static void validate(struct parse_ctx *ctx, struct shoal_config *c)
+{
+	size_t i, j, k, total = 0;
+
+	if (c->nservices >= SHOAL_MAX_VIPS)
+		errorf(ctx, 1, "%zu services: at most %d", c->nservices, SHOAL_MAX_VIPS - 1);
+	for (i = 0; i < c->nservices; i++) {
+		const struct shoal_service_conf *s = &c->services[i];
+
+		for (j = 0; j < i; j++) {
+			if (!memcmp(&s->key, &c->services[j].key, sizeof(s->key)))
+				errorf(ctx, s->line,
+				       "service: the same VIP, port and protocol as the service at "
+				       "line %d",
+				       c->services[j].line);
+			if (s->name[0] && !strcmp(s->name, c->services[j].name))
+				errorf(ctx, s->line, "service: name '%s' already used at line %d",
+				       s->name, c->services[j].line);
+		}
+		total += s->nbackends;
+		for (j = 0; j < s->nbackends; j++) {
+			const struct shoal_backend_conf *b = &s->backends[j];
+
+			for (k = 0; k < j; k++)
+				if (!memcmp(&b->addr, &s->backends[k].addr, sizeof(b->addr)))
+					errorf(ctx, b->line,
+					       "backend: the same address as the backend at line "
+					       "%d",
+					       s->backends[k].line);
+			if (b->family == AF_INET && !c->host.have_src_v4)
+				errorf(ctx, b->line,
+				       "backend: an IPv4 backend needs host.source_v4 for the "
+				       "tunnel");
+			if (b->family == AF_INET6 && !c->host.have_src_v6)
+				errorf(ctx, b->line,
+				       "backend: an IPv6 backend needs host.source_v6 for the "
+				       "tunnel");
+		}
+	}
+	if (total >= SHOAL_MAX_BACKENDS)
+		errorf(ctx, 1, "%zu backends in all: at most %d", total, SHOAL_MAX_BACKENDS - 1);
+}
+
+int shoal_config_parse(const char *path, const char *text, size_t len, struct shoal_config **ret,
+		       struct shoal_errors *errs)
+{
+	struct parse_ctx ctx = { .path = path, .errs = errs };
+	bool have_host = false, have_iface = false;
+	struct shoal_config *c;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *k, *v;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->host.encap = SHOAL_ENCAP_GUE;
+	c->host.gue_port = DEFAULT_GUE_PORT;
+	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
+	snprintf(c->host.control_socket, sizeof(c->host.control_socket), "%s",
+		 DEFAULT_CONTROL_SOCKET);
+	snprintf(c->host.metrics_addr, sizeof(c->host.metrics_addr), "%s", DEFAULT_METRICS);
+
+	if (!yaml_parser_initialize(&parser)) {
+		free(c);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		errorf(&ctx, (int)parser.problem_mark.line + 1, "YAML: %s",
+		       parser.problem ? parser.problem : "cannot parse");
+		yaml_parser_delete(&parser);
+		free(c);
+		return -EINVAL;
+	}
+	ctx.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		errorf(&ctx, 1, "the file is empty: it needs host and services");
+	} else if (expect_mapping(&ctx, root, "the file")) {
+		for_each_pair(&ctx, root, k, v)
+		{
+			const char *key = scalar(&ctx, k, "a key");
+
+			if (!key)
+				continue;
+			if (!strcmp(key, "host")) {
+				have_host = true;
+				parse_host(&ctx, v, &c->host, &have_iface);
+			} else if (!strcmp(key, "services")) {
+				size_t i, n;
+
+				if (v->type != YAML_SEQUENCE_NODE) {
+					errorf(&ctx, line_of(v), "services must be a list");
+					continue;
+				}
+				n = (size_t)(v->data.sequence.items.top -
+					     v->data.sequence.items.start);
+				c->services = calloc(n ? n : 1, sizeof(*c->services));
+				if (!c->services)
+					continue;
+				c->nservices = n;
+				for (i = 0; i < n; i++)
+					parse_service(
+						&ctx,
+						node_at(&ctx, v->data.sequence.items.start[i]),
+						&c->services[i]);
+			} else {
+				errorf(&ctx, line_of(k), "unknown key '%s' (host, services)", key);
+			}
+		}
+		if (!have_host)
+			errorf(&ctx, line_of(root), "'host' is missing");
+		else if (!have_iface)
+			errorf(&ctx, line_of(root), "host: 'interface' is missing");
+	}
+	if (have_iface && !c->host.pin_path[0])
+		snprintf(c->host.pin_path, sizeof(c->host.pin_path), "%s/%s", DEFAULT_PIN_ROOT,
+			 c->host.interface);
+	if (!errs->n)
+		validate(&ctx, c);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (errs->n) {
+		shoal_config_free(c);
+		return -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}
+
+int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_errors *errs)
+{
+	struct parse_ctx ctx = { .path = path, .errs = errs };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret_code;
+
+	f = fopen(path, "r");
+	if (!f) {
+		ret_code = -errno;
+		errorf(&ctx, 0, "cannot open: %s", strerror(errno));
+		return ret_code;
+	}
+	{
+		char buf[65536];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+			char *grown = realloc(text, len + n + 1);
+
+			if (!grown) {
+				free(text);
+				fclose(f);
+				return -ENOMEM;
+			}
+			text = grown;
+			memcpy(text + len, buf, n);
+			len += n;
+		}
+	}
+	fclose(f);
+	ret_code = shoal_config_parse(path, text ? text : "", len, ret, errs);
+	free(text);
+	return ret_code;
+}
+
+void shoal_config_free(struct shoal_config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nservices; i++)
+		free(c->services[i].backends);
+	free(c->services);
+	free(c);
+}
+
+const struct shoal_service_conf *shoal_config_find(const struct shoal_config *c,
+						   const struct shoal_vip_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (!memcmp(&c->services[i].key, k, sizeof(*k)))
+			return &c->services[i];
+	return NULL;
+}

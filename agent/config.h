@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shoald's configuration: parsed from YAML into an immutable struct and
+ * validated whole. Every problem is reported as "file:line: message", all of
+ * them at once; a config with any error is never returned.
+ */
+#ifndef SHOAL_CONFIG_H
+#define SHOAL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+#include "shoal/abi.h"
+
+#define SHOAL_NAME_MAX	    64
+#define SHOAL_PATH_MAX	    256
+#define SHOAL_ENCAP_DEFAULT 0xff /* a backend without its own: the host's */
+
+enum shoal_xdp_mode {
+	SHOAL_XDP_NATIVE = 0,
+	SHOAL_XDP_GENERIC = 1,
+};
+
+struct shoal_backend_conf {
+	struct shoal_addr addr;
+	int family;
+	__u32 weight;
+	__u8 encap; /* enum shoal_encap or SHOAL_ENCAP_DEFAULT */
+	int line;
+};
+
+struct shoal_service_conf {
+	char name[SHOAL_NAME_MAX];
+	struct shoal_vip_key key; /* port in network order */
+	int family;
+	__u8 scheduler;
+	__u32 table_size;
+	bool flow_table;
+	struct shoal_backend_conf *backends;
+	size_t nbackends;
+	int line;
+};
+
+struct shoal_host_conf {
+	char interface[IF_NAMESIZE];
+	enum shoal_xdp_mode xdp_mode;
+	bool have_src_v4, have_src_v6;
+	struct shoal_addr src_v4, src_v6;
+	__u8 encap; /* default encapsulation */
+	__u16 gue_port;
+	__u32 hash_seed;
+	__u32 flow_table_size;
+	__u16 mtu; /* 0: the interface's */
+	bool have_gateway_mac;
+	__u8 gateway_mac[6];
+	char control_socket[SHOAL_PATH_MAX];
+	char metrics_addr[SHOAL_NAME_MAX]; /* "" disables */
+	char pin_path[SHOAL_PATH_MAX];	   /* default /sys/fs/bpf/shoal/<interface> */
+};
+
+struct shoal_config {
+	char path[SHOAL_PATH_MAX];
+	struct shoal_host_conf host;
+	struct shoal_service_conf *services;
+	size_t nservices;
+};
+
+/* Collected errors, one "file:line: message" each. */
+struct shoal_errors {
+	char **msg;
+	size_t n;
+};
+
+/*
+ * Parses and validates the YAML text of path (name used in messages). Returns
+ * 0 with *ret set, or -EINVAL with every problem in errs (caller frees both).
+ */
+int shoal_config_parse(const char *path, const char *text, size_t len, struct shoal_config **ret,
+		       struct shoal_errors *errs);
+/* Reads path and parses it; -errno if it cannot be read (also in errs). */
+int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_errors *errs);
+void shoal_config_free(struct shoal_config *c);
+void shoal_errors_free(struct shoal_errors *e);
+
+const char *shoal_sched_name(__u8 sched);
+int shoal_sched_parse(const char *s, __u8 *ret);
+const char *shoal_encap_name(__u8 encap);
+int shoal_encap_parse(const char *s, __u8 *ret);
+/* The service of c whose key equals k, or NULL. */
+const struct shoal_service_conf *shoal_config_find(const struct shoal_config *c,
+						   const struct shoal_vip_key *k);
+
+#endif /* SHOAL_CONFIG_H */

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* agent/config.c: the example parses whole; every error kind names its line. */
+#include <check.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "config.h"
+#include "ckmain.h"
+
+START_TEST(test_example_parses)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	const struct shoal_service_conf *s;
+	size_t i;
+
+	if (shoal_config_load("examples/shoal.yaml", &c, &errs))
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->host.interface, "eth0");
+	ck_assert_uint_eq(c->host.hash_seed, 0x5eed);
+	ck_assert_uint_eq(c->host.gue_port, 6080);
+	ck_assert_uint_eq(c->host.flow_table_size, 1048576);
+	ck_assert(c->host.have_gateway_mac);
+	ck_assert_uint_eq(c->host.gateway_mac[5], 0x01);
+	ck_assert_str_eq(c->host.pin_path, "/sys/fs/bpf/shoal/eth0");
+	ck_assert_uint_eq(c->nservices, 2);
+	s = &c->services[0];
+	ck_assert_str_eq(s->name, "web");
+	ck_assert_uint_eq(ntohs(s->key.port), 80);
+	ck_assert_uint_eq(s->nbackends, 3);
+	ck_assert_uint_eq(s->backends[1].weight, 2);
+	ck_assert_uint_eq(s->backends[1].encap, SHOAL_ENCAP_IPIP);
+	ck_assert_uint_eq(s->backends[2].weight, 1);
+	ck_assert_uint_eq(s->backends[2].encap, SHOAL_ENCAP_DEFAULT);
+	s = &c->services[1];
+	ck_assert_uint_eq(s->key.proto, IPPROTO_UDP);
+	ck_assert_uint_eq(s->scheduler, SHOAL_SCHED_MAGLEV_SRC);
+	ck_assert_ptr_eq(shoal_config_find(c, &s->key), s);
+	shoal_config_free(c);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	static const char y[] = "host:\n  interface: lb0\n  source_v4: 198.51.100.2\n"
+				"services:\n  - vip: 192.0.2.1\n    port: 443\n"
+				"    backends: [198.51.100.20]\n";
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, sizeof(y) - 1, &c, &errs), 0);
+	ck_assert_uint_eq(c->host.xdp_mode, SHOAL_XDP_NATIVE);
+	ck_assert_uint_eq(c->host.encap, SHOAL_ENCAP_GUE);
+	ck_assert_str_eq(c->host.control_socket, "/run/shoal/shoald.sock");
+	ck_assert_str_eq(c->host.metrics_addr, "127.0.0.1:9435");
+	ck_assert_str_eq(c->host.pin_path, "/sys/fs/bpf/shoal/lb0");
+	ck_assert_uint_eq(c->services[0].key.proto, IPPROTO_TCP);
+	ck_assert_uint_eq(c->services[0].table_size, 65537);
+	ck_assert(c->services[0].flow_table);
+	shoal_config_free(c);
+}
+END_TEST
+
+#define HOST "host:\n  interface: lb0\n  source_v4: 198.51.100.2\n"
+#define SVC  "services:\n  - vip: 192.0.2.1\n    port: 80\n"
+
+struct bad_case {
+	const char *yaml;
+	const char *want; /* "line: substring" of one of the errors */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "", "1: the file is empty" },
+	{ "host: [1, 2\n", "YAML" },
+	{ "services: []\n", "'host' is missing" },
+	{ "host:\n  source_v4: 198.51.100.2\n", "host: 'interface' is missing" },
+	{ HOST "  colour: blue\n", "4: host: unknown key 'colour'" },
+	{ HOST "  xdp_mode: turbo\n", "4: xdp_mode: 'turbo' is not native or generic" },
+	{ HOST "  source_v6: 198.51.100.9\n", "4: source_v6: not an IPv6 address" },
+	{ HOST "  gue_port: 70000\n", "4: gue_port: 70000 is out of range" },
+	{ HOST "  gue_port: eighty\n", "4: gue_port: 'eighty' is not a whole number" },
+	{ HOST "  encap: gre\n", "4: encap: 'gre' is not gue or ipip" },
+	{ HOST "  mtu: 100\n", "4: mtu: 100 is below 576" },
+	{ HOST "  gateway_mac: 02:00:zz:00:00:01\n", "4: gateway_mac:" },
+	{ HOST "  interface: averyveryverylongname0\n", "4: interface: longer than" },
+	{ HOST "services: {a: 1}\n", "4: services must be a list" },
+	{ HOST "services:\n  - port: 80\n", "5: service: 'vip' is missing" },
+	{ HOST "services:\n  - vip: 192.0.2.1\n", "5: service: 'port' is missing" },
+	{ HOST SVC "    protocol: sctp\n", "7: protocol: 'sctp' is not tcp or udp" },
+	{ HOST SVC "    scheduler: lc\n", "7: scheduler: 'lc' is not maglev" },
+	{ HOST SVC "    table_size: 65536\n", "7: table_size: 65536 is not a prime" },
+	{ HOST SVC "    flow_table: maybe\n", "7: flow_table: 'maybe' is not true or false" },
+	{ HOST SVC "    scheduler: rr\n    flow_table: false\n", "5: service: scheduler rr needs" },
+	{ HOST SVC "    vip: 192.0.2.300\n", "7: vip: '192.0.2.300' is not an IPv4" },
+	{ HOST SVC "    backends:\n      - weight: 3\n", "8: backend: 'address' is missing" },
+	{ HOST SVC "    backends:\n      - address: 198.51.100.9\n        weight: -1\n",
+	  "9: weight: '-1' is not a whole number" },
+	{ HOST SVC "    backends:\n      - address: 198.51.100.9\n        shape: round\n",
+	  "9: backend: unknown key 'shape'" },
+	{ HOST SVC "    backends:\n      - 198.51.100.9\n      - 198.51.100.9\n",
+	  "9: backend: the same address as the backend at line 8" },
+	{ HOST SVC "    backends:\n      - 2001:db8::9\n",
+	  "8: backend: an IPv6 backend needs host.source_v6" },
+	{ HOST SVC "  - vip: 192.0.2.1\n    port: 80\n",
+	  "7: service: the same VIP, port and protocol as the service at line 5" },
+};
+
+START_TEST(test_error_names_line)
+{
+	const struct bad_case *b = &bad_cases[_i];
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	char want[256];
+	bool found = false;
+	size_t i;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", b->yaml, strlen(b->yaml), &c, &errs),
+			 -EINVAL);
+	ck_assert_ptr_null(c);
+	/* "LINE: text" must match at that line; plain text anywhere */
+	if (b->want[0] >= '0' && b->want[0] <= '9')
+		snprintf(want, sizeof(want), "t.yaml:%s", b->want);
+	else
+		snprintf(want, sizeof(want), "%s", b->want);
+	for (i = 0; i < errs.n; i++)
+		found |= strstr(errs.msg[i], want) != NULL;
+	for (i = 0; !found && i < errs.n; i++)
+		fprintf(stderr, "case %d got: %s\n", _i, errs.msg[i]);
+	ck_assert_msg(found, "case %d: no error '%s'", _i, want);
+	shoal_errors_free(&errs);
+}
+END_TEST
+
+/* All errors at once, not only the first. */
+START_TEST(test_all_errors_reported)
+{
+	static const char y[] = HOST "  gue_port: 0\n  xdp_mode: x\n" SVC "    protocol: x\n";
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, sizeof(y) - 1, &c, &errs), -EINVAL);
+	ck_assert_uint_eq(errs.n, 3);
+	shoal_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+
+	ck_assert_int_eq(shoal_config_load("/nonexistent/shoal.yaml", &c, &errs), -ENOENT);
+	ck_assert_uint_eq(errs.n, 1);
+	shoal_errors_free(&errs);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_example_parses);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_loop_test(tc, test_error_names_line, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return ckmain_run(config_suite());
+}
