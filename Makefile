@@ -17,7 +17,7 @@ WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wfo
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
-LIBS      := -lbpf -lelf -lz
+LIBS      := -lbpf -lelf -lz -lyaml
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -25,11 +25,12 @@ BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o \
              $(BUILD)/napi_pass.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
-LIB_SRCS  := agent/maglev.c agent/addr.c agent/dataplane.c
+LIB_SRCS  := agent/maglev.c agent/addr.c agent/dataplane.c agent/state.c agent/config.c
 TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
 LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
-PROGS     := $(BUILD)/lbbench $(BUILD)/shoal-lab
+AGENT_SRCS := agent/main.c agent/ctl.c agent/ctl_proto.c agent/metrics.c agent/netlink.c agent/log.c
+PROGS     := $(BUILD)/shoald $(BUILD)/lbctl $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
@@ -58,6 +59,14 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/lbbench: tools/lbbench.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard tests/lib/*.h)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -Itests/lib tools/lbbench.c $(LIB_SRCS) $(TEST_LIB) -o $@ $(LIBS) -lm
+
+$(BUILD)/shoald: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
+
+$(BUILD)/lbctl: tools/lbctl.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) tools/lbctl.c agent/ctl_proto.c agent/addr.c -o $@ -ljansson
 
 $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* See dataplane.h. Library code: returns negative errno, logs nothing itself. */
+#include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +13,31 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "maglev.h"
+#include "state.h"
 #include "lb.skel.h"
 #include "shoal/jhash.h"
 
+struct dp_applied_vip {
+	bool present;
+	struct shoal_vip_key key;
+	struct shoal_vip vip;
+	__u64 table_hash;  /* over the ids in the table as written */
+	__u64 fingerprint; /* over the addresses: comparable across hosts */
+};
+
 struct shoal_dp {
 	struct lb_bpf *skel;
+	struct dp_applied_vip *applied_vips; /* [SHOAL_MAX_VIPS] */
+	struct shoal_backend *applied_be;    /* [SHOAL_MAX_BACKENDS] */
+	__u32 *table_buf;		     /* SHOAL_MAX_TABLE_SIZE slots */
+	__u64 write_errors;
 	struct bpf_link *link;
 	int ncpus;
-	int flag_ifindex; /* attached without a link (generic mode): detach by hand */
+	int link_fd;	   /* pinned XDP link, or -1 */
+	bool adopted;	   /* maps found pinned and reused */
+	char pin_dir[256]; /* <pin_dir>/v<ABI>, or "" */
+	int flag_ifindex;  /* attached without a link (generic mode): detach by hand */
 	__u32 flag_xdp_flags;
 };
 
@@ -36,6 +55,8 @@ void shoal_dp_set_quiet(bool quiet)
 	dp_quiet = quiet;
 }
 
+static int pin_prepare(struct shoal_dp *dp, const char *root);
+
 int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 {
 	struct shoal_dp *dp;
@@ -45,11 +66,19 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	dp->applied_vips = calloc(SHOAL_MAX_VIPS, sizeof(*dp->applied_vips));
+	dp->applied_be = calloc(SHOAL_MAX_BACKENDS, sizeof(*dp->applied_be));
+	dp->table_buf = calloc(SHOAL_MAX_TABLE_SIZE, sizeof(*dp->table_buf));
+	if (!dp->applied_vips || !dp->applied_be || !dp->table_buf) {
+		ret = -ENOMEM;
+		goto free_dp;
+	}
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
 		ret = dp->ncpus ? dp->ncpus : -EINVAL;
 		goto free_dp;
 	}
+	dp->link_fd = -1;
 	dp->skel = lb_bpf__open();
 	if (!dp->skel) {
 		ret = -errno;
@@ -60,15 +89,25 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 		if (ret)
 			goto destroy_skel;
 	}
+	if (opts && opts->pin_dir) {
+		ret = pin_prepare(dp, opts->pin_dir);
+		if (ret)
+			goto destroy_skel;
+	}
 	ret = lb_bpf__load(dp->skel);
 	if (ret)
 		goto destroy_skel;
+	if (dp->pin_dir[0])
+		dp->adopted = dp->adopted && bpf_map__is_pinned(dp->skel->maps.flows);
 	*ret_dp = dp;
 	return 0;
 
 destroy_skel:
 	lb_bpf__destroy(dp->skel);
 free_dp:
+	free(dp->applied_vips);
+	free(dp->applied_be);
+	free(dp->table_buf);
 	free(dp);
 	return ret < 0 ? ret : -EINVAL;
 }
@@ -78,9 +117,14 @@ void shoal_dp_close(struct shoal_dp *dp)
 	if (!dp)
 		return;
 	bpf_link__destroy(dp->link);
+	if (dp->link_fd >= 0)
+		close(dp->link_fd); /* pinned: stays attached */
 	if (dp->flag_ifindex)
 		bpf_xdp_detach(dp->flag_ifindex, dp->flag_xdp_flags, NULL);
 	lb_bpf__destroy(dp->skel);
+	free(dp->applied_vips);
+	free(dp->applied_be);
+	free(dp->table_buf);
 	free(dp);
 }
 
@@ -104,6 +148,152 @@ int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags)
 	if (!link)
 		return -errno;
 	dp->link = link;
+	return 0;
+}
+
+/* Removes pins of other ABI versions under root: their layout is not ours. */
+static void pin_remove_dir(const char *dir)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || de->d_name[1] == '.'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[256], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int pin_prepare(struct shoal_dp *dp, const char *root)
+{
+	char path[512], mine[32];
+	struct bpf_map *map;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret;
+
+	if ((size_t)snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s/v%d", root, SHOAL_ABI_VERSION) >=
+	    sizeof(dp->pin_dir))
+		return -ENAMETOOLONG;
+	ret = mkdir_p(dp->pin_dir);
+	if (ret)
+		return ret;
+	snprintf(mine, sizeof(mine), "v%d", SHOAL_ABI_VERSION);
+	d = opendir(root);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] != 'v' || !strcmp(de->d_name, mine))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+			pin_remove_dir(path);
+		}
+		closedir(d);
+	}
+	snprintf(path, sizeof(path), "%s/flows", dp->pin_dir);
+	dp->adopted = stat(path, &st) == 0;
+	bpf_object__for_each_map(map, dp->skel->obj)
+	{
+		const char *name = bpf_map__name(map);
+		const char *dot = strrchr(name, '.');
+
+		/* internal maps are "<obj>.bss": pin them by section */
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, dot ? dot + 1 : name);
+		ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+bool shoal_dp_adopted(const struct shoal_dp *dp)
+{
+	return dp->adopted;
+}
+
+int shoal_dp_attach_pinned(struct shoal_dp *dp, int ifindex, __u32 xdp_flags, bool *ret_adopted)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = xdp_flags);
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd, ret;
+
+	if (!dp->pin_dir[0])
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/link", dp->pin_dir);
+	*ret_adopted = false;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+		    (int)info.xdp.ifindex == ifindex) {
+			if (bpf_link_update(fd, shoal_dp_prog_fd(dp), NULL)) {
+				ret = -errno;
+				close(fd);
+				return ret;
+			}
+			dp->link_fd = fd;
+			*ret_adopted = true;
+			return 0;
+		}
+		/* a link for another interface, or one whose device is gone */
+		close(fd);
+		unlink(path);
+	}
+	fd = bpf_link_create(shoal_dp_prog_fd(dp), ifindex, BPF_XDP, &lopts);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	dp->link_fd = fd;
+	return 0;
+}
+
+int shoal_dp_unpin(const char *root)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != 'v')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+		pin_remove_dir(path);
+	}
+	closedir(d);
+	if (rmdir(root) && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 
@@ -365,4 +555,209 @@ int shoal_dp_counters_reset(struct shoal_dp *dp)
 		ret = percpu_zero(dp, dp->skel->maps.backend_stats,
 				  sizeof(struct shoal_backend_stats));
 	return ret;
+}
+
+static __u64 table_hash(const __u32 *t, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= t[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ n;
+}
+
+static void count_error(struct shoal_dp *dp, int ret, int *errors)
+{
+	if (ret) {
+		dp->write_errors++;
+		(*errors)++;
+	}
+}
+
+/* Builds and, if it changed, swaps in v's table. */
+static int apply_table(struct shoal_dp *dp, const struct shoal_vip_state *v)
+{
+	struct dp_applied_vip *a = &dp->applied_vips[v->id];
+	struct maglev_backend *mb;
+	__u64 h;
+	size_t i;
+	int ret;
+
+	mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (i = 0; i < v->nbe; i++) {
+		mb[i].addr = v->be[i].addr;
+		mb[i].weight = shoal_be_table_weight(&v->be[i]);
+		mb[i].id = v->be[i].id;
+	}
+	ret = maglev_build(mb, v->nbe, dp->table_buf, v->table_size);
+	if (ret)
+		goto free_mb;
+	h = table_hash(dp->table_buf, v->table_size);
+	if (a->present && a->table_hash == h)
+		goto free_mb;
+	ret = shoal_dp_table_set(dp, v->id, dp->table_buf, v->table_size);
+	if (!ret) {
+		a->table_hash = h;
+		a->fingerprint = maglev_fingerprint(dp->table_buf, v->table_size, mb, v->nbe);
+	}
+free_mb:
+	free(mb);
+	return ret;
+}
+
+static bool state_has_backend(const struct shoal_state *s, __u32 id)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nvips; i++)
+		for (j = 0; j < s->vips[i].nbe; j++)
+			if (s->vips[i].be[j].id == id)
+				return true;
+	return false;
+}
+
+int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state)
+{
+	static const struct shoal_backend none;
+	int errors = 0;
+	size_t i, j;
+	__u32 id;
+
+	/* removed VIPs first: no packet may find a VIP whose backends are going */
+	for (id = 1; id < SHOAL_MAX_VIPS; id++) {
+		struct dp_applied_vip *a = &dp->applied_vips[id];
+		bool keep = false;
+
+		if (!a->present)
+			continue;
+		for (i = 0; i < state->nvips && !keep; i++)
+			keep = state->vips[i].id == id &&
+			       !memcmp(&state->vips[i].key, &a->key, sizeof(a->key));
+		if (keep)
+			continue;
+		count_error(dp, shoal_dp_vip_del(dp, &a->key), &errors);
+		memset(a, 0, sizeof(*a));
+	}
+	for (id = 1; id < SHOAL_MAX_BACKENDS; id++) {
+		if (!(dp->applied_be[id].flags & SHOAL_BE_F_VALID) || state_has_backend(state, id))
+			continue;
+		count_error(dp, shoal_dp_backend_del(dp, id), &errors);
+		dp->applied_be[id] = none;
+	}
+
+	for (i = 0; i < state->nvips; i++) {
+		const struct shoal_vip_state *v = &state->vips[i];
+		struct dp_applied_vip *a = &dp->applied_vips[v->id];
+		struct shoal_vip want = { .id = v->id,
+					  .flags = v->flow_table ? 0 : SHOAL_VIP_F_NO_FLOWTABLE,
+					  .table_size = v->table_size,
+					  .scheduler = v->scheduler };
+		int ret;
+
+		for (j = 0; j < v->nbe; j++) {
+			const struct shoal_be_state *b = &v->be[j];
+			struct shoal_backend be = { .addr = b->addr,
+						    .family = (__u8)b->family,
+						    .encap = b->encap,
+						    .flags = SHOAL_BE_F_VALID,
+						    .vip_id = v->id };
+
+			if (!memcmp(&dp->applied_be[b->id], &be, sizeof(be)))
+				continue;
+			ret = shoal_dp_backend_set(dp, b->id, &be);
+			count_error(dp, ret, &errors);
+			if (!ret)
+				dp->applied_be[b->id] = be;
+		}
+		count_error(dp, apply_table(dp, v), &errors);
+		if (a->present && !memcmp(&a->vip, &want, sizeof(want)))
+			continue;
+		ret = shoal_dp_vip_set(dp, &v->key, &want);
+		count_error(dp, ret, &errors);
+		if (!ret) {
+			a->present = true;
+			a->key = v->key;
+			a->vip = want;
+		}
+	}
+	return errors;
+}
+
+__u64 shoal_dp_fingerprint(const struct shoal_dp *dp, __u32 vip_id)
+{
+	return vip_id < SHOAL_MAX_VIPS ? dp->applied_vips[vip_id].fingerprint : 0;
+}
+
+__u64 shoal_dp_write_errors(const struct shoal_dp *dp)
+{
+	return dp->write_errors;
+}
+
+int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret)
+{
+	int vips_fd = bpf_map__fd(dp->skel->maps.vips);
+	int be_fd = bpf_map__fd(dp->skel->maps.backends);
+	struct shoal_vip_key key, next;
+	struct shoal_state *s;
+	void *prev = NULL;
+	__u32 id, i;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(vips_fd, prev, &next)) {
+		struct shoal_vip_state *grown;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(vips_fd, &key, &id) || !id || id >= SHOAL_MAX_VIPS)
+			continue;
+		grown = realloc(s->vips, (s->nvips + 1) * sizeof(*grown));
+		if (!grown)
+			goto nomem;
+		s->vips = grown;
+		memset(&s->vips[s->nvips], 0, sizeof(s->vips[0]));
+		s->vips[s->nvips].key = key;
+		s->vips[s->nvips].id = id;
+		s->nvips++;
+		/* what the maps hold counts as applied: apply() removes what is gone */
+		dp->applied_vips[id].present = true;
+		dp->applied_vips[id].key = key;
+		bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.vip_info), &id,
+				    &dp->applied_vips[id].vip);
+		dp->applied_vips[id].vip.flags &= ~SHOAL_VIP_F_ACTIVE;
+	}
+	for (id = 1; id < SHOAL_MAX_BACKENDS; id++) {
+		struct shoal_backend be;
+
+		if (bpf_map_lookup_elem(be_fd, &id, &be) || !(be.flags & SHOAL_BE_F_VALID))
+			continue;
+		dp->applied_be[id] = be;
+		for (i = 0; i < s->nvips; i++) {
+			struct shoal_vip_state *v = &s->vips[i];
+			struct shoal_be_state *grown;
+
+			if (v->id != be.vip_id)
+				continue;
+			grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
+			if (!grown)
+				goto nomem;
+			v->be = grown;
+			memset(&v->be[v->nbe], 0, sizeof(v->be[0]));
+			v->be[v->nbe].addr = be.addr;
+			v->be[v->nbe].id = id;
+			v->nbe++;
+			break;
+		}
+	}
+	*ret = s;
+	return 0;
+nomem:
+	shoal_state_free(s);
+	return -ENOMEM;
 }

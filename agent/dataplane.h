@@ -14,7 +14,8 @@
 struct shoal_dp;
 
 struct shoal_dp_opts {
-	__u32 flow_entries; /* 0: SHOAL_DEFAULT_FLOWS */
+	__u32 flow_entries;  /* 0: SHOAL_DEFAULT_FLOWS */
+	const char *pin_dir; /* NULL: nothing pinned; else maps and link live there */
 };
 
 int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp);
@@ -22,6 +23,17 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp);
 void shoal_dp_close(struct shoal_dp *dp);
 /* Attaches the XDP program to ifindex; xdp_flags as for bpf_xdp_attach. */
 int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags);
+/*
+ * With a pin_dir: attaches through a pinned bpf_link, or, when one is already
+ * pinned there (a restart), swaps this program into it with bpf_link_update:
+ * the maps were adopted at open, so flows and tables carry over and no packet
+ * is lost. ret_adopted tells which. Returns 0 or -errno.
+ */
+int shoal_dp_attach_pinned(struct shoal_dp *dp, int ifindex, __u32 xdp_flags, bool *ret_adopted);
+/* Whether open found maps of this ABI version pinned (and reused them). */
+bool shoal_dp_adopted(const struct shoal_dp *dp);
+/* Removes everything pinned under pin_dir (detaching the program). */
+int shoal_dp_unpin(const char *pin_dir);
 int shoal_dp_prog_fd(const struct shoal_dp *dp);
 int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name);
 
@@ -50,3 +62,23 @@ int shoal_dp_counters_reset(struct shoal_dp *dp);
 void shoal_dp_set_quiet(bool quiet);
 
 #endif /* SHOAL_DATAPLANE_H */
+
+struct shoal_state;
+
+/*
+ * Makes the maps say what state says, writing only what differs from the
+ * last apply: backends first, then each changed table (swapped whole), then
+ * VIPs; removed VIPs go before their backends. Returns the number of map
+ * writes that failed (0: all applied).
+ */
+int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state);
+/* Fingerprint of VIP id's table as last applied (0: none). */
+__u64 shoal_dp_fingerprint(const struct shoal_dp *dp, __u32 vip_id);
+/* Map writes that failed since open. */
+__u64 shoal_dp_write_errors(const struct shoal_dp *dp);
+/*
+ * What adopted maps say: VIPs (key and id) and their backends (address and
+ * id), so that a restarted agent gives them the ids their flows name.
+ * Returns 0 with *ret (free with shoal_state_free), or -errno.
+ */
+int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret);

@@ -18,6 +18,7 @@ LAB_DIR=""
 PASSED=0
 FAILED=0
 BUILD="${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
+LAB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 ns() { echo "${LAB_PREFIX}-$1"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
@@ -36,6 +37,8 @@ lab_cleanup() {
 		ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
+	# pinned maps and links of agents this run started
+	rm -rf /sys/fs/bpf/"${LAB_PREFIX}"-* 2>/dev/null
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=""
 }
@@ -156,6 +159,49 @@ lab_balancer() {
 	LB_PID=$LAST_PID
 	wait_for "$LAB_DIR/lb.log" ready
 }
+
+# lab_echo_backends VIP PORT N: an echo server (echo_server.py) on VIP:PORT in each backend
+lab_echo_backends() {
+	local vip=$1 port=$2 nb=$3 i
+	for ((i = 1; i <= nb; i++)); do
+		lab_bg "echo$i" ip netns exec "$(ns "b$i")" python3 "$LAB_LIB/echo_server.py" \
+			"$vip" "$port" "backend-$i"
+	done
+}
+
+# lab_shoald_config VIP N: writes $LAB_DIR/shoal.yaml for the lb namespace
+lab_shoald_config() {
+	local vip=$1 nb=$2 i
+	{
+		echo "host:"
+		echo "  interface: eth0"
+		echo "  source_v4: 198.51.100.2"
+		echo "  control_socket: $LAB_DIR/shoald.sock"
+		echo "  metrics: 127.0.0.1:9435"
+		echo "  pin_path: /sys/fs/bpf/${LAB_PREFIX}-lb"
+		echo "  flow_table_size: 65536"
+		echo "services:"
+		for port in 80 7000; do
+			echo "  - name: svc$port"
+			echo "    vip: $vip"
+			echo "    port: $port"
+			echo "    backends:"
+			for ((i = 1; i <= nb; i++)); do echo "      - 198.51.100.$((10 + i))"; done
+		done
+	} >"$LAB_DIR/shoal.yaml"
+}
+
+# lab_shoald_start [LOGNAME]: shoald in the lb namespace (nsenter keeps bpffs
+# usable; ip netns exec would remount /sys); waits for "ready", pid in SHOALD_PID
+lab_shoald_start() {
+	local log=${1:-shoald}
+	lab_bg "$log" nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$LAB_DIR/shoal.yaml"
+	SHOALD_PID=$LAST_PID
+	wait_for "$LAB_DIR/$log.log" "ready:"
+}
+
+# lbctl ARGS...: the CLI against the lab's agent
+lbctl() { "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" "$@"; }
 
 # mac NS IFACE
 mac() { ip -n "$(ns "$1")" -j link show "$2" | jq -r '.[0].address'; }

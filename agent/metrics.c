@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Prometheus text exposition (version 0.0.4) on the configured address, read
+ * from the BPF maps at scrape time. Counters are summed over CPUs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "ctl_proto.h"
+#include "log.h"
+
+const char *ctl_drop_name(int i);
+
+static void help(struct evbuffer *b, const char *name, const char *type, const char *text)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void put_vips(struct agent *a, struct evbuffer *b)
+{
+	static const struct {
+		const char *name, *type, *text;
+	} fam[] = {
+		{ "shoal_vip_packets_total", "counter", "Packets forwarded for the VIP." },
+		{ "shoal_vip_bytes_total", "counter", "IP bytes forwarded for the VIP." },
+		{ "shoal_vip_new_flows_total", "counter", "Flows the VIP's scheduler placed." },
+		{ "shoal_backend_packets_total", "counter", "Packets sent to the backend." },
+		{ "shoal_backend_bytes_total", "counter", "IP bytes sent to the backend." },
+		{ "shoal_backend_new_flows_total", "counter", "New flows placed on the backend." },
+		{ "shoal_backend_syn_repeats_total", "counter",
+		  "SYNs repeated on a known flow: the backend did not answer." },
+		{ "shoal_backend_weight", "gauge", "The backend's configured weight." },
+		{ "shoal_backend_draining", "gauge", "1 when the backend takes no new flows." },
+		{ "shoal_backend_up", "gauge", "1 when the backend is in service." },
+	};
+	size_t f, i, j;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		help(b, fam[f].name, fam[f].type, fam[f].text);
+		for (i = 0; i < a->state->nvips; i++) {
+			const struct shoal_vip_state *v = &a->state->vips[i];
+			struct shoal_vip_stats vs = { 0 };
+			char spec[128];
+
+			shoal_vip_spec_format(&v->key, spec, sizeof(spec));
+			if (f < 3) {
+				__u64 val;
+
+				shoal_dp_vip_stats(a->dp, v->id, &vs);
+				val = f == 0 ? vs.packets : f == 1 ? vs.bytes : vs.new_flows;
+				evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n",
+						    fam[f].name, spec, v->name,
+						    (unsigned long long)val);
+				continue;
+			}
+			for (j = 0; j < v->nbe; j++) {
+				const struct shoal_be_state *be = &v->be[j];
+				struct shoal_backend_stats bs = { 0 };
+				char addr[SHOAL_ADDR_STRLEN];
+				__u64 val = 0;
+
+				shoal_dp_backend_stats(a->dp, be->id, &bs);
+				shoal_addr_format(&be->addr, addr, sizeof(addr));
+				switch (f) {
+				case 3:
+					val = bs.packets;
+					break;
+				case 4:
+					val = bs.bytes;
+					break;
+				case 5:
+					val = bs.new_flows;
+					break;
+				case 6:
+					val = bs.syn_repeats;
+					break;
+				case 7:
+					val = be->weight;
+					break;
+				case 8:
+					val = be->admin == SHOAL_ADMIN_DRAINING;
+					break;
+				default:
+					val = 1;
+					break;
+				}
+				evbuffer_add_printf(b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n",
+						    fam[f].name, spec, addr,
+						    (unsigned long long)val);
+			}
+		}
+	}
+	help(b, "shoal_vip_table_info", "gauge",
+	     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
+	for (i = 0; i < a->state->nvips; i++) {
+		char spec[128];
+
+		shoal_vip_spec_format(&a->state->vips[i].key, spec, sizeof(spec));
+		evbuffer_add_printf(
+			b, "shoal_vip_table_info{vip=\"%s\",fingerprint=\"%016llx\"} 1\n", spec,
+			(unsigned long long)shoal_dp_fingerprint(a->dp, a->state->vips[i].id));
+	}
+}
+
+static void put_global(struct agent *a, struct evbuffer *b)
+{
+	static const struct {
+		__u32 idx;
+		const char *name, *text;
+	} cnt[] = {
+		{ SHOAL_CNT_PASS, "shoal_passed_total",
+		  "Packets to a VIP address but no VIP, passed to the kernel." },
+		{ SHOAL_CNT_TX, "shoal_tx_packets_total", "Packets encapsulated and sent." },
+		{ SHOAL_CNT_FLOW_MISS, "shoal_flow_table_misses_total",
+		  "Packets of a VIP not found in the flow table." },
+		{ SHOAL_CNT_FLOW_RESCHEDULED, "shoal_flows_rescheduled_total",
+		  "Known flows moved because their backend left." },
+		{ SHOAL_CNT_ICMP_FORWARDED, "shoal_icmp_errors_forwarded_total",
+		  "ICMP errors sent to the backend of the flow they quote." },
+		{ SHOAL_CNT_PTB_SENT, "shoal_packet_too_big_sent_total",
+		  "Frag-needed / packet-too-big answers sent to clients." },
+		{ SHOAL_CNT_V6_EXTHDR, "shoal_ipv6_extension_headers_total",
+		  "IPv6 packets with extension headers, passed." },
+	};
+	size_t i;
+	__u64 v;
+	int r;
+
+	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
+		help(b, cnt[i].name, "counter", cnt[i].text);
+		if (!shoal_dp_counter(a->dp, cnt[i].idx, &v))
+			evbuffer_add_printf(b, "%s %llu\n", cnt[i].name, (unsigned long long)v);
+	}
+	help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
+	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
+		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))
+			evbuffer_add_printf(b, "shoal_drops_total{reason=\"%s\"} %llu\n",
+					    ctl_drop_name(r), (unsigned long long)v);
+	help(b, "shoal_map_write_errors_total", "counter", "BPF map writes that failed.");
+	evbuffer_add_printf(b, "shoal_map_write_errors_total %llu\n",
+			    (unsigned long long)shoal_dp_write_errors(a->dp));
+	help(b, "shoal_config_reloads_total", "counter", "Configuration reloads, by result.");
+	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"ok\"} %llu\n",
+			    (unsigned long long)(a->reloads - a->reload_failures));
+	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"failed\"} %llu\n",
+			    (unsigned long long)a->reload_failures);
+	help(b, "shoal_gateway_resolved", "gauge", "1 when the next hop's MAC is known.");
+	evbuffer_add_printf(b, "shoal_gateway_resolved %d\n", a->gw_resolved);
+	help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
+	evbuffer_add_printf(b, "shoal_build_info{version=\"%s\",abi=\"%d\"} 1\n", SHOAL_VERSION,
+			    SHOAL_ABI_VERSION);
+}
+
+static void metrics_cb(struct evhttp_request *req, void *arg)
+{
+	struct agent *a = arg;
+	struct evbuffer *b;
+
+	if (strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)) ?: "", "/metrics")) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+		return;
+	}
+	b = evbuffer_new();
+	if (!b) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	put_vips(a, b);
+	put_global(a, b);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+int metrics_open(struct agent *a)
+{
+	char host[SHOAL_NAME_MAX];
+	const char *colon;
+	int port;
+
+	if (!a->state->host.metrics_addr[0])
+		return 0;
+	colon = strrchr(a->state->host.metrics_addr, ':');
+	if (!colon || colon == a->state->host.metrics_addr)
+		return -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - a->state->host.metrics_addr),
+		 a->state->host.metrics_addr);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	port = atoi(colon + 1);
+	if (port <= 0 || port > 65535)
+		return -EINVAL;
+	a->http = evhttp_new(a->base);
+	if (!a->http)
+		return -ENOMEM;
+	evhttp_set_gencb(a->http, metrics_cb, a);
+	if (evhttp_bind_socket(a->http, host, (unsigned short)port)) {
+		evhttp_free(a->http);
+		a->http = NULL;
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+void metrics_close(struct agent *a)
+{
+	if (a->http)
+		evhttp_free(a->http);
+	a->http = NULL;
+}

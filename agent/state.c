@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* See state.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+
+static int id_alloc(__u8 *used, __u32 max, __u32 *ret)
+{
+	__u32 i;
+
+	for (i = 1; i < max; i++) { /* 0 is never an id */
+		if (!(used[i / 8] & (1U << (i % 8)))) {
+			used[i / 8] |= (__u8)(1U << (i % 8));
+			*ret = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void id_free(__u8 *used, __u32 id)
+{
+	used[id / 8] &= (__u8) ~(1U << (id % 8));
+}
+
+static void id_take(__u8 *used, __u32 id)
+{
+	used[id / 8] |= (__u8)(1U << (id % 8));
+}
+
+static __u8 encap_resolve(const struct shoal_state *s, __u8 conf)
+{
+	return conf == SHOAL_ENCAP_DEFAULT ? s->host.encap : conf;
+}
+
+struct shoal_vip_state *shoal_state_vip(struct shoal_state *s, const struct shoal_vip_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < s->nvips; i++)
+		if (!memcmp(&s->vips[i].key, k, sizeof(*k)))
+			return &s->vips[i];
+	return NULL;
+}
+
+struct shoal_be_state *shoal_state_backend(struct shoal_vip_state *v, const struct shoal_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < v->nbe; i++)
+		if (!memcmp(&v->be[i].addr, a, sizeof(*a)))
+			return &v->be[i];
+	return NULL;
+}
+
+void shoal_state_free(struct shoal_state *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nvips; i++)
+		free(s->vips[i].be);
+	free(s->vips);
+	free(s);
+}
+
+int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
+			    struct shoal_state **ret)
+{
+	struct shoal_state *s;
+	size_t i, j;
+	int err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->host = c->host;
+	s->vips = calloc(c->nservices ? c->nservices : 1, sizeof(*s->vips));
+	if (!s->vips) {
+		free(s);
+		return -ENOMEM;
+	}
+	/* first keep the ids of what old also has, then allocate the rest */
+	for (i = 0; i < c->nservices; i++) {
+		const struct shoal_service_conf *sc = &c->services[i];
+		struct shoal_vip_state *v = &s->vips[i], *ov = NULL;
+
+		s->nvips++;
+		memcpy(v->name, sc->name, sizeof(v->name));
+		v->key = sc->key;
+		v->family = sc->family;
+		v->scheduler = sc->scheduler;
+		v->table_size = sc->table_size;
+		v->flow_table = sc->flow_table;
+		v->be = calloc(sc->nbackends ? sc->nbackends : 1, sizeof(*v->be));
+		if (!v->be) {
+			err = -ENOMEM;
+			goto free_state;
+		}
+		if (old)
+			ov = shoal_state_vip((struct shoal_state *)old, &sc->key);
+		if (ov) {
+			v->id = ov->id;
+			id_take(s->vip_used, v->id);
+		}
+		for (j = 0; j < sc->nbackends; j++) {
+			struct shoal_be_state *b = &v->be[j], *ob = NULL;
+
+			v->nbe++;
+			b->addr = sc->backends[j].addr;
+			b->family = sc->backends[j].family;
+			b->weight = sc->backends[j].weight;
+			b->encap_conf = sc->backends[j].encap;
+			b->encap = encap_resolve(s, b->encap_conf);
+			if (ov)
+				ob = shoal_state_backend(ov, &b->addr);
+			if (ob) {
+				b->id = ob->id;
+				id_take(s->be_used, b->id);
+			}
+		}
+	}
+	for (i = 0; i < s->nvips; i++) {
+		struct shoal_vip_state *v = &s->vips[i];
+
+		if (!v->id && (err = id_alloc(s->vip_used, SHOAL_MAX_VIPS, &v->id)))
+			goto free_state;
+		for (j = 0; j < v->nbe; j++)
+			if (!v->be[j].id &&
+			    (err = id_alloc(s->be_used, SHOAL_MAX_BACKENDS, &v->be[j].id)))
+				goto free_state;
+	}
+	*ret = s;
+	return 0;
+
+free_state:
+	shoal_state_free(s);
+	return err;
+}
+
+int shoal_state_vip_add(struct shoal_state *s, const struct shoal_vip_state *tmpl)
+{
+	struct shoal_vip_state *grown, *v;
+	__u32 id;
+	int err;
+
+	if (shoal_state_vip(s, &tmpl->key))
+		return -EEXIST;
+	if (tmpl->table_size < 2 || tmpl->table_size > SHOAL_MAX_TABLE_SIZE ||
+	    tmpl->scheduler >= SHOAL_SCHED_MAX)
+		return -EINVAL;
+	err = id_alloc(s->vip_used, SHOAL_MAX_VIPS, &id);
+	if (err)
+		return err;
+	grown = realloc(s->vips, (s->nvips + 1) * sizeof(*grown));
+	if (!grown) {
+		id_free(s->vip_used, id);
+		return -ENOMEM;
+	}
+	s->vips = grown;
+	v = &s->vips[s->nvips++];
+	*v = *tmpl;
+	v->id = id;
+	v->runtime = true;
+	v->be = NULL;
+	v->nbe = 0;
+	return 0;
+}
+
+int shoal_state_vip_del(struct shoal_state *s, const struct shoal_vip_key *k)
+{
+	struct shoal_vip_state *v = shoal_state_vip(s, k);
+	size_t i;
+
+	if (!v)
+		return -ENOENT;
+	for (i = 0; i < v->nbe; i++)
+		id_free(s->be_used, v->be[i].id);
+	id_free(s->vip_used, v->id);
+	free(v->be);
+	*v = s->vips[--s->nvips];
+	return 0;
+}
+
+int shoal_state_backend_add(struct shoal_state *s, const struct shoal_vip_key *k,
+			    const struct shoal_addr *a, int family, __u32 weight, __u8 encap)
+{
+	struct shoal_vip_state *v = shoal_state_vip(s, k);
+	struct shoal_be_state *grown, *b;
+	__u32 id;
+	int err;
+
+	if (!v)
+		return -ENOENT;
+	if (shoal_state_backend(v, a))
+		return -EEXIST;
+	if ((family == AF_INET && !s->host.have_src_v4) ||
+	    (family == AF_INET6 && !s->host.have_src_v6))
+		return -EAFNOSUPPORT;
+	err = id_alloc(s->be_used, SHOAL_MAX_BACKENDS, &id);
+	if (err)
+		return err;
+	grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
+	if (!grown) {
+		id_free(s->be_used, id);
+		return -ENOMEM;
+	}
+	v->be = grown;
+	b = &v->be[v->nbe++];
+	memset(b, 0, sizeof(*b));
+	b->addr = *a;
+	b->family = family;
+	b->weight = weight;
+	b->encap_conf = encap;
+	b->encap = encap_resolve(s, encap);
+	b->runtime = true;
+	b->id = id;
+	return 0;
+}
+
+int shoal_state_backend_del(struct shoal_state *s, const struct shoal_vip_key *k,
+			    const struct shoal_addr *a)
+{
+	struct shoal_vip_state *v = shoal_state_vip(s, k);
+	struct shoal_be_state *b;
+
+	if (!v)
+		return -ENOENT;
+	b = shoal_state_backend(v, a);
+	if (!b)
+		return -ENOENT;
+	id_free(s->be_used, b->id);
+	*b = v->be[--v->nbe];
+	v->runtime = true;
+	return 0;
+}
+
+int shoal_state_backend_weight(struct shoal_state *s, const struct shoal_vip_key *k,
+			       const struct shoal_addr *a, __u32 weight)
+{
+	struct shoal_vip_state *v = shoal_state_vip(s, k);
+	struct shoal_be_state *b = v ? shoal_state_backend(v, a) : NULL;
+
+	if (!b)
+		return -ENOENT;
+	if (b->weight != weight) {
+		b->weight = weight;
+		b->runtime = true;
+	}
+	return 0;
+}
+
+int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key *k,
+			      const struct shoal_addr *a, enum shoal_admin admin)
+{
+	struct shoal_vip_state *v = shoal_state_vip(s, k);
+	struct shoal_be_state *b = v ? shoal_state_backend(v, a) : NULL;
+
+	if (!b)
+		return -ENOENT;
+	if (b->admin != admin) {
+		b->admin = admin;
+		b->runtime = true;
+	}
+	return 0;
+}
+
+__u32 shoal_be_table_weight(const struct shoal_be_state *b)
+{
+	return b->admin == SHOAL_ADMIN_DRAINING ? 0 : b->weight;
+}

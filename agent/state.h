@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The desired state: every input (config file, lbctl requests) edits it, and
+ * every output (the data plane, metrics, status) is derived from it. Pure:
+ * no I/O. Data-plane ids stay with their VIP and backend across reloads.
+ */
+#ifndef SHOAL_STATE_H
+#define SHOAL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "config.h"
+
+enum shoal_admin {
+	SHOAL_ADMIN_ACTIVE = 0,
+	SHOAL_ADMIN_DRAINING = 1, /* keeps its flows, takes no new ones */
+};
+
+struct shoal_be_state {
+	struct shoal_addr addr;
+	int family;
+	__u32 weight;
+	__u8 encap;	 /* enum shoal_encap, resolved */
+	__u8 encap_conf; /* as configured (SHOAL_ENCAP_DEFAULT: the host's) */
+	enum shoal_admin admin;
+	bool runtime; /* added or changed by lbctl, not (yet) in the config file */
+	__u32 id;     /* data-plane backend id */
+};
+
+struct shoal_vip_state {
+	char name[SHOAL_NAME_MAX];
+	struct shoal_vip_key key;
+	int family;
+	__u8 scheduler;
+	__u32 table_size;
+	bool flow_table;
+	bool runtime;
+	__u32 id; /* data-plane VIP id */
+	struct shoal_be_state *be;
+	size_t nbe;
+};
+
+struct shoal_state {
+	struct shoal_host_conf host;
+	struct shoal_vip_state *vips;
+	size_t nvips;
+	/* id allocation: which ids are in use */
+	__u8 vip_used[SHOAL_MAX_VIPS / 8];
+	__u8 be_used[SHOAL_MAX_BACKENDS / 8];
+};
+
+/*
+ * Builds the state a config describes. Ids of VIPs and backends that old also
+ * has are kept; runtime changes in old are dropped (a reload restores the
+ * file). Returns 0, -ENOMEM or -ENOSPC.
+ */
+int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
+			    struct shoal_state **ret);
+void shoal_state_free(struct shoal_state *s);
+
+struct shoal_vip_state *shoal_state_vip(struct shoal_state *s, const struct shoal_vip_key *k);
+struct shoal_be_state *shoal_state_backend(struct shoal_vip_state *v, const struct shoal_addr *a);
+
+/* Runtime edits (lbctl); each returns 0 or -EEXIST/-ENOENT/-ENOSPC/-EINVAL/-ENOMEM. */
+int shoal_state_vip_add(struct shoal_state *s, const struct shoal_vip_state *tmpl);
+int shoal_state_vip_del(struct shoal_state *s, const struct shoal_vip_key *k);
+int shoal_state_backend_add(struct shoal_state *s, const struct shoal_vip_key *k,
+			    const struct shoal_addr *a, int family, __u32 weight, __u8 encap);
+int shoal_state_backend_del(struct shoal_state *s, const struct shoal_vip_key *k,
+			    const struct shoal_addr *a);
+int shoal_state_backend_weight(struct shoal_state *s, const struct shoal_vip_key *k,
+			       const struct shoal_addr *a, __u32 weight);
+int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key *k,
+			      const struct shoal_addr *a, enum shoal_admin admin);
+
+/* The weight a backend has in its VIP's table: 0 when draining. */
+__u32 shoal_be_table_weight(const struct shoal_be_state *b);
+
+#endif /* SHOAL_STATE_H */

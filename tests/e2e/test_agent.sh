@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# shoald and lbctl in the namespace lab: real HTTP and long-lived TCP
+# connections through the VIP while the operator drains, re-weights and
+# removes backends, reloads a broken config, kills and restarts the agent.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+VIP=192.0.2.10
+NB=3
+
+lab_init
+lab_topology "$NB"
+lab_backends "$VIP" "$NB"
+lab_echo_backends "$VIP" 7000 "$NB"
+lab_shoald_config "$VIP" "$NB"
+lab_shoald_start || exit 1
+lab_wait_backends "$VIP" "$NB" || exit 1
+C=$(ns client)
+
+# N requests, each a new TCP connection; prints one backend name per line
+requests() {
+	ip netns exec "$C" bash -c "for i in \$(seq $1); do
+		curl -s --max-time 3 http://$VIP/id || echo failed; echo; done" | grep -v '^$'
+}
+count() { grep -c "^$1\$" || true; }
+
+# an echo connection that lives through everything below
+echo_start() { # NAME
+	lab_bg "$1" ip netns exec "$C" python3 "$LAB_LIB/echo_client.py" "$VIP" 7000 0.1 \
+		"$LAB_DIR/$1.stop"
+	wait_for "$LAB_DIR/$1.log" backend- || return 1
+	head -n1 "$LAB_DIR/$1.log"
+}
+echo_alive() { # NAME: answered by the same backend since it started, and still answering
+	local n1 n2
+	n1=$(wc -l <"$LAB_DIR/$1.log")
+	sleep 0.5
+	n2=$(wc -l <"$LAB_DIR/$1.log")
+	[ "$n2" -gt "$n1" ] && [ "$(sort -u "$LAB_DIR/$1.log" | wc -l)" -eq 1 ]
+}
+
+out=$(requests 90)
+check "90 requests through the VIP all answered" test "$(count failed <<<"$out")" -eq 0
+for ((i = 1; i <= NB; i++)); do
+	check "backend-$i served some ($(count "backend-$i" <<<"$out"))" \
+		test "$(count "backend-$i" <<<"$out")" -gt 0
+done
+
+check "lbctl status names the VIPs" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '192.0.2.10:80/tcp'"
+check "lbctl -o json status is JSON with 2 VIPs" \
+	test "$(lbctl -o json status | jq '.vips | length')" -eq 2
+
+# drain: the held connection keeps working, new ones avoid the backend
+held=$(echo_start conn1) || exit 1
+check "lbctl backend drain exits 0" lbctl backend drain "$VIP:7000/tcp" "198.51.100.$((10 + ${held#backend-}))"
+lbctl backend drain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
+out=$(requests 45)
+check "after drain no new connection reaches $held" test "$(count "$held" <<<"$out")" -eq 0
+check "after drain all 45 requests answered" test "$(count failed <<<"$out")" -eq 0
+check "the connection held on $held still works while draining" echo_alive conn1
+check "status shows the backend draining" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '[.vips[].backends[] | select(.admin == \"draining\")] | length == 2' >/dev/null"
+lbctl backend undrain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
+
+# weight 0 and delete change the spread
+lbctl backend weight "$VIP:80/tcp" 198.51.100.11 0
+lbctl backend del "$VIP:80/tcp" 198.51.100.12
+out=$(requests 45)
+check "weight 0: backend-1 gets no new connection" test "$(count backend-1 <<<"$out")" -eq 0
+check "deleted: backend-2 gets no new connection" test "$(count backend-2 <<<"$out")" -eq 0
+check "backend-3 takes them all" test "$(count backend-3 <<<"$out")" -eq 45
+lbctl backend weight "$VIP:80/tcp" 198.51.100.11 3
+lbctl backend add "$VIP:80/tcp" 198.51.100.12 --weight 1
+out=$(requests 100)
+b1=$(count backend-1 <<<"$out")
+b2=$(count backend-2 <<<"$out")
+check "weights 3:1:1 give backend-1 the most ($b1 vs $b2)" test "$b1" -gt $((2 * b2))
+check "bad requests exit 1 and 2" bash -c "! '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' backend weight $VIP:80/tcp 198.51.100.99 1; [ \$? -eq 0 ]; '$BUILD/lbctl' nonsense 2>/dev/null; [ \$? -eq 2 ]"
+
+# a broken config is refused whole; nothing changes
+before=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+cp "$LAB_DIR/shoal.yaml" "$LAB_DIR/good.yaml"
+sed -i 's/port: 80$/port: 80\n    scheduler: fastest/; s/198.51.100.13/198.51.100.300/' "$LAB_DIR/shoal.yaml"
+msg=$(lbctl reload 2>&1)
+rc=$?
+check "reload of a broken config fails (exit $rc)" test "$rc" -eq 1
+check "the failure names file and line ($(head -n1 <<<"$msg"))" grep -q "shoal.yaml:[0-9]*: scheduler: 'fastest'" <<<"$msg"
+check "the failure lists every error" grep -q "198.51.100.300" <<<"$msg"
+after=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+check "nothing changed" test "$before" = "$after"
+out=$(requests 10)
+check "and traffic still flows" test "$(count failed <<<"$out")" -eq 0
+cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
+check "reload of the good config succeeds" lbctl reload
+
+# metrics match what was sent
+m() { ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics; }
+flows() { m | sed -n 's/^shoal_vip_new_flows_total{vip="192.0.2.10:80\/tcp".*} //p'; }
+f1=$(flows)
+out=$(requests 20)
+f2=$(flows)
+check "metrics: 20 requests are 20 new flows ($f1 -> $f2)" test $((f2 - f1)) -eq 20
+check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
+
+# kill -9 during a stream of requests: none lost; restart adopts, connection lives
+held2=$(echo_start conn2) || exit 1
+ip netns exec "$C" bash -c "for i in \$(seq 150); do curl -s --max-time 3 http://$VIP/id || echo failed; echo; sleep 0.02; done" >"$LAB_DIR/stream.out" 2>&1 &
+STREAM=$!
+sleep 0.7
+kill -9 "$SHOALD_PID"
+wait "$SHOALD_PID" 2>/dev/null
+sleep 0.5
+lab_shoald_start shoald2
+wait "$STREAM"
+check "kill -9 and restart during 150 requests: none failed" test "$(grep -c failed "$LAB_DIR/stream.out")" -eq 0
+check "the restarted agent adopted the pinned maps" grep -q "maps adopted" "$LAB_DIR/shoald2.log"
+check "the connection held on $held2 lived through it" echo_alive conn2
+touch "$LAB_DIR/conn1.stop" "$LAB_DIR/conn2.stop"
+
+lab_summary

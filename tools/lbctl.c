@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lbctl: the operator's CLI for shoald, over its control socket.
+ *
+ *   lbctl [-o text|json] [-s SOCKET] COMMAND ...
+ *
+ * Commands (any unique prefix of each word works: "lbctl b dr ..."):
+ *   status                       every VIP with its backends
+ *   vip list
+ *   vip add VIP [--scheduler S] [--table-size N] [--no-flow-table] [--name N]
+ *   vip del VIP
+ *   backend add VIP ADDR [--weight W] [--encap gue|ipip]
+ *   backend del|drain|undrain VIP ADDR
+ *   backend weight VIP ADDR W
+ *   stats [--watch SECONDS]
+ *   reload
+ *   version
+ * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
+ * Exit codes: 0 ok, 1 the request failed, 2 usage error.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+
+#define SHOAL_VERSION_CLI "0.1.0"
+
+static bool json_out;
+static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: lbctl [-o text|json] [-s SOCKET] COMMAND\n"
+		"  status\n"
+		"  vip list | vip add VIP [--scheduler S] [--table-size N] [--no-flow-table] "
+		"[--name N] | vip del VIP\n"
+		"  backend add VIP ADDR [--weight W] [--encap gue|ipip]\n"
+		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
+		"  stats [--watch SECONDS]\n"
+		"  reload | version\n"
+		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
+	return 2;
+}
+
+/* Sends one request, returns the decoded reply (caller drops it) or NULL. */
+static json_t *request(const char *cmd, json_t *args, json_t **ret_result, const char **ret_err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *line = shoal_ctl_encode_request(cmd, args), *buf = NULL;
+	size_t cap = 0, len = 0;
+	json_t *reply = NULL;
+	int fd;
+
+	*ret_err = NULL;
+	if (!line) {
+		*ret_err = "out of memory";
+		return NULL;
+	}
+	if (strlen(sock_path) >= sizeof(sun.sun_path)) {
+		*ret_err = "socket path too long";
+		goto free_line;
+	}
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		static char msg[300];
+
+		snprintf(msg, sizeof(msg), "cannot reach shoald at %s: %s", sock_path,
+			 strerror(errno));
+		*ret_err = msg;
+		if (fd >= 0)
+			close(fd);
+		goto free_line;
+	}
+	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+		*ret_err = "cannot send the request";
+		goto close_fd;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 > cap) {
+			char *grown = realloc(buf, cap + 65536);
+
+			if (!grown)
+				break;
+			buf = grown;
+			cap += 65536;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	if (!buf || !len) {
+		*ret_err = "shoald closed the connection without answering";
+		goto close_fd;
+	}
+	buf[len] = '\0';
+	shoal_ctl_decode_reply(buf, &reply, ret_result, ret_err);
+close_fd:
+	close(fd);
+free_line:
+	free(line);
+	free(buf);
+	return reply;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static void print_status(json_t *r)
+{
+	json_t *vips = json_object_get(r, "vips"), *v, *b;
+	size_t i, j;
+	bool runtime = false;
+
+	printf("interface %s, config %s, next hop %s, map write errors %lld\n", str(r, "interface"),
+	       str(r, "config"),
+	       json_is_true(json_object_get(r, "gateway_resolved")) ? "resolved" : "UNRESOLVED",
+	       num(r, "map_write_errors"));
+	json_array_foreach(vips, i, v)
+	{
+		bool rt = json_is_true(json_object_get(v, "runtime"));
+
+		runtime |= rt;
+		printf("\n%s%s %s  %s%s  table %lld  fingerprint %s\n", rt ? "*" : "",
+		       str(v, "vip"), str(v, "name"), str(v, "scheduler"),
+		       json_is_true(json_object_get(v, "flow_table")) ? "" : " (stateless)",
+		       num(v, "table_size"), str(v, "fingerprint"));
+		printf("  %-8.0f pps  %llu packets  %llu new flows\n",
+		       json_real_value(json_object_get(v, "pps")),
+		       (unsigned long long)num(v, "packets"),
+		       (unsigned long long)num(v, "new_flows"));
+		printf("  %-40s %7s %-9s %-10s %8s %12s %10s %8s\n", "BACKEND", "WEIGHT", "ADMIN",
+		       "HEALTH", "PPS", "PACKETS", "NEW_FLOWS", "SYN_REP");
+		json_array_foreach(json_object_get(v, "backends"), j, b)
+		{
+			bool brt = json_is_true(json_object_get(b, "runtime"));
+			char name[48];
+
+			runtime |= brt;
+			snprintf(name, sizeof(name), "%s%s", brt ? "*" : "", str(b, "address"));
+			printf("  %-40s %7lld %-9s %-10s %8.0f %12lld %10lld %8lld\n", name,
+			       num(b, "weight"), str(b, "admin"), str(b, "health"),
+			       json_real_value(json_object_get(b, "pps")), num(b, "packets"),
+			       num(b, "new_flows"), num(b, "syn_repeats"));
+		}
+	}
+	if (runtime)
+		printf("\n* changed at runtime: lost on reload\n");
+}
+
+static void print_stats(json_t *r)
+{
+	const char *k;
+	json_t *v, *vip, *b;
+	size_t i, j;
+
+	printf("global:");
+	json_object_foreach(json_object_get(r, "global"), k, v)
+		printf(" %s=%lld", k, json_integer_value(v));
+	printf("\ndrops: ");
+	json_object_foreach(json_object_get(r, "drops"), k, v)
+		printf(" %s=%lld", k, json_integer_value(v));
+	printf("\n");
+	json_array_foreach(json_object_get(r, "vips"), i, vip)
+	{
+		printf("%s  %.0f pps  packets=%lld bytes=%lld new_flows=%lld\n", str(vip, "vip"),
+		       json_real_value(json_object_get(vip, "pps")), num(vip, "packets"),
+		       num(vip, "bytes"), num(vip, "new_flows"));
+		json_array_foreach(json_object_get(vip, "backends"), j, b)
+			printf("  %-40s %.0f pps  packets=%lld bytes=%lld new_flows=%lld "
+			       "syn_repeats=%lld\n",
+			       str(b, "address"), json_real_value(json_object_get(b, "pps")),
+			       num(b, "packets"), num(b, "bytes"), num(b, "new_flows"),
+			       num(b, "syn_repeats"));
+	}
+}
+
+static void print_vips(json_t *r)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(r, i, v)
+		printf("%s%-28s %-12s %-10s table %lld%s\n",
+		       json_is_true(json_object_get(v, "runtime")) ? "*" : "", str(v, "vip"),
+		       str(v, "name"), str(v, "scheduler"), num(v, "table_size"),
+		       json_is_true(json_object_get(v, "flow_table")) ? "" : " stateless");
+}
+
+/* Runs cmd and prints its result; returns the exit code. */
+static int run(const char *cmd, json_t *args, void (*print)(json_t *))
+{
+	json_t *result = NULL, *reply;
+	const char *err;
+	int code = 0;
+
+	reply = request(cmd, args, &result, &err);
+	if (err) {
+		if (json_out)
+			printf("{\"ok\":false,\"error\":%s}\n",
+			       json_dumps(json_string(err), JSON_ENCODE_ANY) ?: "\"\"");
+		else
+			fprintf(stderr, "lbctl: %s\n", err);
+		code = 1;
+	} else if (json_out) {
+		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_INDENT(2));
+
+		printf("%s\n", s ? s : "null");
+		free(s);
+	} else if (print) {
+		print(result);
+	}
+	json_decref(reply);
+	return code;
+}
+
+static bool prefix(const char *word, const char *of)
+{
+	return *word && !strncmp(word, of, strlen(word));
+}
+
+static int parse_uint_arg(const char *s, long long max, long long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoll(s, &end, 10);
+	return !*s || *end || errno || *ret < 0 || *ret > max ? -EINVAL : 0;
+}
+
+static int cmd_vip(int argc, char **argv)
+{
+	json_t *args;
+	int i;
+
+	if (argc < 1)
+		return usage();
+	if (prefix(argv[0], "list") && argc == 1)
+		return run("vip.list", NULL, print_vips);
+	if (argc < 2)
+		return usage();
+	args = json_pack("{s:s}", "vip", argv[1]);
+	if (prefix(argv[0], "del") && argc == 2)
+		return run("vip.del", args, NULL);
+	if (!prefix(argv[0], "add")) {
+		json_decref(args);
+		return usage();
+	}
+	for (i = 2; i < argc; i++) {
+		long long n;
+
+		if (!strcmp(argv[i], "--no-flow-table")) {
+			json_object_set_new(args, "flow_table", json_false());
+		} else if (i + 1 < argc && !strcmp(argv[i], "--scheduler")) {
+			json_object_set_new(args, "scheduler", json_string(argv[++i]));
+		} else if (i + 1 < argc && !strcmp(argv[i], "--name")) {
+			json_object_set_new(args, "name", json_string(argv[++i]));
+		} else if (i + 1 < argc && !strcmp(argv[i], "--table-size") &&
+			   !parse_uint_arg(argv[i + 1], 1LL << 32, &n)) {
+			json_object_set_new(args, "table_size", json_integer(n));
+			i++;
+		} else {
+			json_decref(args);
+			return usage();
+		}
+	}
+	return run("vip.add", args, NULL);
+}
+
+static int cmd_backend(int argc, char **argv)
+{
+	static const char *const simple[] = { "del", "drain", "undrain" };
+	json_t *args;
+	long long n;
+	size_t k;
+	int i;
+
+	if (argc < 3)
+		return usage();
+	args = json_pack("{s:s, s:s}", "vip", argv[1], "address", argv[2]);
+	for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
+		char cmd[32];
+
+		if (!prefix(argv[0], simple[k]) || argc != 3)
+			continue;
+		/* "d" would be del or drain: ask for more */
+		if (k == 0 && prefix(argv[0], "drain"))
+			break;
+		snprintf(cmd, sizeof(cmd), "backend.%s", simple[k]);
+		return run(cmd, args, NULL);
+	}
+	if (prefix(argv[0], "weight") && argc == 4) {
+		if (parse_uint_arg(argv[3], 1000000, &n)) {
+			json_decref(args);
+			fprintf(stderr, "lbctl: weight must be a whole number from 0 to 1000000\n");
+			return 2;
+		}
+		json_object_set_new(args, "weight", json_integer(n));
+		return run("backend.weight", args, NULL);
+	}
+	if (prefix(argv[0], "add")) {
+		for (i = 3; i < argc; i++) {
+			if (i + 1 < argc && !strcmp(argv[i], "--weight") &&
+			    !parse_uint_arg(argv[i + 1], 1000000, &n)) {
+				json_object_set_new(args, "weight", json_integer(n));
+				i++;
+			} else if (i + 1 < argc && !strcmp(argv[i], "--encap")) {
+				json_object_set_new(args, "encap", json_string(argv[++i]));
+			} else {
+				json_decref(args);
+				return usage();
+			}
+		}
+		return run("backend.add", args, NULL);
+	}
+	json_decref(args);
+	return usage();
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	long long secs = 0;
+	int code;
+
+	if (argc == 2 && !strcmp(argv[0], "--watch")) {
+		if (parse_uint_arg(argv[1], 3600, &secs) || secs < 1)
+			return usage();
+	} else if (argc) {
+		return usage();
+	}
+	for (;;) {
+		code = run("stats", NULL, print_stats);
+		if (!secs || code)
+			return code;
+		fflush(stdout);
+		sleep((unsigned int)secs);
+		if (!json_out)
+			printf("\n");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			if (!strcmp(argv[i + 1], "json"))
+				json_out = true;
+			else if (strcmp(argv[i + 1], "text"))
+				return usage();
+			i += 2;
+		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
+			sock_path = argv[i + 1];
+			i += 2;
+		} else {
+			return usage();
+		}
+	}
+	if (i >= argc)
+		return usage();
+	if (prefix(argv[i], "status") && argc == i + 1)
+		return run("status", NULL, print_status);
+	if (prefix(argv[i], "vip"))
+		return cmd_vip(argc - i - 1, argv + i + 1);
+	if (prefix(argv[i], "backend"))
+		return cmd_backend(argc - i - 1, argv + i + 1);
+	if (prefix(argv[i], "stats"))
+		return cmd_stats(argc - i - 1, argv + i + 1);
+	if (prefix(argv[i], "reload") && argc == i + 1)
+		return run("reload", NULL, NULL);
+	if (prefix(argv[i], "version") && argc == i + 1) {
+		json_t *r = NULL, *reply;
+		const char *err;
+
+		if (json_out)
+			return run("version", NULL, NULL);
+		reply = request("version", NULL, &r, &err);
+		printf("lbctl %s (protocol %d)\n", SHOAL_VERSION_CLI, SHOAL_CTL_VERSION);
+		if (err) {
+			fprintf(stderr, "lbctl: %s\n", err);
+			json_decref(reply);
+			return 1;
+		}
+		printf("shoald %s (abi %lld, protocol %lld)\n", str(r, "version"), num(r, "abi"),
+		       num(r, "protocol"));
+		json_decref(reply);
+		return 0;
+	}
+	return usage();
+}
