@@ -31,7 +31,8 @@ LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c agent/ctl.c agent/ctl_proto.c agent/metrics.c agent/netlink.c agent/log.c
 PROGS     := $(BUILD)/shoald $(BUILD)/lbctl $(BUILD)/lbbench $(BUILD)/shoal-lab
-UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config
+UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
+              $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
 .PHONY: all build-all deps test test-unit test-bpf test-e2e bench demo format format-check clean
@@ -84,6 +85,14 @@ $(BUILD)/tests/test_addr: tests/unit/test_addr.c agent/addr.c agent/addr.h | $(B
 $(BUILD)/tests/test_config: tests/unit/test_config.c agent/config.c agent/config.h agent/addr.c agent/maglev.c | $(BUILD)/tests
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/config.c agent/addr.c agent/maglev.c -o $@ $(CHECK_LIBS) -lyaml
+
+$(BUILD)/tests/test_state: tests/unit/test_state.c agent/state.c agent/state.h agent/config.c agent/addr.c agent/maglev.c | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/state.c agent/config.c agent/addr.c agent/maglev.c -o $@ $(CHECK_LIBS) -lyaml
+
+$(BUILD)/tests/test_ctl_proto: tests/unit/test_ctl_proto.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/ctl_proto.c agent/addr.c -o $@ $(CHECK_LIBS) -ljansson
 
 # BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
 # a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.

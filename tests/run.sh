@@ -67,7 +67,8 @@ run_shell() {
 for kind in "${kinds[@]}"; do
 	case $kind in
 	unit)
-		for t in "$BUILD"/tests/test_maglev "$BUILD"/tests/test_addr "$BUILD"/tests/test_config; do run_check "$t"; done ;;
+		for t in "$BUILD"/tests/test_maglev "$BUILD"/tests/test_addr "$BUILD"/tests/test_config \
+			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto; do run_check "$t"; done ;;
 	bpf)
 		for t in "$BUILD"/tests/test_lb "$BUILD"/tests/test_decap; do run_check "$t"; done ;;
 	e2e)

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* agent/state.c: config to state, ids kept across reloads, runtime edits. */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "addr.h"
+#include "ckmain.h"
+#include "config.h"
+#include "state.h"
+
+static struct shoal_config *parse(const char *y)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, strlen(y), &c, &errs), 0);
+	return c;
+}
+
+#define HOST "host:\n  interface: lb0\n  source_v4: 198.51.100.2\n  encap: ipip\n"
+
+static const char conf_a[] = HOST "services:\n"
+				  "  - vip: 192.0.2.1\n    port: 80\n"
+				  "    backends: [198.51.100.11, 198.51.100.12]\n"
+				  "  - vip: 192.0.2.2\n    port: 53\n    protocol: udp\n"
+				  "    backends:\n      - address: 198.51.100.13\n"
+				  "        encap: gue\n";
+/* VIP 1 loses .11 and gains .14; VIP 2 is gone; VIP 3 is new */
+static const char conf_b[] =
+	HOST "services:\n"
+	     "  - vip: 192.0.2.3\n    port: 443\n    backends: [198.51.100.15]\n"
+	     "  - vip: 192.0.2.1\n    port: 80\n"
+	     "    backends: [198.51.100.14, 198.51.100.12]\n";
+
+static struct shoal_vip_key key(const char *addr, __u16 port, __u8 proto)
+{
+	struct shoal_vip_key k = { 0 };
+
+	ck_assert_int_eq(shoal_addr_parse(addr, &k.addr, NULL), 0);
+	k.port = htons(port);
+	k.proto = proto;
+	return k;
+}
+
+static struct shoal_addr addr(const char *s)
+{
+	struct shoal_addr a;
+
+	ck_assert_int_eq(shoal_addr_parse(s, &a, NULL), 0);
+	return a;
+}
+
+START_TEST(test_from_config)
+{
+	struct shoal_config *c = parse(conf_a);
+	struct shoal_state *s = NULL;
+	struct shoal_vip_key k1 = key("192.0.2.1", 80, IPPROTO_TCP);
+	struct shoal_vip_key k2 = key("192.0.2.2", 53, IPPROTO_UDP);
+	struct shoal_vip_state *v1, *v2;
+
+	ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+	ck_assert_uint_eq(s->nvips, 2);
+	v1 = shoal_state_vip(s, &k1);
+	v2 = shoal_state_vip(s, &k2);
+	ck_assert_ptr_nonnull(v1);
+	ck_assert_ptr_nonnull(v2);
+	ck_assert_uint_ne(v1->id, v2->id);
+	ck_assert_uint_ne(v1->id, 0);
+	ck_assert_uint_eq(v1->nbe, 2);
+	ck_assert_uint_ne(v1->be[0].id, v1->be[1].id);
+	/* encapsulation: the host default unless the backend says otherwise */
+	ck_assert_uint_eq(v1->be[0].encap, SHOAL_ENCAP_IPIP);
+	ck_assert_uint_eq(v2->be[0].encap, SHOAL_ENCAP_GUE);
+	shoal_state_free(s);
+	shoal_config_free(c);
+}
+END_TEST
+
+/* A reload keeps the ids of what stays, so its flows stay where they are. */
+START_TEST(test_reload_keeps_ids)
+{
+	struct shoal_config *a = parse(conf_a), *b = parse(conf_b);
+	struct shoal_state *s1 = NULL, *s2 = NULL;
+	struct shoal_vip_key k1 = key("192.0.2.1", 80, IPPROTO_TCP);
+	struct shoal_vip_key k3 = key("192.0.2.3", 443, IPPROTO_TCP);
+	struct shoal_addr a12 = addr("198.51.100.12"), a14 = addr("198.51.100.14");
+	struct shoal_vip_state *v1a, *v1b, *v3;
+	__u32 id12, id11, id2;
+
+	ck_assert_int_eq(shoal_state_from_config(a, NULL, &s1), 0);
+	v1a = shoal_state_vip(s1, &k1);
+	id12 = shoal_state_backend(v1a, &a12)->id;
+	id11 = v1a->be[0].id == id12 ? v1a->be[1].id : v1a->be[0].id;
+	id2 = s1->vips[1].id;
+	ck_assert_int_eq(shoal_state_from_config(b, s1, &s2), 0);
+	v1b = shoal_state_vip(s2, &k1);
+	v3 = shoal_state_vip(s2, &k3);
+	ck_assert_uint_eq(v1b->id, v1a->id);
+	ck_assert_uint_eq(shoal_state_backend(v1b, &a12)->id, id12);
+	ck_assert_uint_ne(shoal_state_backend(v1b, &a14)->id, id12);
+	ck_assert_uint_ne(v3->id, v1b->id);
+	/* ids still in use are never handed out twice */
+	ck_assert_uint_ne(shoal_state_backend(v1b, &a14)->id, v3->be[0].id);
+	(void)id11;
+	(void)id2;
+	shoal_state_free(s1);
+	shoal_state_free(s2);
+	shoal_config_free(a);
+	shoal_config_free(b);
+}
+END_TEST
+
+START_TEST(test_runtime_edits)
+{
+	struct shoal_config *c = parse(conf_a);
+	struct shoal_state *s = NULL, *r = NULL;
+	struct shoal_vip_key k1 = key("192.0.2.1", 80, IPPROTO_TCP);
+	struct shoal_vip_key k9 = key("192.0.2.9", 80, IPPROTO_TCP);
+	struct shoal_addr a11 = addr("198.51.100.11"), a20 = addr("198.51.100.20");
+	struct shoal_addr v6 = addr("2001:db8::1");
+	struct shoal_vip_state t = { .key = k9, .table_size = 251 }, *v;
+
+	ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+	ck_assert_int_eq(shoal_state_backend_admin(s, &k1, &a11, SHOAL_ADMIN_DRAINING), 0);
+	v = shoal_state_vip(s, &k1);
+	ck_assert_uint_eq(shoal_be_table_weight(shoal_state_backend(v, &a11)), 0);
+	ck_assert(shoal_state_backend(v, &a11)->runtime);
+	ck_assert_int_eq(shoal_state_backend_weight(s, &k1, &a11, 7), 0);
+	ck_assert_int_eq(shoal_state_backend_add(s, &k1, &a20, AF_INET, 2, SHOAL_ENCAP_DEFAULT), 0);
+	ck_assert_int_eq(shoal_state_backend_add(s, &k1, &a20, AF_INET, 2, SHOAL_ENCAP_DEFAULT),
+			 -EEXIST);
+	/* no IPv6 source address configured: an IPv6 backend cannot be tunnelled */
+	ck_assert_int_eq(shoal_state_backend_add(s, &k1, &v6, AF_INET6, 1, SHOAL_ENCAP_DEFAULT),
+			 -EAFNOSUPPORT);
+	ck_assert_int_eq(shoal_state_backend_del(s, &k9, &a20), -ENOENT);
+	ck_assert_int_eq(shoal_state_vip_add(s, &t), 0);
+	ck_assert_int_eq(shoal_state_vip_add(s, &t), -EEXIST);
+	ck_assert(shoal_state_vip(s, &k9)->runtime);
+	ck_assert_int_eq(shoal_state_vip_del(s, &k9), 0);
+	ck_assert_int_eq(shoal_state_vip_del(s, &k9), -ENOENT);
+
+	/* a reload restores the file: runtime changes are gone, ids stay */
+	ck_assert_int_eq(shoal_state_from_config(c, s, &r), 0);
+	v = shoal_state_vip(r, &k1);
+	ck_assert_uint_eq(v->nbe, 2);
+	ck_assert_uint_eq(shoal_state_backend(v, &a11)->weight, 1);
+	ck_assert_uint_eq(shoal_state_backend(v, &a11)->admin, SHOAL_ADMIN_ACTIVE);
+	ck_assert_uint_eq(shoal_state_backend(v, &a11)->id,
+			  shoal_state_backend(shoal_state_vip(s, &k1), &a11)->id);
+	shoal_state_free(s);
+	shoal_state_free(r);
+	shoal_config_free(c);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_from_config);
+	tcase_add_test(tc, test_reload_keeps_ids);
+	tcase_add_test(tc, test_runtime_edits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return ckmain_run(state_suite());
+}
