@@ -5,6 +5,7 @@
  * state and applies it; a request that is wrong changes nothing.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -372,6 +373,50 @@ static json_t *h_reload(struct agent *a, json_t *args, const char **err)
 	return NULL;
 }
 
+static json_t *h_lookup(struct agent *a, json_t *args, const char **err)
+{
+	static const char *const verdicts[] = { "forward", "pass", "drop" };
+	const char *src = arg_str(args, "src"), *dst = arg_str(args, "dst");
+	const char *proto = arg_str(args, "proto");
+	struct shoal_flow_key k = { 0 };
+	struct shoal_lookup r;
+	int sfam = 0, dfam = 0, ret;
+	char be[SHOAL_ADDR_STRLEN] = "";
+	__u16 sport, dport;
+
+	if (!src || shoal_endpoint_parse(src, &k.src, &sport, &sfam)) {
+		*err = errf("source: '%s' is not ADDR[:PORT]", src ? src : "");
+		return NULL;
+	}
+	if (!dst || shoal_endpoint_parse(dst, &k.dst, &dport, &dfam) || !dport) {
+		*err = errf("destination: '%s' is not ADDR:PORT", dst ? dst : "");
+		return NULL;
+	}
+	if (sfam != dfam) {
+		*err = errf("source and destination are of different families");
+		return NULL;
+	}
+	if (!proto || !strcmp(proto, "tcp")) {
+		k.proto = IPPROTO_TCP;
+	} else if (!strcmp(proto, "udp")) {
+		k.proto = IPPROTO_UDP;
+	} else {
+		*err = errf("protocol: '%s' is not tcp or udp", proto);
+		return NULL;
+	}
+	k.sport = htons(sport);
+	k.dport = htons(dport);
+	ret = shoal_dp_lookup(a->dp, &k, &r);
+	if (ret) {
+		*err = errf("lookup failed: %s", strerror(-ret));
+		return NULL;
+	}
+	if (r.verdict == SHOAL_LOOKUP_FORWARD)
+		shoal_addr_format(&r.backend, be, sizeof(be));
+	return json_pack("{s:s, s:s, s:b}", "verdict", verdicts[r.verdict], "backend", be,
+			 "in_flow_table", r.in_flow_table);
+}
+
 static json_t *h_version(struct agent *a, json_t *args, const char **err)
 {
 	(void)a;
@@ -396,6 +441,7 @@ static const struct {
 	{ "backend.undrain", h_backend_undrain },
 	{ "stats", h_stats },
 	{ "reload", h_reload },
+	{ "lookup", h_lookup },
 	{ "version", h_version },
 };
 

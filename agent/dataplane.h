@@ -82,3 +82,24 @@ __u64 shoal_dp_write_errors(const struct shoal_dp *dp);
  * Returns 0 with *ret (free with shoal_state_free), or -errno.
  */
 int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret);
+
+enum shoal_lookup_verdict {
+	SHOAL_LOOKUP_FORWARD = 0, /* encapsulated to backend */
+	SHOAL_LOOKUP_PASS = 1,	  /* not for a VIP */
+	SHOAL_LOOKUP_DROP = 2,	  /* for a VIP, but dropped (no backend, ...) */
+};
+
+struct shoal_lookup {
+	enum shoal_lookup_verdict verdict;
+	struct shoal_addr backend; /* with SHOAL_LOOKUP_FORWARD */
+	bool in_flow_table;	   /* the 5-tuple is in the flow table */
+	__u32 backend_id;	   /* from the flow table, if there */
+};
+
+/*
+ * Which backend the live program would pick for the flow key (its proto TCP
+ * or UDP), found by running a dry-run instance of the program (same maps, no
+ * writes) on a synthesized packet. Returns 0 or -errno.
+ */
+int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key,
+		    struct shoal_lookup *ret);

@@ -7,7 +7,11 @@
 
 __shoal_inline void cnt_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	__u64 *v;
+
+	if (dry_run)
+		return;
+	v = bpf_map_lookup_elem(&stats, &idx);
 
 	if (v)
 		*v += 1;
@@ -22,7 +26,7 @@ __shoal_inline void cnt_vip(__u32 vip_id, __u32 bytes, int new_flow)
 {
 	struct shoal_vip_stats *s = bpf_map_lookup_elem(&vip_stats, &vip_id);
 
-	if (!s)
+	if (!s || dry_run)
 		return;
 	s->packets++;
 	s->bytes += bytes;
@@ -33,7 +37,7 @@ __shoal_inline void cnt_backend(__u32 be_id, __u32 bytes, int new_flow)
 {
 	struct shoal_backend_stats *s = bpf_map_lookup_elem(&backend_stats, &be_id);
 
-	if (!s)
+	if (!s || dry_run)
 		return;
 	s->packets++;
 	s->bytes += bytes;
@@ -44,7 +48,7 @@ __shoal_inline void cnt_syn_repeat(__u32 be_id)
 {
 	struct shoal_backend_stats *s = bpf_map_lookup_elem(&backend_stats, &be_id);
 
-	if (s)
+	if (s && !dry_run)
 		s->syn_repeats++;
 }
 

@@ -71,7 +71,7 @@ __shoal_inline int flow_key_eq(const struct shoal_flow_key *a, const struct shoa
 __shoal_inline void flow_cache_fill(struct shoal_flow_cache_entry *ce, const struct pkt *p,
 				    __u32 backend_id, __u32 vip_id, __u32 hash, __u32 now)
 {
-	if (!ce)
+	if (!ce || dry_run)
 		return;
 	ce->key = p->key;
 	ce->backend_id = backend_id;
@@ -96,6 +96,8 @@ __shoal_inline void flow_touch(const struct pkt *p, struct flow_choice *c, __u32
 	struct shoal_flow *fl = bpf_map_lookup_elem(&flows, &p->key);
 	struct shoal_flow nfl = {};
 
+	if (dry_run)
+		return;
 	if (fl) {
 		fl->last_seen_jiffies = now;
 	} else {
@@ -149,7 +151,8 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 			}
 		}
 		/* stale: the shared table decides */
-		ce->hash = 0;
+		if (!dry_run)
+			ce->hash = 0;
 	}
 
 	fl = bpf_map_lookup_elem(&flows, &p->key);
@@ -168,7 +171,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	}
 	c->backend_id = fl->backend_id;
 	c->new_flow = 0;
-	if (!(p->flags & PKT_F_ICMP_ERR)) {
+	if (!(p->flags & PKT_F_ICMP_ERR) && !dry_run) {
 		fl->last_seen_jiffies = now;
 		flow_cache_fill(ce, p, c->backend_id, fl->vip_id, c->hash, now);
 	}
@@ -192,7 +195,7 @@ __shoal_inline int flow_schedule(const struct pkt *p, struct flow_choice *c)
 		return SHOAL_DROP_BAD_BACKEND;
 	/* ICMP errors and fragments are forwarded, never recorded */
 	c->new_flow = !(p->flags & (PKT_F_ICMP_ERR | PKT_F_FRAG));
-	if (c->new_flow && !(vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
+	if (c->new_flow && !(vip->flags & SHOAL_VIP_F_NO_FLOWTABLE) && !dry_run) {
 		nfl.backend_id = c->backend_id;
 		nfl.vip_id = vip->id;
 		nfl.hash = c->hash;

@@ -96,6 +96,12 @@ struct {
 	__type(value, __u32);
 } rr_cursor SEC(".maps");
 
+/*
+ * Set before load for the agent's second, dry-run instance of the program
+ * (lbctl lookup): it shares every map but writes none of them.
+ */
+const volatile __u32 dry_run = 0;
+
 /* Written by userspace through the skeleton's mmap of .bss. */
 struct shoal_host_cfg host_cfg;
 __u64 vip_prefilter[SHOAL_PREFILTER_WORDS];

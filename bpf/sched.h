@@ -26,6 +26,8 @@ __shoal_inline __u32 sched_slot(const struct shoal_vip *vip, const struct pkt *p
 		cur = bpf_map_lookup_elem(&rr_cursor, &vip->id);
 		if (!cur)
 			break;
+		if (dry_run)
+			return (*cur + 1) % size;
 		*cur += 1;
 		return *cur % size;
 	case SHOAL_SCHED_RANDOM:

@@ -13,6 +13,7 @@
  *   backend del|drain|undrain VIP ADDR
  *   backend weight VIP ADDR W
  *   stats [--watch SECONDS]
+ *   lookup SRC[:PORT] DST:PORT [tcp|udp]   which backend that flow gets
  *   reload
  *   version
  * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
@@ -44,6 +45,7 @@ static int usage(void)
 		"  backend add VIP ADDR [--weight W] [--encap gue|ipip]\n"
 		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
 		"  stats [--watch SECONDS]\n"
+		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
 		"  reload | version\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
 	return 2;
@@ -235,6 +237,20 @@ static int run(const char *cmd, json_t *args, void (*print)(json_t *))
 	return code;
 }
 
+static void print_lookup(json_t *r)
+{
+	const char *v = str(r, "verdict");
+
+	if (!strcmp(v, "forward"))
+		printf("backend %s%s\n", str(r, "backend"),
+		       json_is_true(json_object_get(r, "in_flow_table")) ? " (in the flow table)"
+									 : " (a new flow)");
+	else if (!strcmp(v, "pass"))
+		printf("not for a VIP: passed to the kernel\n");
+	else
+		printf("dropped: the VIP has no usable backend\n");
+}
+
 static bool prefix(const char *word, const char *of)
 {
 	return *word && !strncmp(word, of, strlen(word));
@@ -388,6 +404,14 @@ int main(int argc, char **argv)
 		return cmd_backend(argc - i - 1, argv + i + 1);
 	if (prefix(argv[i], "stats"))
 		return cmd_stats(argc - i - 1, argv + i + 1);
+	if (prefix(argv[i], "lookup") && (argc == i + 3 || argc == i + 4)) {
+		if (argc == i + 4 && strcmp(argv[i + 3], "tcp") && strcmp(argv[i + 3], "udp"))
+			return usage();
+		return run("lookup",
+			   json_pack("{s:s, s:s, s:s}", "src", argv[i + 1], "dst", argv[i + 2],
+				     "proto", argc == i + 4 ? argv[i + 3] : "tcp"),
+			   print_lookup);
+	}
 	if (prefix(argv[i], "reload") && argc == i + 1)
 		return run("reload", NULL, NULL);
 	if (prefix(argv[i], "version") && argc == i + 1) {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Holds one TCP connection to ADDR:PORT and sends a line every INTERVAL
 seconds, printing the answering backend's name each time (flushed), until
-the file STOP exists. Exits 1 at the first line that gets no answer.
+the file STOP exists (its local port goes to STOP.port). Exits 1 at the first
+line that gets no answer.
 Usage: echo_client.py ADDR PORT INTERVAL STOP"""
 import os
 import socket
@@ -11,6 +12,8 @@ import time
 
 addr, port, interval, stop = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 s = socket.create_connection((addr, port), timeout=5)
+with open(stop + ".port", "w") as pf:
+    pf.write("%d\n" % s.getsockname()[1])
 f = s.makefile("rwb")
 n = 0
 while not os.path.exists(stop):

@@ -53,6 +53,20 @@ check "lbctl -o json status is JSON with 2 VIPs" \
 
 # drain: the held connection keeps working, new ones avoid the backend
 held=$(echo_start conn1) || exit 1
+
+# lbctl lookup agrees with where real connections went
+port=$(cat "$LAB_DIR/conn1.stop.port")
+got=$(lbctl lookup "203.0.113.2:$port" "$VIP:7000" tcp)
+check "lookup of the held connection: $got" test "$got" = "backend 198.51.100.$((10 + ${held#backend-})) (in the flow table)"
+agree=0
+for p in 41001 41002 41003 41004 41005 41006; do
+	want=$(lbctl lookup "203.0.113.2:$p" "$VIP:80" tcp | sed -n 's/^backend 198.51.100.1\([0-9]\) (a new flow)$/backend-\1/p')
+	real=$(ip netns exec "$C" curl -s --max-time 3 --local-port "$p" "http://$VIP/id")
+	[ -n "$want" ] && [ "$want" = "$real" ] && agree=$((agree + 1))
+done
+check "lookup predicted where 6 of 6 new connections went ($agree)" test "$agree" -eq 6
+check "lookup of a non-VIP port says pass" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:1 $VIP:22 | grep -q 'not for a VIP'"
+
 check "lbctl backend drain exits 0" lbctl backend drain "$VIP:7000/tcp" "198.51.100.$((10 + ${held#backend-}))"
 lbctl backend drain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
 out=$(requests 45)
