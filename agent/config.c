@@ -340,6 +340,8 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 		} else if (!strcmp(key, "weight")) {
 			if (parse_uint(ctx, v, key, 0, MAX_WEIGHT, &u))
 				b->weight = (__u32)u;
+		} else if (!strcmp(key, "drain")) {
+			parse_bool(ctx, v, key, &b->drain);
 		} else if (!strcmp(key, "encap")) {
 			const char *s = scalar(ctx, v, key);
 

@@ -25,6 +25,7 @@ struct shoal_backend_conf {
 	struct shoal_addr addr;
 	int family;
 	__u32 weight;
+	bool drain; /* takes no new flows */
 	__u8 encap; /* enum shoal_encap or SHOAL_ENCAP_DEFAULT */
 	int line;
 };

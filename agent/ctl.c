@@ -373,6 +373,65 @@ static json_t *h_reload(struct agent *a, json_t *args, const char **err)
 	return NULL;
 }
 
+/*
+ * Writes the state over the config file: into a temporary file next to it,
+ * checked by parsing it back, the old file kept as FILE.bak, then renamed
+ * into place so readers see the old or the new file, never half of one.
+ */
+static json_t *h_save(struct agent *a, json_t *args, const char **err)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *check = NULL;
+	char *text = NULL, tmp[SHOAL_PATH_MAX + 8], bak[SHOAL_PATH_MAX + 8];
+	const char *path = a->config_path;
+	FILE *f;
+	int ret;
+
+	(void)args;
+	if (shoal_state_format_yaml(a->state, &text)) {
+		*err = "out of memory";
+		return NULL;
+	}
+	ret = shoal_config_parse(path, text, strlen(text), &check, &errs);
+	if (ret) {
+		*err = errf("internal error: the state does not parse back (%s)",
+			    errs.n ? errs.msg[0] : "?");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(bak, sizeof(bak), "%s.bak", path);
+	f = fopen(tmp, "w");
+	if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f))) {
+		*err = errf("cannot write %s: %s", tmp, strerror(errno));
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	fclose(f);
+	unlink(bak);
+	if (link(path, bak) && errno != ENOENT) {
+		*err = errf("cannot keep the old file as %s: %s", bak, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path)) {
+		*err = errf("cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	shoal_config_free(a->conf);
+	a->conf = check;
+	check = NULL;
+	shoal_state_mark_saved(a->state);
+	log_info("saved the running state to %s (old file: %s)", path, bak);
+out:
+	shoal_config_free(check);
+	shoal_errors_free(&errs);
+	free(text);
+	return *err ? NULL : json_pack("{s:s, s:s}", "file", path, "backup", bak);
+}
+
 static json_t *h_lookup(struct agent *a, json_t *args, const char **err)
 {
 	static const char *const verdicts[] = { "forward", "pass", "drop" };
@@ -442,6 +501,7 @@ static const struct {
 	{ "stats", h_stats },
 	{ "reload", h_reload },
 	{ "lookup", h_lookup },
+	{ "save", h_save },
 	{ "version", h_version },
 };
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* See state.h. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "state.h"
 
 static int id_alloc(__u8 *used, __u32 max, __u32 *ret)
@@ -115,6 +119,8 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 			b->weight = sc->backends[j].weight;
 			b->encap_conf = sc->backends[j].encap;
 			b->encap = encap_resolve(s, b->encap_conf);
+			b->admin =
+				sc->backends[j].drain ? SHOAL_ADMIN_DRAINING : SHOAL_ADMIN_ACTIVE;
 			if (ov)
 				ob = shoal_state_backend(ov, &b->addr);
 			if (ob) {
@@ -271,4 +277,78 @@ int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key 
 __u32 shoal_be_table_weight(const struct shoal_be_state *b)
 {
 	return b->admin == SHOAL_ADMIN_DRAINING ? 0 : b->weight;
+}
+
+static void put_addr(FILE *f, const char *indent, const char *key, const struct shoal_addr *a)
+{
+	char buf[SHOAL_ADDR_STRLEN];
+
+	fprintf(f, "%s%s: %s\n", indent, key, shoal_addr_format(a, buf, sizeof(buf)));
+}
+
+int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
+{
+	const struct shoal_host_conf *h = &s->host;
+	size_t len, i, j;
+	char *buf = NULL;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "# written by lbctl save\nhost:\n  interface: %s\n  xdp_mode: %s\n",
+		h->interface, h->xdp_mode == SHOAL_XDP_GENERIC ? "generic" : "native");
+	if (h->have_src_v4)
+		put_addr(f, "  ", "source_v4", &h->src_v4);
+	if (h->have_src_v6)
+		put_addr(f, "  ", "source_v6", &h->src_v6);
+	fprintf(f,
+		"  encap: %s\n  gue_port: %u\n  hash_seed: 0x%x\n  flow_table_size: %u\n"
+		"  mtu: %u\n",
+		shoal_encap_name(h->encap), h->gue_port, h->hash_seed, h->flow_table_size, h->mtu);
+	if (h->have_gateway_mac)
+		fprintf(f, "  gateway_mac: %02x:%02x:%02x:%02x:%02x:%02x\n", h->gateway_mac[0],
+			h->gateway_mac[1], h->gateway_mac[2], h->gateway_mac[3], h->gateway_mac[4],
+			h->gateway_mac[5]);
+	fprintf(f, "  control_socket: \"%s\"\n  metrics: \"%s\"\n  pin_path: \"%s\"\nservices:%s\n",
+		h->control_socket, h->metrics_addr, h->pin_path, s->nvips ? "" : " []");
+	for (i = 0; i < s->nvips; i++) {
+		const struct shoal_vip_state *v = &s->vips[i];
+
+		fprintf(f, "  - name: \"%s\"\n", v->name);
+		put_addr(f, "    ", "vip", &v->key.addr);
+		fprintf(f,
+			"    port: %u\n    protocol: %s\n    scheduler: %s\n    table_size: %u\n"
+			"    flow_table: %s\n    backends:%s\n",
+			ntohs(v->key.port), v->key.proto == IPPROTO_UDP ? "udp" : "tcp",
+			shoal_sched_name(v->scheduler), v->table_size,
+			v->flow_table ? "true" : "false", v->nbe ? "" : " []");
+		for (j = 0; j < v->nbe; j++) {
+			const struct shoal_be_state *b = &v->be[j];
+
+			put_addr(f, "      - ", "address", &b->addr);
+			fprintf(f, "        weight: %u\n", b->weight);
+			if (b->encap_conf != SHOAL_ENCAP_DEFAULT)
+				fprintf(f, "        encap: %s\n", shoal_encap_name(b->encap_conf));
+			if (b->admin == SHOAL_ADMIN_DRAINING)
+				fprintf(f, "        drain: true\n");
+		}
+	}
+	if (fclose(f)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
+void shoal_state_mark_saved(struct shoal_state *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nvips; i++) {
+		s->vips[i].runtime = false;
+		for (j = 0; j < s->vips[i].nbe; j++)
+			s->vips[i].be[j].runtime = false;
+	}
 }

@@ -73,6 +73,11 @@ int shoal_state_backend_weight(struct shoal_state *s, const struct shoal_vip_key
 int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key *k,
 			      const struct shoal_addr *a, enum shoal_admin admin);
 
+/* The state as a config file (YAML) that parses back to it; caller frees. */
+int shoal_state_format_yaml(const struct shoal_state *s, char **ret);
+/* After a save: nothing is a runtime change any more. */
+void shoal_state_mark_saved(struct shoal_state *s);
+
 /* The weight a backend has in its VIP's table: 0 when draining. */
 __u32 shoal_be_table_weight(const struct shoal_be_state *b);
 

@@ -14,6 +14,7 @@
  *   backend weight VIP ADDR W
  *   stats [--watch SECONDS]
  *   lookup SRC[:PORT] DST:PORT [tcp|udp]   which backend that flow gets
+ *   save                         write runtime changes to the config file
  *   reload
  *   version
  * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
@@ -46,7 +47,7 @@ static int usage(void)
 		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
 		"  stats [--watch SECONDS]\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
-		"  reload | version\n"
+		"  reload | save | version\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
 	return 2;
 }
@@ -412,6 +413,8 @@ int main(int argc, char **argv)
 				     "proto", argc == i + 4 ? argv[i + 3] : "tcp"),
 			   print_lookup);
 	}
+	if (prefix(argv[i], "save") && argc == i + 1)
+		return run("save", NULL, NULL);
 	if (prefix(argv[i], "reload") && argc == i + 1)
 		return run("reload", NULL, NULL);
 	if (prefix(argv[i], "version") && argc == i + 1) {

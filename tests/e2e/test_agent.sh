@@ -131,4 +131,24 @@ check "the restarted agent adopted the pinned maps" grep -q "maps adopted" "$LAB
 check "the connection held on $held2 lived through it" echo_alive conn2
 touch "$LAB_DIR/conn1.stop" "$LAB_DIR/conn2.stop"
 
+# save: runtime changes written back, survive a reload
+lbctl backend weight "$VIP:80/tcp" 198.51.100.13 5
+lbctl backend drain "$VIP:7000/tcp" 198.51.100.11
+check "status marks runtime changes" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '^\* changed at runtime'"
+check "lbctl save" lbctl save
+check "the old file is kept as .bak" cmp -s "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml.bak"
+lbctl reload
+w=$(lbctl -o json status | jq '[.vips[] | select(.vip == "192.0.2.10:80/tcp") | .backends[] | select(.address == "198.51.100.13") | .weight][0]')
+d=$(lbctl -o json status | jq -r '[.vips[] | select(.vip == "192.0.2.10:7000/tcp") | .backends[] | select(.address == "198.51.100.11") | .admin][0]')
+check "after save and reload: weight $w and $d kept" test "$w $d" = "5 draining"
+check "nothing is marked runtime any more" bash -c "! '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q 'changed at runtime'"
+
+# --detach removes the pins, and with them the program
+kill "$SHOALD_PID"
+wait "$SHOALD_PID" 2>/dev/null
+check "after the agent stops the program still forwards" test "$(requests 5 | count failed)" -eq 0
+nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$LAB_DIR/shoal.yaml" --detach 2>/dev/null
+check "shoald --detach removed the pins" test ! -e "/sys/fs/bpf/${LAB_PREFIX}-lb"
+check "and the program is gone from the interface" bash -c "! ip -n $(ns lb) link show eth0 | grep -q xdp"
+
 lab_summary

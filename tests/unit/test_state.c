@@ -2,6 +2,8 @@
 /* agent/state.c: config to state, ids kept across reloads, runtime edits. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
@@ -155,6 +157,41 @@ START_TEST(test_runtime_edits)
 }
 END_TEST
 
+/* What lbctl save writes parses back to the same state. */
+START_TEST(test_yaml_round_trip)
+{
+	struct shoal_config *c = parse(conf_a), *back = NULL;
+	struct shoal_state *s = NULL, *s2 = NULL;
+	struct shoal_vip_key k1 = key("192.0.2.1", 80, IPPROTO_TCP);
+	struct shoal_addr a11 = addr("198.51.100.11");
+	struct shoal_errors errs = { 0 };
+	struct shoal_vip_state *v;
+	char *text = NULL;
+	size_t i;
+
+	ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+	ck_assert_int_eq(shoal_state_backend_weight(s, &k1, &a11, 9), 0);
+	ck_assert_int_eq(shoal_state_backend_admin(s, &k1, &a11, SHOAL_ADMIN_DRAINING), 0);
+	ck_assert_int_eq(shoal_state_format_yaml(s, &text), 0);
+	if (shoal_config_parse("saved.yaml", text, strlen(text), &back, &errs))
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n%s\n", errs.msg[i], text);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_int_eq(shoal_state_from_config(back, s, &s2), 0);
+	ck_assert_uint_eq(s2->nvips, s->nvips);
+	v = shoal_state_vip(s2, &k1);
+	ck_assert_uint_eq(shoal_state_backend(v, &a11)->weight, 9);
+	ck_assert_uint_eq(shoal_state_backend(v, &a11)->admin, SHOAL_ADMIN_DRAINING);
+	ck_assert_uint_eq(shoal_state_vip(s2, &s->vips[1].key)->be[0].encap, SHOAL_ENCAP_GUE);
+	ck_assert_uint_eq(back->host.encap, SHOAL_ENCAP_IPIP);
+	free(text);
+	shoal_state_free(s);
+	shoal_state_free(s2);
+	shoal_config_free(c);
+	shoal_config_free(back);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -163,6 +200,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_from_config);
 	tcase_add_test(tc, test_reload_keeps_ids);
 	tcase_add_test(tc, test_runtime_edits);
+	tcase_add_test(tc, test_yaml_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }
