@@ -137,8 +137,15 @@ static json_t *h_status(struct agent *a, json_t *args, const char **err)
 	(void)err;
 	for (i = 0; i < a->state->nvips; i++)
 		json_array_append_new(vips, vip_json(a, &a->state->vips[i], true));
-	return json_pack("{s:s, s:s, s:b, s:I, s:o}", "interface", a->state->host.interface,
-			 "config", a->config_path, "gateway_resolved", a->gw_resolved,
+	const __u8 *m = a->state->host.have_gateway_mac ? a->state->host.gateway_mac : a->gw_mac;
+	char mac[20];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:o}", "interface",
+			 a->state->host.interface, "config", a->config_path, "gateway_resolved",
+			 a->gw_resolved || a->state->host.have_gateway_mac, "gateway_mac", mac,
+			 "flow_table_entries", (json_int_t)shoal_dp_flow_count(a->dp),
 			 "map_write_errors", (json_int_t)shoal_dp_write_errors(a->dp), "vips",
 			 vips);
 }

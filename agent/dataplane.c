@@ -889,3 +889,39 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key, struc
 	}
 	return 0;
 }
+
+long shoal_dp_flow_count(struct shoal_dp *dp)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int fd = bpf_map__fd(dp->skel->maps.flows);
+	struct shoal_flow_key *keys;
+	struct shoal_flow *vals;
+	__u32 batch = 4096, n, in = 0, out = 0;
+	void *inp = NULL;
+	long total = 0;
+	int ret;
+
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	if (!keys || !vals) {
+		total = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = batch;
+		ret = bpf_map_lookup_batch(fd, inp, &out, keys, vals, &n, &o);
+		if (ret && errno != ENOENT) {
+			total = -errno;
+			break;
+		}
+		total += n;
+		if (ret)
+			break; /* ENOENT: the walk is complete */
+		in = out;
+		inp = &in;
+	}
+out:
+	free(keys);
+	free(vals);
+	return total;
+}

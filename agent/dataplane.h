@@ -103,3 +103,5 @@ struct shoal_lookup {
  */
 int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key,
 		    struct shoal_lookup *ret);
+/* Entries in the flow table now (a batched walk of the LRU hash); -errno on failure. */
+long shoal_dp_flow_count(struct shoal_dp *dp);

@@ -136,6 +136,13 @@ static void put_global(struct agent *a, struct evbuffer *b)
 		if (!shoal_dp_counter(a->dp, cnt[i].idx, &v))
 			evbuffer_add_printf(b, "%s %llu\n", cnt[i].name, (unsigned long long)v);
 	}
+	help(b, "shoal_flow_table_entries", "gauge", "Flows in the flow table.");
+	{
+		long n = shoal_dp_flow_count(a->dp);
+
+		if (n >= 0)
+			evbuffer_add_printf(b, "shoal_flow_table_entries %ld\n", n);
+	}
 	help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))

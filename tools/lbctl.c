@@ -136,10 +136,11 @@ static void print_status(json_t *r)
 	size_t i, j;
 	bool runtime = false;
 
-	printf("interface %s, config %s, next hop %s, map write errors %lld\n", str(r, "interface"),
-	       str(r, "config"),
-	       json_is_true(json_object_get(r, "gateway_resolved")) ? "resolved" : "UNRESOLVED",
-	       num(r, "map_write_errors"));
+	printf("interface %s, config %s\nnext hop %s, %lld flows, map write errors %lld\n",
+	       str(r, "interface"), str(r, "config"),
+	       json_is_true(json_object_get(r, "gateway_resolved")) ? str(r, "gateway_mac")
+								    : "UNRESOLVED",
+	       num(r, "flow_table_entries"), num(r, "map_write_errors"));
 	json_array_foreach(vips, i, v)
 	{
 		bool rt = json_is_true(json_object_get(v, "runtime"));

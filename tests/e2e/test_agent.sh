@@ -107,6 +107,14 @@ check "and traffic still flows" test "$(count failed <<<"$out")" -eq 0
 cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
 check "reload of the good config succeeds" lbctl reload
 
+# a new next-hop MAC reaches the data plane within a second
+newmac=02:00:5e:00:53:aa
+ip -n "$(ns router)" link set br0 address "$newmac"
+ip -n "$(ns lb)" neigh replace 198.51.100.1 lladdr "$newmac" dev eth0
+sleep 1
+check "status shows the new next-hop MAC" test "$(lbctl -o json status | jq -r .gateway_mac)" = "$newmac"
+check "traffic flows through the new MAC" test "$(requests 10 | count failed)" -eq 0
+
 # metrics match what was sent
 m() { ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics; }
 flows() { m | sed -n 's/^shoal_vip_new_flows_total{vip="192.0.2.10:80\/tcp".*} //p'; }
@@ -114,6 +122,7 @@ f1=$(flows)
 out=$(requests 20)
 f2=$(flows)
 check "metrics: 20 requests are 20 new flows ($f1 -> $f2)" test $((f2 - f1)) -eq 20
+check "metrics: flow-table entries are counted" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_flow_table_entries [1-9]'"
 check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
 
 # kill -9 during a stream of requests: none lost; restart adopts, connection lives
