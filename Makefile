@@ -112,7 +112,7 @@ bench: all
 	$(Q)$(BUILD)/lbbench maglev
 
 demo: all
-	$(Q)./examples/demo-dataplane.sh
+	$(Q)./examples/demo.sh
 
 FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
 		tests/e2e/*.c bpf/*.[ch] include/shoal/*.h)

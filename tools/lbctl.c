@@ -150,7 +150,7 @@ static void print_status(json_t *r)
 		       str(v, "vip"), str(v, "name"), str(v, "scheduler"),
 		       json_is_true(json_object_get(v, "flow_table")) ? "" : " (stateless)",
 		       num(v, "table_size"), str(v, "fingerprint"));
-		printf("  %-8.0f pps  %llu packets  %llu new flows\n",
+		printf("  %.0f pps  %llu packets  %llu new flows\n",
 		       json_real_value(json_object_get(v, "pps")),
 		       (unsigned long long)num(v, "packets"),
 		       (unsigned long long)num(v, "new_flows"));

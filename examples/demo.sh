@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make demo: a lab of network namespaces (a client, a router, one shoal host
+# running shoald with examples/demo.yaml, three backends that decapsulate with
+# shoal's own program and serve HTTP on the VIP). Sends a few hundred real
+# HTTP requests through the VIP, shows how they spread, what `lbctl status`
+# says and a few metric lines, and tears everything down (also on Ctrl-C).
+set -u
+cd "$(dirname "$0")/.."
+. tests/e2e/lib.sh
+
+VIP=192.0.2.10
+NB=3
+REQUESTS=${REQUESTS:-300}
+CONF=examples/demo.yaml
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make demo needs root (namespaces, XDP)" >&2
+	exit 1
+fi
+demo_cleanup() {
+	[ -n "${SHOALD_PID:-}" ] && kill "$SHOALD_PID" 2>/dev/null && wait "$SHOALD_PID" 2>/dev/null
+	"$BUILD/shoald" -c "$CONF" --detach 2>/dev/null
+	lab_cleanup
+}
+lab_init
+trap demo_cleanup EXIT
+"$BUILD/shoald" -c "$CONF" --detach 2>/dev/null # a leftover of an interrupted demo
+
+echo "== the lab: client 203.0.113.2 -> router -> shoal host 198.51.100.2 -> backends .11 .12 .13"
+lab_topology "$NB"
+lab_backends "$VIP" "$NB"
+lab_bg shoald nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$CONF"
+SHOALD_PID=$LAST_PID
+wait_for "$LAB_DIR/shoald.log" "ready:" || exit 1
+lab_wait_backends "$VIP" "$NB" || exit 1
+sed 's/^/   /' "$LAB_DIR/shoald.log"
+LBCTL=("$BUILD/lbctl" -s /run/shoal/demo.sock)
+
+echo "== $REQUESTS HTTP requests from the client to http://$VIP/id (each a new TCP connection)"
+ip netns exec "$(ns client)" bash -c "for i in \$(seq $REQUESTS); do
+	curl -s --max-time 3 http://$VIP/id || echo failed; done" | sort | uniq -c |
+	awk '{ printf "   %-10s %5d  %s\n", $2, $1, substr("##################################################", 1, $1 * 50 / '"$REQUESTS"') }'
+
+echo "== lbctl backend drain $VIP:80/tcp 198.51.100.11, then 60 more requests"
+"${LBCTL[@]}" backend drain "$VIP:80/tcp" 198.51.100.11
+ip netns exec "$(ns client)" bash -c "for i in \$(seq 60); do
+	curl -s --max-time 3 http://$VIP/id || echo failed; done" | sort | uniq -c | sed 's/^/  /'
+
+echo "== lbctl status"
+"${LBCTL[@]}" status | sed 's/^/   /'
+echo "== lbctl lookup 203.0.113.2:40000 $VIP:80"
+"${LBCTL[@]}" lookup 203.0.113.2:40000 "$VIP:80" | sed 's/^/   /'
+echo "== a few metric lines (http://127.0.0.1:9435/metrics in the shoal host)"
+ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics |
+	grep -E '^shoal_(vip_packets|backend_new_flows|flow_table_entries|drops_total\{reason="malformed)' |
+	sed 's/^/   /'
+echo "== tearing the lab down"
