@@ -125,6 +125,15 @@ check "metrics: 20 requests are 20 new flows ($f1 -> $f2)" test $((f2 - f1)) -eq
 check "metrics: flow-table entries are counted" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_flow_table_entries [1-9]'"
 check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
 
+# bad control messages get a clear error and change nothing
+snap=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+check "a line that is not JSON is answered with an error" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' 'not json\\n' | jq -e '.ok == false and (.error | test(\"not a JSON\"))' >/dev/null"
+check "another protocol version is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":9,\"command\":\"status\"}\\n' | jq -e '.error | test(\"version\")' >/dev/null"
+check "an unknown command is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":1,\"command\":\"explode\"}\\n' | jq -e '.error | test(\"unknown command\")' >/dev/null"
+check "a 200 kB line is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '200000*x' | grep -q 'too long'"
+check "wrong argument types are refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":1,\"command\":\"backend.weight\",\"args\":{\"vip\":\"$VIP:80/tcp\",\"address\":\"198.51.100.11\",\"weight\":\"heavy\"}}\\n' | jq -e '.ok == false' >/dev/null"
+check "and the agent still answers, unchanged" test "$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')" = "$snap"
+
 # kill -9 during a stream of requests: none lost; restart adopts, connection lives
 held2=$(echo_start conn2) || exit 1
 ip netns exec "$C" bash -c "for i in \$(seq 150); do curl -s --max-time 3 http://$VIP/id || echo failed; echo; sleep 0.02; done" >"$LAB_DIR/stream.out" 2>&1 &
@@ -133,10 +142,15 @@ sleep 0.7
 kill -9 "$SHOALD_PID"
 wait "$SHOALD_PID" 2>/dev/null
 sleep 0.5
-lab_shoald_start shoald2
+# restarted as systemd would: READY and WATCHDOG over $NOTIFY_SOCKET
+lab_bg notify python3 "$LAB_LIB/notify_listen.py" "$LAB_DIR/notify.sock" READY=1 WATCHDOG=1
+NOTIFY_PID=$LAST_PID
+wait_for "$LAB_DIR/notify.log" listening
+NOTIFY_SOCKET="$LAB_DIR/notify.sock" WATCHDOG_USEC=400000 lab_shoald_start shoald2
 wait "$STREAM"
 check "kill -9 and restart during 150 requests: none failed" test "$(grep -c failed "$LAB_DIR/stream.out")" -eq 0
 check "the restarted agent adopted the pinned maps" grep -q "maps adopted" "$LAB_DIR/shoald2.log"
+check "it sent READY=1 and WATCHDOG=1 to the notify socket" wait "$NOTIFY_PID"
 check "the connection held on $held2 lived through it" echo_alive conn2
 touch "$LAB_DIR/conn1.stop" "$LAB_DIR/conn2.stop"
 
