@@ -35,12 +35,14 @@ UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
-.PHONY: all build-all deps test test-unit test-bpf test-e2e bench demo format format-check clean
+.PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
-build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS)
+FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl
+
+build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
 # installs what is missing (a no-op when everything is there)
 deps:
@@ -99,6 +101,24 @@ $(BUILD)/tests/test_ctl_proto: tests/unit/test_ctl_proto.c agent/ctl_proto.c age
 $(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/tests
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -fno-sanitize=alignment -Itests/lib $< $(TEST_LIB) $(LIB_SRCS) -o $@ $(CHECK_LIBS) $(LIBS) -lm
+
+# libFuzzer harnesses for every parser of outside input (clang, ASan, UBSan)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iagent \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/addr.c agent/maglev.c agent/config.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/config.c agent/addr.c agent/maglev.c -o $@ -lyaml
+$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c agent/ctl_proto.c agent/addr.c agent/ctl_proto.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/ctl_proto.c agent/addr.c -o $@ -ljansson
+
+FUZZ_SECONDS ?= 60
+fuzz: all
+	$(Q)for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/$$n.corpus; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/$$n.corpus tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
 
 test: all
 	$(Q)$(MAKE) --no-print-directory format-check

@@ -216,6 +216,24 @@ static bool parse_mac(struct parse_ctx *ctx, yaml_node_t *n, __u8 mac[6])
 	return true;
 }
 
+/* True (and reported) when the key of pair p appeared earlier in mapping n. */
+static bool dup_key(struct parse_ctx *ctx, yaml_node_t *n, yaml_node_pair_t *p, const char *key)
+{
+	yaml_node_pair_t *q;
+
+	for (q = n->data.mapping.pairs.start; q < p; q++) {
+		yaml_node_t *k = node_at(ctx, q->key);
+
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, key)) {
+			errorf(ctx, line_of(node_at(ctx, p->key)),
+			       "'%s' is given twice (first at line %d)", key, line_of(k));
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Calls fn for each pair of mapping n; unknown keys are fn's to report. */
 #define for_each_pair(ctx, n, k, v)                                               \
 	for (yaml_node_pair_t *p_ = (n)->data.mapping.pairs.start;                \
@@ -244,7 +262,7 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key)
+		if (!key || dup_key(ctx, n, p_, key))
 			continue;
 		if (!strcmp(key, "interface")) {
 			*have_iface = parse_string(ctx, v, "interface", h->interface,
@@ -331,7 +349,7 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key)
+		if (!key || dup_key(ctx, n, p_, key))
 			continue;
 		if (!strcmp(key, "address")) {
 			have_addr = parse_addr(ctx, v, "address", &b->addr, &b->family);
@@ -372,7 +390,7 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key)
+		if (!key || dup_key(ctx, n, p_, key))
 			continue;
 		if (!strcmp(key, "name")) {
 			parse_string(ctx, v, key, s->name, sizeof(s->name));
@@ -529,7 +547,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 		{
 			const char *key = scalar(&ctx, k, "a key");
 
-			if (!key)
+			if (!key || dup_key(&ctx, root, p_, key))
 				continue;
 			if (!strcmp(key, "host")) {
 				have_host = true;

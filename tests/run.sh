@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs every test: unit (Check, ASan/UBSan), bpf (Check + BPF_PROG_TEST_RUN),
-# e2e (namespace labs). Usage: tests/run.sh [unit|bpf|e2e]...
+# Runs every test: unit (Check, ASan/UBSan), fuzz (a short libFuzzer run of each
+# harness), bpf (Check + BPF_PROG_TEST_RUN), e2e (namespace labs).
+# Usage: tests/run.sh [unit|fuzz|bpf|e2e]...
 # Ends with the total as "total: N passed, N failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD="$PWD/$BUILD"
 kinds=("$@")
-[ ${#kinds[@]} -eq 0 ] && kinds=(unit bpf e2e)
+[ ${#kinds[@]} -eq 0 ] && kinds=(unit fuzz bpf e2e)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "tests/run.sh: the bpf and e2e tests need root" >&2
@@ -45,6 +46,22 @@ run_check() {
 	[ $((f + e)) -gt 0 ] && broken+=("$bin")
 }
 
+# a short, fixed-length fuzz run of each harness over its seed corpus
+run_fuzz() {
+	local bin=$1 name out
+	name=$(basename "$bin")
+	echo "== $name (20000 runs)"
+	if out=$("$bin" -runs=20000 -seed=1 -artifact_prefix="$BUILD/fuzz/" \
+		"tests/fuzz/corpus/${name#fuzz_}" 2>&1); then
+		passed=$((passed + 1))
+		echo "$out" | tail -n1
+	else
+		echo "$out" | tail -n 30
+		failed=$((failed + 1))
+		broken+=("$bin")
+	fi
+}
+
 run_shell() {
 	local script=$1 out line p f
 	echo "== $(basename "$script")"
@@ -71,10 +88,12 @@ for kind in "${kinds[@]}"; do
 			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto; do run_check "$t"; done ;;
 	bpf)
 		for t in "$BUILD"/tests/test_lb "$BUILD"/tests/test_decap; do run_check "$t"; done ;;
+	fuzz)
+		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl; do run_fuzz "$t"; done ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do run_shell "$t"; done ;;
 	*)
-		echo "tests/run.sh: unknown kind '$kind' (unit, bpf, e2e)" >&2
+		echo "tests/run.sh: unknown kind '$kind' (unit, fuzz, bpf, e2e)" >&2
 		exit 2 ;;
 	esac
 done
