@@ -107,6 +107,17 @@ check "and traffic still flows" test "$(count failed <<<"$out")" -eq 0
 cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
 check "reload of the good config succeeds" lbctl reload
 
+# a VIP removed and added back at runtime
+lbctl vip del "$VIP:7000/tcp"
+check "a deleted VIP: lookup says not for a VIP" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:5555 $VIP:7000 | grep -q 'not for a VIP'"
+check "a deleted VIP: a connection to it fails" bash -c "! ip netns exec $C python3 -c 'import socket; socket.create_connection((\"$VIP\", 7000), timeout=1.5)' 2>/dev/null"
+lbctl vip add "$VIP:7000/tcp" --scheduler maglev-src --name echo
+for ((i = 1; i <= NB; i++)); do lbctl backend add "$VIP:7000/tcp" "198.51.100.$((10 + i))"; done
+held3=$(echo_start conn3)
+check "a VIP added at runtime serves ($held3)" test -n "$held3"
+touch "$LAB_DIR/conn3.stop"
+check "stats --watch prints every second" test "$(timeout 2.5 "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" stats --watch 1 | grep -c '^global:')" -ge 2
+
 # a new next-hop MAC reaches the data plane within a second
 newmac=02:00:5e:00:53:aa
 ip -n "$(ns router)" link set br0 address "$newmac"
