@@ -130,6 +130,7 @@ test-unit test-bpf test-e2e: build-all
 bench: all
 	$(Q)$(BUILD)/lbbench dataplane
 	$(Q)$(BUILD)/lbbench maglev
+	$(Q)$(BUILD)/lbbench apply
 
 demo: all
 	$(Q)./examples/demo.sh

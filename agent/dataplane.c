@@ -2,6 +2,7 @@
 /* See dataplane.h. Library code: returns negative errno, logs nothing itself. */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,8 +24,9 @@ struct dp_applied_vip {
 	bool present;
 	struct shoal_vip_key key;
 	struct shoal_vip vip;
-	__u64 table_hash;  /* over the ids in the table as written */
-	__u64 fingerprint; /* over the addresses: comparable across hosts */
+	__u64 table_hash;   /* over the ids in the table as written */
+	__u64 table_inputs; /* over what it was built from */
+	__u64 fingerprint;  /* over the addresses: comparable across hosts */
 };
 
 struct shoal_dp {
@@ -434,39 +436,82 @@ int shoal_dp_vip_del(struct shoal_dp *dp, const struct shoal_vip_key *key)
 	return prefilter_rebuild(dp);
 }
 
-int shoal_dp_table_set(struct shoal_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+/* A new inner table holding table[0..size); returns its fd or -errno. */
+static int table_prepare(const __u32 *table, __u32 size)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
-	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	int outer_fd = bpf_map__fd(dp->skel->maps.vip_tables);
-	__u32 *keys, count = size, i;
+	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	/* an array map's elements are 8-byte aligned: a __u32 value takes 8 bytes */
+	size_t len = ((size_t)size * sizeof(__u64) + 4095) & ~(size_t)4095;
+	__u32 i, check, *mem;
 	int inner_fd, ret;
 
-	if (vip_id >= SHOAL_MAX_VIPS || !size || size > SHOAL_MAX_TABLE_SIZE)
-		return -EINVAL;
 	inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "shoal_table", sizeof(__u32), sizeof(__u32),
 				  size, &copts);
 	if (inner_fd < 0)
 		return -errno;
-	keys = malloc((size_t)size * sizeof(*keys));
-	if (!keys) {
-		ret = -ENOMEM;
-		goto close_inner;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inner_fd, 0);
+	if (mem == MAP_FAILED) {
+		ret = -errno;
+		close(inner_fd);
+		return ret;
 	}
+	/* no program sees this map before the swap: plain stores are safe */
 	for (i = 0; i < size; i++)
-		keys[i] = i;
-	ret = bpf_map_update_batch(inner_fd, keys, table, &count, &bopts);
-	if (ret) {
-		ret = -errno;
-		goto free_keys;
+		mem[2 * (size_t)i] = table[i];
+	munmap(mem, len);
+	/* the stride is the kernel's layout: check it, else fill slot by slot */
+	i = size - 1;
+	if (bpf_map_lookup_elem(inner_fd, &i, &check) || check != table[i]) {
+		LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+		__u32 *keys = malloc((size_t)size * sizeof(*keys)), count = size;
+
+		ret = keys ? 0 : -ENOMEM;
+		for (i = 0; keys && i < size; i++)
+			keys[i] = i;
+		if (keys && bpf_map_update_batch(inner_fd, keys, table, &count, &bopts))
+			ret = -errno;
+		free(keys);
+		if (ret) {
+			close(inner_fd);
+			return ret;
+		}
 	}
-	/* the swap: one update of the outer slot */
-	if (bpf_map_update_elem(outer_fd, &vip_id, &inner_fd, BPF_ANY))
-		ret = -errno;
-free_keys:
-	free(keys);
-close_inner:
-	close(inner_fd);
+	return inner_fd;
+}
+
+/*
+ * Swaps the prepared tables into their VIPs' slots. Each update of an
+ * array-of-maps waits for an RCU grace period (tens of ms here), so all of
+ * them go in one batch, which waits once; per slot where batches are refused.
+ */
+static int tables_swap(struct shoal_dp *dp, __u32 *ids, int *fds, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	int outer_fd = bpf_map__fd(dp->skel->maps.vip_tables);
+	__u32 count = n, i;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	if (!bpf_map_update_batch(outer_fd, ids, fds, &count, &bopts))
+		return 0;
+	for (i = count; i < n; i++)
+		if (bpf_map_update_elem(outer_fd, &ids[i], &fds[i], BPF_ANY))
+			ret = -errno;
+	return ret;
+}
+
+int shoal_dp_table_set(struct shoal_dp *dp, __u32 vip_id, const __u32 *table, __u32 size)
+{
+	int fd, ret;
+
+	if (vip_id >= SHOAL_MAX_VIPS || !size || size > SHOAL_MAX_TABLE_SIZE)
+		return -EINVAL;
+	fd = table_prepare(table, size);
+	if (fd < 0)
+		return fd;
+	ret = tables_swap(dp, &vip_id, &fd, 1);
+	close(fd);
 	return ret;
 }
 
@@ -580,15 +625,47 @@ static void count_error(struct shoal_dp *dp, int ret, int *errors)
 	}
 }
 
-/* Builds and, if it changed, swaps in v's table. */
-static int apply_table(struct shoal_dp *dp, const struct shoal_vip_state *v)
+/* Over everything a VIP's table is built from: a table is rebuilt only when it changes. */
+static __u64 table_inputs_hash(const struct shoal_vip_state *v)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ v->table_size;
+	size_t i, k;
+
+	for (i = 0; i < v->nbe; i++) {
+		__u32 w[6] = { v->be[i].addr.u32[0],
+			       v->be[i].addr.u32[1],
+			       v->be[i].addr.u32[2],
+			       v->be[i].addr.u32[3],
+			       shoal_be_table_weight(&v->be[i]),
+			       v->be[i].id };
+
+		for (k = 0; k < 6; k++) {
+			h ^= w[k];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+struct pending_tables {
+	__u32 ids[SHOAL_MAX_VIPS];
+	int fds[SHOAL_MAX_VIPS];
+	__u64 hashes[SHOAL_MAX_VIPS], prints[SHOAL_MAX_VIPS], inputs[SHOAL_MAX_VIPS];
+	__u32 n;
+};
+
+/* Builds v's table; if it changed, prepares a new inner map for the batch swap. */
+static int table_build(struct shoal_dp *dp, const struct shoal_vip_state *v,
+		       struct pending_tables *pt)
 {
 	struct dp_applied_vip *a = &dp->applied_vips[v->id];
+	__u64 inputs = table_inputs_hash(v), h;
 	struct maglev_backend *mb;
-	__u64 h;
 	size_t i;
-	int ret;
+	int ret, fd;
 
+	if (a->table_hash && a->table_inputs == inputs)
+		return 0;
 	mb = calloc(v->nbe ? v->nbe : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
@@ -601,35 +678,48 @@ static int apply_table(struct shoal_dp *dp, const struct shoal_vip_state *v)
 	if (ret)
 		goto free_mb;
 	h = table_hash(dp->table_buf, v->table_size);
-	if (a->present && a->table_hash == h)
+	if (a->table_hash == h) {
+		a->table_inputs = inputs;
 		goto free_mb;
-	ret = shoal_dp_table_set(dp, v->id, dp->table_buf, v->table_size);
-	if (!ret) {
-		a->table_hash = h;
-		a->fingerprint = maglev_fingerprint(dp->table_buf, v->table_size, mb, v->nbe);
 	}
+	fd = table_prepare(dp->table_buf, v->table_size);
+	if (fd < 0) {
+		ret = fd;
+		goto free_mb;
+	}
+	pt->ids[pt->n] = v->id;
+	pt->fds[pt->n] = fd;
+	pt->hashes[pt->n] = h;
+	pt->inputs[pt->n] = inputs;
+	pt->prints[pt->n] = maglev_fingerprint(dp->table_buf, v->table_size, mb, v->nbe);
+	pt->n++;
 free_mb:
 	free(mb);
 	return ret;
 }
 
-static bool state_has_backend(const struct shoal_state *s, __u32 id)
-{
-	size_t i, j;
-
-	for (i = 0; i < s->nvips; i++)
-		for (j = 0; j < s->vips[i].nbe; j++)
-			if (s->vips[i].be[j].id == id)
-				return true;
-	return false;
-}
-
 int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state)
 {
 	static const struct shoal_backend none;
+	struct pending_tables *pt;
+	__u8 *in_state;
 	int errors = 0;
 	size_t i, j;
 	__u32 id;
+
+	pt = calloc(1, sizeof(*pt));
+	in_state = calloc(SHOAL_MAX_BACKENDS / 8, 1);
+	if (!pt || !in_state) {
+		free(pt);
+		free(in_state);
+		dp->write_errors++;
+		return 1;
+	}
+	for (i = 0; i < state->nvips; i++)
+		for (j = 0; j < state->vips[i].nbe; j++) {
+			id = state->vips[i].be[j].id;
+			in_state[id / 8] |= (__u8)(1U << (id % 8));
+		}
 
 	/* removed VIPs first: no packet may find a VIP whose backends are going */
 	for (id = 1; id < SHOAL_MAX_VIPS; id++) {
@@ -647,11 +737,48 @@ int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state)
 		memset(a, 0, sizeof(*a));
 	}
 	for (id = 1; id < SHOAL_MAX_BACKENDS; id++) {
-		if (!(dp->applied_be[id].flags & SHOAL_BE_F_VALID) || state_has_backend(state, id))
+		if (!(dp->applied_be[id].flags & SHOAL_BE_F_VALID) ||
+		    (in_state[id / 8] & (1U << (id % 8))))
 			continue;
 		count_error(dp, shoal_dp_backend_del(dp, id), &errors);
 		dp->applied_be[id] = none;
 	}
+
+	/* backends, then every changed table in one swap, then the VIPs that use them */
+	for (i = 0; i < state->nvips; i++) {
+		const struct shoal_vip_state *v = &state->vips[i];
+
+		for (j = 0; j < v->nbe; j++) {
+			const struct shoal_be_state *b = &v->be[j];
+			struct shoal_backend be = { .addr = b->addr,
+						    .family = (__u8)b->family,
+						    .encap = b->encap,
+						    .flags = SHOAL_BE_F_VALID,
+						    .vip_id = v->id };
+			int ret;
+
+			if (!memcmp(&dp->applied_be[b->id], &be, sizeof(be)))
+				continue;
+			ret = shoal_dp_backend_set(dp, b->id, &be);
+			count_error(dp, ret, &errors);
+			if (!ret)
+				dp->applied_be[b->id] = be;
+		}
+		count_error(dp, table_build(dp, v, pt), &errors);
+	}
+	if (tables_swap(dp, pt->ids, pt->fds, pt->n)) {
+		count_error(dp, -EIO, &errors);
+	} else {
+		for (i = 0; i < pt->n; i++) {
+			struct dp_applied_vip *a = &dp->applied_vips[pt->ids[i]];
+
+			a->table_hash = pt->hashes[i];
+			a->table_inputs = pt->inputs[i];
+			a->fingerprint = pt->prints[i];
+		}
+	}
+	for (i = 0; i < pt->n; i++)
+		close(pt->fds[i]);
 
 	for (i = 0; i < state->nvips; i++) {
 		const struct shoal_vip_state *v = &state->vips[i];
@@ -662,22 +789,6 @@ int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state)
 					  .scheduler = v->scheduler };
 		int ret;
 
-		for (j = 0; j < v->nbe; j++) {
-			const struct shoal_be_state *b = &v->be[j];
-			struct shoal_backend be = { .addr = b->addr,
-						    .family = (__u8)b->family,
-						    .encap = b->encap,
-						    .flags = SHOAL_BE_F_VALID,
-						    .vip_id = v->id };
-
-			if (!memcmp(&dp->applied_be[b->id], &be, sizeof(be)))
-				continue;
-			ret = shoal_dp_backend_set(dp, b->id, &be);
-			count_error(dp, ret, &errors);
-			if (!ret)
-				dp->applied_be[b->id] = be;
-		}
-		count_error(dp, apply_table(dp, v), &errors);
 		if (a->present && !memcmp(&a->vip, &want, sizeof(want)))
 			continue;
 		ret = shoal_dp_vip_set(dp, &v->key, &want);
@@ -688,6 +799,8 @@ int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state)
 			a->vip = want;
 		}
 	}
+	free(pt);
+	free(in_state);
 	return errors;
 }
 

@@ -29,11 +29,14 @@ struct {
 	__type(value, struct shoal_vip_addr);
 } vip_addrs SEC(".maps");
 
-/* Inner tables differ in size per VIP, hence BPF_F_INNER_MAP. */
+/*
+ * Inner tables differ in size per VIP, hence BPF_F_INNER_MAP; mmapable so the
+ * agent fills a new one with one memcpy instead of an update per slot.
+ */
 struct vip_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHOAL_DEFAULT_TABLE_SIZE);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 };

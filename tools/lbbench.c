@@ -10,6 +10,9 @@
  *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries (each
  *	CPU's LRU share half full before the run; --flows to change). Each
  *	figure is the median over R runs (default 5): this VM's speed drifts.
+ *   lbbench apply [--json]
+ *	Milliseconds for the agent to apply a config of 100 VIPs x 100 backends
+ *	to the maps: from scratch, again unchanged, and after one weight change.
  *   lbbench maglev [--json]
  *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
  */
@@ -27,6 +30,7 @@
 #include "addr.h"
 #include "bench_floor.skel.h"
 #include "lbfix.h"
+#include "state.h"
 
 #define NVIPS	      100
 #define NBACKENDS     100
@@ -465,6 +469,84 @@ static int bench_maglev(bool json)
 	return 0;
 }
 
+static int bench_apply(bool json)
+{
+	static const char *const names[3] = { "apply_from_scratch", "apply_unchanged",
+					      "apply_one_weight_changed" };
+	double t[3][5], med[3];
+	struct shoal_config *c = NULL;
+	struct shoal_state *s = NULL;
+	struct shoal_errors errs = { 0 };
+	struct shoal_vip_key k0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r, k, v, b;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return 1;
+	fprintf(f, "host:\n  interface: lo\n  source_v4: 198.51.100.2\n  source_v6: 2001:db8::2\n"
+		   "services:\n");
+	for (v = 0; v < NVIPS; v++) {
+		char va[64];
+
+		fprintf(f, "  - vip: %s\n    port: 80\n    backends:\n",
+			vip_addr(v, va, sizeof(va)));
+		for (b = 0; b < NBACKENDS; b++)
+			fprintf(f, "      - 198.%d.%d.%d\n", 18 + v / 50, v % 50 + 100, b + 1);
+	}
+	fclose(f);
+	if (shoal_config_parse("bench.yaml", text, len, &c, &errs)) {
+		fprintf(stderr, "lbbench: %s\n", errs.n ? errs.msg[0] : "bad config");
+		return 1;
+	}
+	if (shoal_state_from_config(c, NULL, &s))
+		return 1;
+	k0 = s->vips[0].key;
+	for (r = 0; r < 5; r++) {
+		struct shoal_dp *dp = NULL;
+
+		shoal_dp_set_quiet(true);
+		if (shoal_dp_open(NULL, &dp))
+			return 1;
+		for (k = 0; k < 3; k++) {
+			double t0;
+
+			if (k == 2)
+				shoal_state_backend_weight(s, &k0, &s->vips[0].be[0].addr,
+							   (__u32)(2 + r));
+			t0 = now_ms();
+			if (shoal_dp_apply(dp, s)) {
+				fprintf(stderr, "lbbench: apply failed\n");
+				return 1;
+			}
+			t[k][r] = now_ms() - t0;
+		}
+		shoal_dp_close(dp);
+	}
+	for (k = 0; k < 3; k++) {
+		qsort(t[k], 5, sizeof(t[k][0]), cmp_double);
+		med[k] = t[k][2];
+	}
+	if (json) {
+		printf("[");
+		for (k = 0; k < 3; k++)
+			printf("%s\n {\"case\": \"%s\", \"median_ms\": %.3f}", k ? "," : "",
+			       names[k], med[k]);
+		printf("\n]\n");
+	} else {
+		printf("%-28s %10s   (100 VIPs x 100 backends, tables of 65537, median of 5)\n",
+		       "agent apply", "median_ms");
+		for (k = 0; k < 3; k++)
+			printf("%-28s %10.3f\n", names[k], med[k]);
+	}
+	shoal_state_free(s);
+	shoal_config_free(c);
+	free(text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -493,8 +575,11 @@ int main(int argc, char **argv)
 		return bench_dataplane(json, calls, cpu, flows, runs);
 	if (!strcmp(argv[1], "maglev"))
 		return bench_maglev(json);
+	if (!strcmp(argv[1], "apply"))
+		return bench_apply(json);
 usage:
-	fprintf(stderr, "usage: lbbench dataplane|maglev [--json] [--calls N>=1000] [--cpu C] "
-			"[--flows N>=1024] [--runs 1-15]\n");
+	fprintf(stderr,
+		"usage: lbbench dataplane|maglev|apply [--json] [--calls N>=1000] [--cpu C] "
+		"[--flows N>=1024] [--runs 1-15]\n");
 	return 2;
 }

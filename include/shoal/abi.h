@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define SHOAL_ABI_VERSION 2
+#define SHOAL_ABI_VERSION 3
 
 /* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
 #ifndef SHOAL_MAX_VIPS
