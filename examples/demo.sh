@@ -6,7 +6,7 @@
 # HTTP requests through the VIP, shows how they spread, what `lbctl status`
 # says and a few metric lines, and tears everything down (also on Ctrl-C).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . tests/e2e/lib.sh
 
 VIP=192.0.2.10

@@ -5,7 +5,7 @@
 # Usage: tests/run.sh [unit|fuzz|bpf|e2e]...
 # Ends with the total as "total: N passed, N failed"; exits non-zero on any failure.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD="$PWD/$BUILD"
 kinds=("$@")

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2034  # LB_PID, SHOALD_PID and friends are for the scripts that source this
 # The namespace lab shared by the end-to-end scenarios.
 #
 #   client (203.0.113.2) -- router -- fabric bridge 198.51.100.0/24 -- lb (198.51.100.2)
