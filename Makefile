@@ -142,6 +142,8 @@ format:
 format-check:
 	@echo "  FORMAT  check"
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
+	@echo "  SHELL   check"
+	$(Q)shellcheck -S warning tests/e2e/*.sh tests/run.sh examples/demo.sh scripts/deps.sh .ci/run
 
 clean:
 	rm -rf $(BUILD)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct shoal_dp {
 	__u32 *table_buf;		     /* SHOAL_MAX_TABLE_SIZE slots */
 	__u64 write_errors;
 	struct lb_bpf *dry; /* dry-run instance for lookups, opened on first use */
+	long flow_count;    /* cached: see shoal_dp_flow_count() */
+	time_t flow_count_at;
 	struct bpf_link *link;
 	int ncpus;
 	int link_fd;	   /* pinned XDP link, or -1 */
@@ -1003,7 +1006,28 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key, struc
 	return 0;
 }
 
+#define FLOW_COUNT_TTL_SEC 10
+
+static long flow_count_walk(struct shoal_dp *dp);
+
 long shoal_dp_flow_count(struct shoal_dp *dp)
+{
+	struct timespec now;
+	long n;
+
+	/* a walk of 1M entries takes ~0.4 s: callers get a count at most 10 s old */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dp->flow_count_at && now.tv_sec - dp->flow_count_at < FLOW_COUNT_TTL_SEC)
+		return dp->flow_count;
+	n = flow_count_walk(dp);
+	if (n >= 0) {
+		dp->flow_count = n;
+		dp->flow_count_at = now.tv_sec ? now.tv_sec : 1;
+	}
+	return n;
+}
+
+static long flow_count_walk(struct shoal_dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	int fd = bpf_map__fd(dp->skel->maps.flows);

@@ -174,8 +174,14 @@ int agent_reload(struct agent *a, struct shoal_errors *errs)
 
 		if (asprintf(&msg, "%s: host.%s changed: restart shoald to apply it", c->path,
 			     what) >= 0) {
-			errs->msg = realloc(errs->msg, (errs->n + 1) * sizeof(char *));
-			errs->msg[errs->n++] = msg;
+			char **grown = realloc(errs->msg, (errs->n + 1) * sizeof(char *));
+
+			if (grown) {
+				errs->msg = grown;
+				errs->msg[errs->n++] = msg;
+			} else {
+				free(msg);
+			}
 		}
 		ret = -EINVAL;
 		goto fail;

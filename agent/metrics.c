@@ -136,7 +136,8 @@ static void put_global(struct agent *a, struct evbuffer *b)
 		if (!shoal_dp_counter(a->dp, cnt[i].idx, &v))
 			evbuffer_add_printf(b, "%s %llu\n", cnt[i].name, (unsigned long long)v);
 	}
-	help(b, "shoal_flow_table_entries", "gauge", "Flows in the flow table.");
+	help(b, "shoal_flow_table_entries", "gauge",
+	     "Flows in the flow table (counted at most every 10 s).");
 	{
 		long n = shoal_dp_flow_count(a->dp);
 
