@@ -90,15 +90,26 @@ __shoal_inline void flow_seen(const struct pkt *p, __u32 backend_id)
 		cnt_syn_repeat(backend_id);
 }
 
-/* Keeps a flow that the cache serves alive in the shared LRU (and re-adds it if evicted). */
-__shoal_inline void flow_touch(const struct pkt *p, struct flow_choice *c, __u32 now)
+/*
+ * Every SHOAL_FLOW_TOUCH_JIFFIES a cached flow checks in with the shared
+ * table: it keeps the flow alive in the LRU (re-adding it if evicted), and if
+ * the shared table now says something else (the 5-tuple was reused by a new
+ * connection after an eviction, or the client closed it) the cache entry is
+ * dropped: returns 0 and the caller asks the shared table.
+ */
+__shoal_inline int flow_touch(const struct pkt *p, struct flow_choice *c, __u32 now)
 {
 	struct shoal_flow *fl = bpf_map_lookup_elem(&flows, &p->key);
 	struct shoal_flow nfl = {};
 
 	if (dry_run)
-		return;
+		return 1;
 	if (fl) {
+		if (fl->backend_id != c->backend_id || fl->vip_id != c->be->vip_id ||
+		    (fl->flags & SHOAL_FLOW_F_CLOSING)) {
+			c->ce->hash = 0;
+			return 0;
+		}
 		fl->last_seen_jiffies = now;
 	} else {
 		nfl.backend_id = c->backend_id;
@@ -108,6 +119,7 @@ __shoal_inline void flow_touch(const struct pkt *p, struct flow_choice *c, __u32
 		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_NOEXIST);
 	}
 	c->ce->touched_jiffies = now;
+	return 1;
 }
 
 /*
@@ -120,34 +132,54 @@ __shoal_inline int pkt_is_syn(const struct pkt *p)
 	       !(p->flags & PKT_F_ICMP_ERR);
 }
 
+__shoal_inline int pkt_is_fin_rst(const struct pkt *p)
+{
+	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x05) && !(p->flags & PKT_F_ICMP_ERR);
+}
+
+/* The client is closing the connection: remember it in the shared table. */
+__shoal_inline void flow_mark_closing(const struct pkt *p, struct shoal_flow *fl)
+{
+	if (dry_run)
+		return;
+	if (!fl)
+		fl = bpf_map_lookup_elem(&flows, &p->key);
+	if (fl)
+		fl->flags |= SHOAL_FLOW_F_CLOSING;
+}
+
 __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 {
 	__u32 slot, now = (__u32)bpf_jiffies64();
-	struct shoal_flow_cache_entry *ce = NULL;
+	struct shoal_flow_cache_entry *ce;
 	struct shoal_flow *fl;
 
 	c->hash = shoal_flow_hash(&p->key, host_cfg.hash_seed);
+	slot = c->hash & (SHOAL_FLOW_CACHE_SLOTS - 1);
+	ce = bpf_map_lookup_elem(&flow_cache, &slot);
+	c->ce = ce;
 	/*
 	 * A SYN is almost always a new flow: it skips the cache, and does not
 	 * fill it either, so a SYN flood cannot push established flows out.
 	 */
-	if (!pkt_is_syn(p)) {
-		slot = c->hash & (SHOAL_FLOW_CACHE_SLOTS - 1);
-		ce = bpf_map_lookup_elem(&flow_cache, &slot);
-	}
-	c->ce = ce;
-	if (ce && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
+	if (ce && !pkt_is_syn(p) && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
 		c->vip = vip_get(ce->vip_id);
 		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
 			c->be = backend_get(ce->backend_id, ce->vip_id);
 			if (c->be) {
 				c->backend_id = ce->backend_id;
 				c->new_flow = 0;
-				if (now - ce->touched_jiffies > SHOAL_FLOW_TOUCH_JIFFIES &&
-				    !(p->flags & PKT_F_ICMP_ERR))
-					flow_touch(p, c, now);
-				flow_seen(p, c->backend_id);
-				return 1;
+				if (pkt_is_fin_rst(p)) {
+					/* from now on the shared table answers for this flow */
+					flow_mark_closing(p, NULL);
+					if (!dry_run)
+						ce->hash = 0;
+					return 1;
+				}
+				if (now - ce->touched_jiffies <= SHOAL_FLOW_TOUCH_JIFFIES ||
+				    (p->flags & PKT_F_ICMP_ERR) || flow_touch(p, c, now))
+					return 1;
+				c->be = NULL;
 			}
 		}
 		/* stale: the shared table decides */
@@ -164,6 +196,9 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 		c->vip = NULL;
 		return 0;
 	}
+	/* a new connection on the 5-tuple of one the client closed */
+	if ((fl->flags & SHOAL_FLOW_F_CLOSING) && pkt_is_syn(p))
+		return 0;
 	c->be = backend_get(fl->backend_id, fl->vip_id);
 	if (!c->be) {
 		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
@@ -173,7 +208,10 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	c->new_flow = 0;
 	if (!(p->flags & PKT_F_ICMP_ERR) && !dry_run) {
 		fl->last_seen_jiffies = now;
-		flow_cache_fill(ce, p, c->backend_id, fl->vip_id, c->hash, now);
+		if (pkt_is_fin_rst(p))
+			flow_mark_closing(p, fl);
+		else if (!(fl->flags & SHOAL_FLOW_F_CLOSING) && !pkt_is_syn(p))
+			flow_cache_fill(ce, p, c->backend_id, fl->vip_id, c->hash, now);
 	}
 	flow_seen(p, c->backend_id);
 	return 1;
@@ -201,7 +239,9 @@ __shoal_inline int flow_schedule(const struct pkt *p, struct flow_choice *c)
 		nfl.hash = c->hash;
 		nfl.last_seen_jiffies = (__u32)bpf_jiffies64();
 		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_ANY);
-		flow_cache_fill(c->ce, p, c->backend_id, vip->id, c->hash, nfl.last_seen_jiffies);
+		if (!pkt_is_syn(p))
+			flow_cache_fill(c->ce, p, c->backend_id, vip->id, c->hash,
+					nfl.last_seen_jiffies);
 	}
 	return 0;
 }

@@ -119,10 +119,18 @@ struct shoal_flow_key {
 
 struct shoal_flow {
 	__u32 backend_id;
-	__u32 vip_id;
+	__u16 vip_id;
+	__u16 flags;		 /* SHOAL_FLOW_F_* */
 	__u32 hash;		 /* flow hash, reused for the GUE source port */
 	__u32 last_seen_jiffies; /* kernel jiffies (low 32 bits) */
 };
+
+/*
+ * struct shoal_flow.flags: the client sent FIN or RST. A SYN on such a flow
+ * opens a new connection on a reused 5-tuple: scheduled afresh, counted as a
+ * new flow, not as a repeated SYN.
+ */
+#define SHOAL_FLOW_F_CLOSING (1U << 0)
 
 /*
  * flow_cache: PERCPU_ARRAY indexed by flow hash, a direct-mapped per-CPU copy

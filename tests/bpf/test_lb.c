@@ -414,6 +414,91 @@ START_TEST(test_cached_flow_survives_eviction)
 }
 END_TEST
 
+/*
+ * A client that closes a connection (FIN) and opens a new one on the same
+ * 5-tuple gets a new flow: scheduled on the current table, counted as new,
+ * not as a repeated SYN, and no stale cache entry keeps it on the old backend.
+ */
+START_TEST(test_reused_tuple_after_fin_is_a_new_flow)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
+	struct shoal_backend_stats st[2];
+	struct lbfix_vip v;
+	int first, other, i;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
+	first = send_flow(&v, 7, PKT_TCP_SYN);
+	ck_assert_int_ge(first, 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(send_flow(&v, 7, PKT_TCP_ACK), first);
+	ck_assert_int_eq(send_flow(&v, 7, PKT_TCP_FIN | PKT_TCP_ACK), first);
+	ck_assert_int_eq(send_flow(&v, 7, PKT_TCP_ACK), first); /* the last ACK */
+	/* the old backend leaves the table (still valid: draining) */
+	other = 1 - first;
+	v.be[first].weight = 0;
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	ck_assert_int_eq(send_flow(&v, 7, PKT_TCP_SYN), other);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(send_flow(&v, 7, PKT_TCP_ACK), other);
+	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[first].id, &st[0]), 0);
+	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[other].id, &st[1]), 0);
+	ck_assert_uint_eq(st[0].new_flows + st[1].new_flows, 2);
+	ck_assert_uint_eq(st[0].syn_repeats + st[1].syn_repeats, 0);
+}
+END_TEST
+
+/*
+ * The shared table evicted an idle flow that the per-CPU cache still holds; a
+ * new connection on that 5-tuple is scheduled on the current table, and its
+ * next packets must follow that choice, not the cache's old one. (The cache
+ * entry is idle longer than SHOAL_FLOW_TOUCH_JIFFIES: a client cannot reuse
+ * the 5-tuple of a live connection, and a FIN or RST clears the entry.)
+ */
+START_TEST(test_new_flow_overrides_stale_cache)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
+	int flows_fd = shoal_dp_map_fd(fx.dp, "flows");
+	struct pkt_spec s = { .src = "198.51.100.9",
+			      .dst = VIP4,
+			      .sport = 10008,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP };
+	struct shoal_flow_key k;
+	struct lbfix_vip v;
+	int first, other;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
+	first = send_flow(&v, 8, PKT_TCP_SYN);
+	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_ACK), first); /* now cached */
+	usleep(300 * 1000);
+	flow_key_of(&s, &k);
+	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
+	other = 1 - first;
+	v.be[first].weight = 0;
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_SYN), other);
+	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_ACK), other);
+}
+END_TEST
+
+/* Without FIN, a second SYN is a retransmit: same backend, counted as a repeat. */
+START_TEST(test_syn_without_fin_stays)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
+	struct shoal_backend_stats st;
+	struct lbfix_vip v;
+	int first;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
+	first = send_flow(&v, 9, PKT_TCP_SYN);
+	v.be[first].weight = 0;
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	ck_assert_int_eq(send_flow(&v, 9, PKT_TCP_SYN), first);
+	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[first].id, &st), 0);
+	ck_assert_uint_eq(st.syn_repeats, 1);
+}
+END_TEST
+
 /* ---- schedulers' spread over 100,000 flows ---- */
 
 #define SPREAD_FLOWS 100000
@@ -1016,6 +1101,9 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_vip_delete_stops_known_flows);
 	tcase_add_test(tc, test_cached_flow_survives_eviction);
+	tcase_add_test(tc, test_reused_tuple_after_fin_is_a_new_flow);
+	tcase_add_test(tc, test_syn_without_fin_stays);
+	tcase_add_test(tc, test_new_flow_overrides_stale_cache);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("schedulers");
