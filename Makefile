@@ -30,7 +30,7 @@ TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
 LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c agent/ctl.c agent/ctl_proto.c agent/metrics.c agent/netlink.c agent/log.c
-PROGS     := $(BUILD)/shoald $(BUILD)/lbctl $(BUILD)/lbbench $(BUILD)/shoal-lab
+PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
@@ -66,6 +66,11 @@ $(BUILD)/lbbench: tools/lbbench.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard
 $(BUILD)/shoald: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
+
+# the agent under ASan/UBSan, for one run of its namespace lab in make test
+$(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
 
 $(BUILD)/lbctl: tools/lbctl.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c
 	@echo "  CC      $@"

@@ -81,6 +81,23 @@ run_shell() {
 	[ "$f" -gt 0 ] || [ "$rc" -ne 0 ] && broken+=("$script")
 }
 
+# the agent's lab once more with shoald built under ASan/UBSan: any report fails it
+run_agent_asan() {
+	local logs
+	logs=$(mktemp -d /tmp/shoald-asan.XXXXXX)
+	echo "== test_agent.sh with shoald under ASan/UBSan"
+	SHOALD="$BUILD/shoald-asan" ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan" \
+		UBSAN_OPTIONS="print_stacktrace=1:log_path=$logs/ubsan" run_shell tests/e2e/test_agent.sh
+	if compgen -G "$logs/*" >/dev/null; then
+		cat "$logs"/* | head -n 60
+		failed=$((failed + 1))
+		broken+=("shoald under ASan/UBSan")
+	else
+		echo "no ASan/UBSan reports"
+	fi
+	rm -rf "$logs"
+}
+
 for kind in "${kinds[@]}"; do
 	case $kind in
 	unit)
@@ -91,7 +108,8 @@ for kind in "${kinds[@]}"; do
 	fuzz)
 		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl; do run_fuzz "$t"; done ;;
 	e2e)
-		for t in tests/e2e/test_*.sh; do run_shell "$t"; done ;;
+		for t in tests/e2e/test_*.sh; do run_shell "$t"; done
+		run_agent_asan ;;
 	*)
 		echo "tests/run.sh: unknown kind '$kind' (unit, fuzz, bpf, e2e)" >&2
 		exit 2 ;;

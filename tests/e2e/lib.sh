@@ -20,6 +20,7 @@ PASSED=0
 FAILED=0
 BUILD="${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 LAB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SHOALD="${SHOALD:-$BUILD/shoald}" # tests/run.sh also runs the agent lab with an ASan build
 
 ns() { echo "${LAB_PREFIX}-$1"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
@@ -196,7 +197,7 @@ lab_shoald_config() {
 # usable; ip netns exec would remount /sys); waits for "ready", pid in SHOALD_PID
 lab_shoald_start() {
 	local log=${1:-shoald}
-	lab_bg "$log" nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$LAB_DIR/shoal.yaml"
+	lab_bg "$log" nsenter --net="/run/netns/$(ns lb)" "$SHOALD" -c "$LAB_DIR/shoal.yaml"
 	SHOALD_PID=$LAST_PID
 	wait_for "$LAB_DIR/$log.log" "ready:"
 }

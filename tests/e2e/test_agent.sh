@@ -184,7 +184,7 @@ check "nothing is marked runtime any more" bash -c "! '$BUILD/lbctl' -s '$LAB_DI
 kill "$SHOALD_PID"
 wait "$SHOALD_PID" 2>/dev/null
 check "after the agent stops the program still forwards" test "$(requests 5 | count failed)" -eq 0
-nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$LAB_DIR/shoal.yaml" --detach 2>/dev/null
+nsenter --net="/run/netns/$(ns lb)" "$SHOALD" -c "$LAB_DIR/shoal.yaml" --detach 2>/dev/null
 check "shoald --detach removed the pins" test ! -e "/sys/fs/bpf/${LAB_PREFIX}-lb"
 check "and the program is gone from the interface" bash -c "! ip -n $(ns lb) link show eth0 | grep -q xdp"
 
