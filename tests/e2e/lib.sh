@@ -123,9 +123,10 @@ lab_topology() {
 }
 
 # lab_backends VIP N: backends b1..bN hold VIP on lo, decapsulate with shoal's
-# program and serve $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP
+# program (the last one on tc ingress, the others in XDP) and serve
+# $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP
 lab_backends() {
-	local vip=$1 nb=$2 i b
+	local vip=$1 nb=$2 i b tc
 	ip -n "$(ns router)" route add "$vip/32" via 198.51.100.2
 	for ((i = 1; i <= nb; i++)); do
 		b=$(ns "b$i")
@@ -134,7 +135,9 @@ lab_backends() {
 		echo "backend-$i" >"$LAB_DIR/www$i/id"
 		lab_bg "srv$i" ip netns exec "$b" python3 -m http.server 80 --bind "$vip" \
 			--directory "$LAB_DIR/www$i"
-		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "$vip"
+		tc=()
+		[ "$i" -eq "$nb" ] && tc=(--tc)
+		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "${tc[@]}" "$vip"
 	done
 }
 

@@ -5,7 +5,7 @@
  *
  *   shoal-lab lb IFACE --gw-mac MAC --src4 ADDR [--src6 ADDR] [--mtu N]
  *                [--gue-port P] --vip ADDR:PORT/PROTO[/SCHED] --backend ADDR[/gue|ipip] ...
- *   shoal-lab decap IFACE [--gue-port P] VIP...
+ *   shoal-lab decap IFACE [--gue-port P] [--tc] VIP...   (--tc: the tc ingress variant)
  *
  * Attaches in native XDP mode, prints "ready" and runs until SIGTERM/SIGINT;
  * on exit it prints the counters (lb) and detaches.
@@ -271,9 +271,12 @@ err:
 
 static int cmd_decap(int argc, char **argv)
 {
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = 1, .priority = 1);
+	struct bpf_link *link = NULL;
 	struct decap_bpf *skel;
-	struct bpf_link *link;
-	int ifindex, i, gue_port = 6080;
+	int ifindex, i, gue_port = 6080, ret = 1;
+	bool tc = false;
 	__u32 one = 1;
 
 	ifindex = (int)if_nametoindex(argv[0]);
@@ -293,6 +296,10 @@ static int cmd_decap(int argc, char **argv)
 			gue_port = atoi(argv[++i]);
 			continue;
 		}
+		if (!strcmp(argv[i], "--tc")) {
+			tc = true;
+			continue;
+		}
 		if (shoal_addr_parse(argv[i], &a, NULL) ||
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.decap_vips), &a, &one, 0)) {
 			decap_bpf__destroy(skel);
@@ -300,16 +307,35 @@ static int cmd_decap(int argc, char **argv)
 		}
 	}
 	skel->bss->decap_cfg.gue_port = htons((__u16)gue_port);
-	link = bpf_program__attach_xdp(skel->progs.shoal_decap_xdp, ifindex);
-	if (!link) {
-		fprintf(stderr, "shoal-lab: attach: %s\n", strerror(errno));
-		decap_bpf__destroy(skel);
-		return 1;
+	if (tc) {
+		hook.ifindex = ifindex;
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST) {
+			fprintf(stderr, "shoal-lab: tc hook: %s\n", strerror(-ret));
+			goto destroy;
+		}
+		tco.prog_fd = bpf_program__fd(skel->progs.shoal_decap_tc);
+		ret = bpf_tc_attach(&hook, &tco);
+		if (ret) {
+			fprintf(stderr, "shoal-lab: tc attach: %s\n", strerror(-ret));
+			goto destroy_hook;
+		}
+	} else {
+		link = bpf_program__attach_xdp(skel->progs.shoal_decap_xdp, ifindex);
+		if (!link) {
+			fprintf(stderr, "shoal-lab: attach: %s\n", strerror(errno));
+			goto destroy;
+		}
 	}
 	wait_for_signal();
+	ret = 0;
 	bpf_link__destroy(link);
+destroy_hook:
+	if (tc)
+		bpf_tc_hook_destroy(&hook);
+destroy:
 	decap_bpf__destroy(skel);
-	return 0;
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # IPv6 through shoald: an IPv6 VIP over IPv6 backends (GUE in IPv6) and an
 # IPv4 VIP over the same IPv6 backends (IPv4-in-IPv6), real TCP from a
-# dual-stack client, backends decapsulating with shoal's program.
+# dual-stack client, backends decapsulating with shoal's program (two in
+# XDP, one on tc ingress).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -34,7 +35,10 @@ for ((i = 1; i <= NB; i++)); do
 		--directory "$LAB_DIR/www$i"
 	lab_bg "srv4_$i" ip netns exec "$B" python3 -m http.server 80 --bind "$VIP4" \
 		--directory "$LAB_DIR/www$i"
-	lab_bg "decap$i" ip netns exec "$B" "$BUILD/shoal-lab" decap eth0 "$VIP6" "$VIP4"
+	# the last backend decapsulates on tc ingress, the others in XDP
+	tc=()
+	[ "$i" -eq "$NB" ] && tc=(--tc)
+	lab_bg "decap$i" ip netns exec "$B" "$BUILD/shoal-lab" decap eth0 "${tc[@]}" "$VIP6" "$VIP4"
 done
 
 {
