@@ -30,7 +30,8 @@ TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
 LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c agent/ctl.c agent/ctl_proto.c agent/metrics.c agent/netlink.c agent/log.c
-PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/lbbench $(BUILD)/shoal-lab
+PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
+             $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
@@ -75,6 +76,10 @@ $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 $(BUILD)/lbctl: tools/lbctl.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) tools/lbctl.c agent/ctl_proto.c agent/addr.c -o $@ -ljansson
+
+$(BUILD)/shoal-decap: tools/shoal-decap.c agent/addr.c $(BUILD)/decap.skel.h
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) tools/shoal-decap.c agent/addr.c -o $@ -lbpf -lelf -lz
 
 $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
