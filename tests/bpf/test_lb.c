@@ -499,6 +499,63 @@ START_TEST(test_syn_without_fin_stays)
 }
 END_TEST
 
+/*
+ * The property the design leans on: two shoal hosts with the same backends
+ * (given in another order, so with other ids) send every flow to the same
+ * backend, so a flow that ECMP moves between hosts keeps its backend; and
+ * they still agree after both lose the same backend.
+ */
+START_TEST(test_two_hosts_agree)
+{
+	static const char *addrs[6] = { "198.51.100.1", "198.51.100.2", "198.51.100.3",
+					"198.51.100.4", "198.51.100.5", "198.51.100.6" };
+	struct lbfix_backend fwd[6], rev[6];
+	struct lbfix other;
+	struct lbfix_vip va, vb;
+	int i, round, prog_b;
+
+	for (i = 0; i < 6; i++) {
+		fwd[i] = (struct lbfix_backend){ addrs[i], SHOAL_ENCAP_GUE, 1 + (__u32)i % 3 };
+		rev[5 - i] = fwd[i];
+	}
+	ck_assert_int_eq(lbfix_open(&other, 65536), 0);
+	other.next_be_id = 1000; /* other ids on the other host */
+	prog_b = shoal_dp_prog_fd(other.dp);
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, fwd, 6, 0, &va), 0);
+	ck_assert_int_eq(lbfix_vip_add(&other, VIP4, 80, IPPROTO_TCP, 0, 0, rev, 6, 0, &vb), 0);
+	ck_assert_uint_ne(va.be[0].id, vb.be[5].id);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 5000; i++) {
+			char src[32];
+			struct pkt_spec s = { .src = src,
+					      .dst = VIP4,
+					      .sport = (__u16)(1024 + i),
+					      .dport = 80,
+					      .proto = IPPROTO_TCP,
+					      .tcp_flags = PKT_TCP_ACK };
+			__u8 in[PKT_MAX], oa[PKT_MAX], ob[PKT_MAX];
+			size_t len, la = sizeof(oa), lb = sizeof(ob);
+
+			snprintf(src, sizeof(src), "203.0.113.%d", 1 + i % 250);
+			len = pkt_build(&s, in, sizeof(in));
+			/* both hosts see the flow mid-connection, as after an ECMP move */
+			ck_assert_int_eq(lbfix_run(prog, in, len, oa, &la), XDP_TX);
+			ck_assert_int_eq(lbfix_run(prog_b, in, len, ob, &lb), XDP_TX);
+			ck_assert_msg(la == lb && !memcmp(oa + 14 + 16, ob + 14 + 16, 4),
+				      "round %d flow %d: the hosts disagree", round, i);
+		}
+		/* both lose 198.51.100.3 */
+		va.be[2].weight = 0;
+		vb.be[3].weight = 0;
+		ck_assert_int_eq(lbfix_vip_retable(&fx, &va), 0);
+		ck_assert_int_eq(lbfix_vip_retable(&other, &vb), 0);
+		ck_assert_int_eq(shoal_dp_backend_del(fx.dp, va.be[2].id), 0);
+		ck_assert_int_eq(shoal_dp_backend_del(other.dp, vb.be[3].id), 0);
+	}
+	lbfix_close(&other);
+}
+END_TEST
+
 /* ---- schedulers' spread over 100,000 flows ---- */
 
 #define SPREAD_FLOWS 100000
@@ -1111,6 +1168,7 @@ static Suite *lb_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_sched_spread, 0, sizeof(sched_cases) / sizeof(sched_cases[0]));
 	tcase_add_test(tc, test_maglev_src_affinity);
+	tcase_add_test(tc, test_two_hosts_agree);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("icmp");
