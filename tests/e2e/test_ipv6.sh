@@ -44,6 +44,7 @@ done
 {
 	echo "host:"
 	echo "  interface: eth0"
+	echo "  xdp_mode: generic" # the other labs cover native mode
 	echo "  source_v6: 2001:db8:100::2"
 	echo "  control_socket: $LAB_DIR/shoald.sock"
 	echo "  metrics: \"\""
@@ -78,6 +79,7 @@ for _ in $(seq 30); do # the next hop is resolved by neighbour discovery
 	[ "$(lbctl -o json status | jq -r .gateway_resolved)" = true ] && break
 	sleep 0.2
 done
+check "attached in generic mode" bash -c "ip -n $(ns lb) link show eth0 | grep -q xdpgeneric"
 check "the IPv6 next hop is resolved" test "$(lbctl -o json status | jq -r .gateway_resolved)" = true
 
 out=$(ip netns exec "$C" bash -c "for i in \$(seq 45); do curl -s -g --max-time 3 'http://[$VIP6]/id' || echo failed; echo; done" | grep -v '^$')
