@@ -16,6 +16,26 @@
 
 const char *ctl_drop_name(int i);
 
+/* A label value as the exposition format wants it: \\, \" and \n escaped. */
+static const char *label(const char *in, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 3 < len; in++) {
+		if (*in == '\\' || *in == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *in;
+		} else if (*in == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = *in;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void help(struct evbuffer *b, const char *name, const char *type, const char *text)
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
@@ -49,12 +69,15 @@ static void put_vips(struct agent *a, struct evbuffer *b)
 
 			shoal_vip_spec_format(&v->key, spec, sizeof(spec));
 			if (f < 3) {
+				char name[2 * SHOAL_NAME_MAX];
 				__u64 val;
 
 				shoal_dp_vip_stats(a->dp, v->id, &vs);
 				val = f == 0 ? vs.packets : f == 1 ? vs.bytes : vs.new_flows;
+
 				evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n",
-						    fam[f].name, spec, v->name,
+						    fam[f].name, spec,
+						    label(v->name, name, sizeof(name)),
 						    (unsigned long long)val);
 				continue;
 			}

@@ -136,6 +136,10 @@ f1=$(flows)
 out=$(requests 20)
 f2=$(flows)
 check "metrics: 20 requests are 20 new flows ($f1 -> $f2)" test $((f2 - f1)) -eq 20
+lbctl vip add 192.0.2.77:80/tcp --name 'we"ird' >/dev/null
+m >"$LAB_DIR/metrics.txt"
+check "metrics: label values are escaped" grep -qF 'name="we\"ird"' "$LAB_DIR/metrics.txt"
+lbctl vip del 192.0.2.77:80/tcp
 check "metrics: flow-table entries are counted" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_flow_table_entries [1-9]'"
 check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
 
