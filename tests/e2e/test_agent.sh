@@ -48,6 +48,7 @@ for ((i = 1; i <= NB; i++)); do
 done
 
 check "lbctl status names the VIPs" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '192.0.2.10:80/tcp'"
+check "a user who is neither root nor in the socket's group is refused" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status 2>/dev/null"
 check "lbctl -o json status is JSON with 2 VIPs" \
 	test "$(lbctl -o json status | jq '.vips | length')" -eq 2
 
