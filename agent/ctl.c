@@ -113,11 +113,12 @@ static json_t *vip_json(struct agent *a, const struct shoal_vip_state *v, bool w
 	shoal_dp_vip_stats(a->dp, v->id, &st);
 	shoal_vip_spec_format(&v->key, spec, sizeof(spec));
 	snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)shoal_dp_fingerprint(a->dp, v->id));
-	o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:I, s:I, s:I, s:f}", "name", v->name,
-		      "vip", spec, "scheduler", shoal_sched_name(v->scheduler), "table_size",
-		      (json_int_t)v->table_size, "flow_table", v->flow_table, "runtime", v->runtime,
-		      "fingerprint", fp, "packets", (json_int_t)st.packets, "bytes",
-		      (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "pps",
+	o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:f}", "name",
+		      v->name, "vip", spec, "scheduler", shoal_sched_name(v->scheduler),
+		      "table_size", (json_int_t)v->table_size, "flow_table", v->flow_table,
+		      "runtime", v->runtime, "fingerprint", fp, "packets", (json_int_t)st.packets,
+		      "bytes", (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "flows",
+		      (json_int_t)shoal_dp_vip_flow_count(a->dp, v->id), "pps",
 		      a->vip_rates[v->id].pps);
 	if (!o || !with_backends)
 		return o;

@@ -36,8 +36,9 @@ struct shoal_dp {
 	struct shoal_backend *applied_be;    /* [SHOAL_MAX_BACKENDS] */
 	__u32 *table_buf;		     /* SHOAL_MAX_TABLE_SIZE slots */
 	__u64 write_errors;
-	struct lb_bpf *dry; /* dry-run instance for lookups, opened on first use */
-	long flow_count;    /* cached: see shoal_dp_flow_count() */
+	struct lb_bpf *dry;		 /* dry-run instance for lookups, opened on first use */
+	long flow_count;		 /* cached: see shoal_dp_flow_count() */
+	__u32 vip_flows[SHOAL_MAX_VIPS]; /* entries per VIP id, from the same walk */
 	time_t flow_count_at;
 	struct bpf_link *link;
 	int ncpus;
@@ -1033,11 +1034,13 @@ static long flow_count_walk(struct shoal_dp *dp)
 	int fd = bpf_map__fd(dp->skel->maps.flows);
 	struct shoal_flow_key *keys;
 	struct shoal_flow *vals;
-	__u32 batch = 4096, n, in = 0, out = 0;
+	static __u32 per_vip[SHOAL_MAX_VIPS];
+	__u32 batch = 4096, n, in = 0, out = 0, i;
 	void *inp = NULL;
 	long total = 0;
 	int ret;
 
+	memset(per_vip, 0, sizeof(per_vip));
 	keys = calloc(batch, sizeof(*keys));
 	vals = calloc(batch, sizeof(*vals));
 	if (!keys || !vals) {
@@ -1052,13 +1055,27 @@ static long flow_count_walk(struct shoal_dp *dp)
 			break;
 		}
 		total += n;
+		for (i = 0; i < n; i++)
+			if (vals[i].vip_id < SHOAL_MAX_VIPS)
+				per_vip[vals[i].vip_id]++;
 		if (ret)
 			break; /* ENOENT: the walk is complete */
 		in = out;
 		inp = &in;
 	}
+	if (total >= 0)
+		memcpy(dp->vip_flows, per_vip, sizeof(per_vip));
 out:
 	free(keys);
 	free(vals);
 	return total;
+}
+
+long shoal_dp_vip_flow_count(struct shoal_dp *dp, __u32 vip_id)
+{
+	long n = shoal_dp_flow_count(dp);
+
+	if (n < 0)
+		return n;
+	return vip_id < SHOAL_MAX_VIPS ? (long)dp->vip_flows[vip_id] : 0;
 }

@@ -108,3 +108,5 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key,
  * entries, so the result is reused for up to 10 s); -errno on failure.
  */
 long shoal_dp_flow_count(struct shoal_dp *dp);
+/* Entries of VIP vip_id in the flow table, from the same walk. */
+long shoal_dp_vip_flow_count(struct shoal_dp *dp, __u32 vip_id);

@@ -118,6 +118,15 @@ static void put_vips(struct agent *a, struct evbuffer *b)
 			}
 		}
 	}
+	help(b, "shoal_vip_flows", "gauge",
+	     "Flows of the VIP in the flow table (counted at most every 10 s).");
+	for (i = 0; i < a->state->nvips; i++) {
+		char spec[128];
+
+		shoal_vip_spec_format(&a->state->vips[i].key, spec, sizeof(spec));
+		evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
+				    shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id));
+	}
 	help(b, "shoal_vip_table_info", "gauge",
 	     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
 	for (i = 0; i < a->state->nvips; i++) {

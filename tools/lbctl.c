@@ -150,10 +150,10 @@ static void print_status(json_t *r)
 		       str(v, "vip"), str(v, "name"), str(v, "scheduler"),
 		       json_is_true(json_object_get(v, "flow_table")) ? "" : " (stateless)",
 		       num(v, "table_size"), str(v, "fingerprint"));
-		printf("  %.0f pps  %llu packets  %llu new flows\n",
+		printf("  %.0f pps  %llu packets  %llu new flows  %lld in the flow table\n",
 		       json_real_value(json_object_get(v, "pps")),
 		       (unsigned long long)num(v, "packets"),
-		       (unsigned long long)num(v, "new_flows"));
+		       (unsigned long long)num(v, "new_flows"), num(v, "flows"));
 		printf("  %-40s %7s %-9s %-10s %8s %12s %10s %8s\n", "BACKEND", "WEIGHT", "ADMIN",
 		       "HEALTH", "PPS", "PACKETS", "NEW_FLOWS", "SYN_REP");
 		json_array_foreach(json_object_get(v, "backends"), j, b)

@@ -49,6 +49,8 @@ done
 
 check "lbctl status names the VIPs" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '192.0.2.10:80/tcp'"
 check "a user who is neither root nor in the socket's group is refused" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status 2>/dev/null"
+nflows=$(lbctl -o json status | jq '[.vips[] | select(.vip == "192.0.2.10:80/tcp") | .flows][0]')
+check "status counts the VIP's flows in the flow table ($nflows)" test "$nflows" -ge 90
 check "lbctl -o json status is JSON with 2 VIPs" \
 	test "$(lbctl -o json status | jq '.vips | length')" -eq 2
 
