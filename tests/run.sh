@@ -51,8 +51,10 @@ run_fuzz() {
 	local bin=$1 name out
 	name=$(basename "$bin")
 	echo "== $name (20000 runs)"
+	# new inputs go to the first directory: a scratch one, never the seeds in git
+	rm -rf "$BUILD/fuzz/$name.run" && mkdir -p "$BUILD/fuzz/$name.run"
 	if out=$("$bin" -runs=20000 -seed=1 -artifact_prefix="$BUILD/fuzz/" \
-		"tests/fuzz/corpus/${name#fuzz_}" 2>&1); then
+		"$BUILD/fuzz/$name.run" "tests/fuzz/corpus/${name#fuzz_}" 2>&1); then
 		passed=$((passed + 1))
 		echo "$out" | tail -n1
 	else
