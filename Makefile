@@ -81,9 +81,9 @@ $(BUILD)/shoal-decap: tools/shoal-decap.c agent/addr.c $(BUILD)/decap.skel.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) tools/shoal-decap.c agent/addr.c -o $@ -lbpf -lelf -lz
 
-$(BUILD)/shoal-lab: tests/e2e/shoal-lab.c $(LIB_SRCS) $(LIB_HDRS)
+$(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/ctl_proto.c $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c $(LIB_SRCS) -o $@ $(LIBS)
+	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c agent/ctl_proto.c $(LIB_SRCS) -o $@ $(LIBS) -ljansson
 
 # Unit tests: pure modules, under ASan/UBSan.
 $(BUILD)/tests/test_maglev: tests/unit/test_maglev.c agent/maglev.c agent/maglev.h | $(BUILD)/tests

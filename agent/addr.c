@@ -107,3 +107,17 @@ int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_
 	*ret_port = (__u16)port;
 	return 0;
 }
+
+int shoal_mac_parse(const char *s, __u8 ret[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		ret[i] = (__u8)b[i];
+	return 0;
+}

@@ -22,4 +22,7 @@ void shoal_addr_from_v4(struct shoal_addr *a, __be32 v4);
 int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_port,
 			 int *ret_family);
 
+/* Parses "02:00:5e:00:53:01"; returns 0 or -EINVAL. */
+int shoal_mac_parse(const char *s, __u8 ret[6]);
+
 #endif /* SHOAL_ADDR_H */

@@ -12,8 +12,6 @@
 #include "netlink.h"
 #include "state.h"
 
-#define SHOAL_VERSION "0.1.0"
-
 struct agent_rates {
 	__u64 last_packets;
 	double pps;

@@ -199,20 +199,14 @@ static bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 static bool parse_mac(struct parse_ctx *ctx, yaml_node_t *n, __u8 mac[6])
 {
 	const char *s = scalar(ctx, n, "gateway_mac");
-	unsigned int b[6];
-	char tail;
-	int i;
 
 	if (!s)
 		return false;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6) {
+	if (shoal_mac_parse(s, mac)) {
 		errorf(ctx, line_of(n),
 		       "gateway_mac: '%s' is not a MAC address like 02:00:5e:00:53:01", s);
 		return false;
 	}
-	for (i = 0; i < 6; i++)
-		mac[i] = (__u8)b[i];
 	return true;
 }
 

@@ -28,17 +28,6 @@
 
 static char errbuf[1024];
 
-static const char *const drop_names[SHOAL_DROP_MAX_REASON + 1] = {
-	"",	 "malformed", "truncated", "fragment",		"no_backend", "bad_backend",
-	"encap", "too_big",   "not_ready", "icmp_unknown_flow",
-};
-
-const char *ctl_drop_name(int i);
-const char *ctl_drop_name(int i)
-{
-	return i > 0 && i <= SHOAL_DROP_MAX_REASON ? drop_names[i] : "?";
-}
-
 static const char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *errf(const char *fmt, ...)
 {
@@ -262,7 +251,8 @@ static json_t *h_backend_add(struct agent *a, json_t *args, const char **err)
 typedef int (*be_edit_fn)(struct agent *a, const struct shoal_vip_key *k,
 			  const struct shoal_addr *addr, json_t *args, const char **err);
 
-static json_t *backend_edit(struct agent *a, json_t *args, const char **err, be_edit_fn fn)
+static json_t *backend_edit(struct agent *a, json_t *args, const char **err, be_edit_fn fn,
+			    const char *what)
 {
 	struct shoal_vip_key k;
 	struct shoal_vip_state *v;
@@ -279,8 +269,7 @@ static json_t *backend_edit(struct agent *a, json_t *args, const char **err, be_
 	if (fn(a, &k, &addr, args, err))
 		return NULL;
 	agent_apply(a);
-	log_info("%s: backend %s of %s", json_string_value(json_object_get(args, "_cmd")),
-		 arg_str(args, "address"), arg_str(args, "vip"));
+	log_info("%s: backend %s of %s", what, arg_str(args, "address"), arg_str(args, "vip"));
 	return json_null();
 }
 
@@ -322,30 +311,26 @@ static int do_undrain(struct agent *a, const struct shoal_vip_key *k, const stru
 
 static json_t *h_backend_del(struct agent *a, json_t *args, const char **err)
 {
-	return backend_edit(a, args, err, do_del);
+	return backend_edit(a, args, err, do_del, "del");
 }
 
 static json_t *h_backend_weight(struct agent *a, json_t *args, const char **err)
 {
-	return backend_edit(a, args, err, do_weight);
+	return backend_edit(a, args, err, do_weight, "weight");
 }
 
 static json_t *h_backend_drain(struct agent *a, json_t *args, const char **err)
 {
-	return backend_edit(a, args, err, do_drain);
+	return backend_edit(a, args, err, do_drain, "drain");
 }
 
 static json_t *h_backend_undrain(struct agent *a, json_t *args, const char **err)
 {
-	return backend_edit(a, args, err, do_undrain);
+	return backend_edit(a, args, err, do_undrain, "undrain");
 }
 
 static json_t *h_stats(struct agent *a, json_t *args, const char **err)
 {
-	static const char *const cnt_names[] = { "passed",	     "tx",
-						 "flow_misses",	     "flows_rescheduled",
-						 "icmp_forwarded",   "ptb_sent",
-						 "ipv6_ext_headers", "fragments_forwarded" };
 	json_t *global = json_object(), *drops = json_object(), *vips = json_array();
 	__u64 v;
 	size_t i;
@@ -353,12 +338,13 @@ static json_t *h_stats(struct agent *a, json_t *args, const char **err)
 
 	(void)args;
 	(void)err;
-	for (i = 0; i < sizeof(cnt_names) / sizeof(cnt_names[0]); i++)
+	for (i = 0; i < SHOAL_CNT_NAMED; i++)
 		if (!shoal_dp_counter(a->dp, (__u32)i, &v))
-			json_object_set_new(global, cnt_names[i], json_integer((json_int_t)v));
+			json_object_set_new(global, shoal_counter_name((__u32)i),
+					    json_integer((json_int_t)v));
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))
-			json_object_set_new(drops, ctl_drop_name(r), json_integer((json_int_t)v));
+			json_object_set_new(drops, shoal_drop_name(r), json_integer((json_int_t)v));
 	for (i = 0; i < a->state->nvips; i++)
 		json_array_append_new(vips, vip_json(a, &a->state->vips[i], true));
 	return json_pack("{s:o, s:o, s:o}", "global", global, "drops", drops, "vips", vips);
@@ -521,7 +507,6 @@ static char *handle_line(struct agent *a, const char *line, size_t len)
 
 	if (shoal_ctl_decode_request(line, len, &req, &cmd, &args, &err))
 		return shoal_ctl_encode_reply(NULL, err);
-	json_object_set_new(args, "_cmd", json_string(cmd));
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(cmd, commands[i].name)) {
 			res = commands[i].fn(a, args, &err);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include "shoal/abi.h"
 
+#define SHOAL_VERSION		 "0.1.0" /* of shoald and lbctl */
 #define SHOAL_CTL_VERSION	 1
 #define SHOAL_CTL_MAX_LINE	 65536
 #define SHOAL_CTL_DEFAULT_SOCKET "/run/shoal/shoald.sock"

@@ -40,13 +40,10 @@ struct shoal_dp {
 	long flow_count;		 /* cached: see shoal_dp_flow_count() */
 	__u32 vip_flows[SHOAL_MAX_VIPS]; /* entries per VIP id, from the same walk */
 	time_t flow_count_at;
-	struct bpf_link *link;
 	int ncpus;
-	int link_fd;	   /* pinned XDP link, or -1 */
+	int link_fd;	   /* the XDP link (pinned with a pin_dir), or -1 */
 	bool adopted;	   /* maps found pinned and reused */
 	char pin_dir[256]; /* <pin_dir>/v<ABI>, or "" */
-	int flag_ifindex;  /* attached without a link (generic mode): detach by hand */
-	__u32 flag_xdp_flags;
 };
 
 static bool dp_quiet;
@@ -124,12 +121,9 @@ void shoal_dp_close(struct shoal_dp *dp)
 {
 	if (!dp)
 		return;
-	bpf_link__destroy(dp->link);
 	lb_bpf__destroy(dp->dry);
 	if (dp->link_fd >= 0)
-		close(dp->link_fd); /* pinned: stays attached */
-	if (dp->flag_ifindex)
-		bpf_xdp_detach(dp->flag_ifindex, dp->flag_xdp_flags, NULL);
+		close(dp->link_fd); /* detaches, unless the link is pinned */
 	lb_bpf__destroy(dp->skel);
 	free(dp->applied_vips);
 	free(dp->applied_be);
@@ -139,24 +133,14 @@ void shoal_dp_close(struct shoal_dp *dp)
 
 int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, xopts);
-	struct bpf_link *link;
-	int ret;
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = xdp_flags);
+	int fd;
 
-	if (xdp_flags & (XDP_FLAGS_SKB_MODE | XDP_FLAGS_HW_MODE)) {
-		/* bpf_link attach is native-only in libbpf 1.1's helper: use the flag API */
-		ret = bpf_xdp_attach(ifindex, bpf_program__fd(dp->skel->progs.shoal_lb), xdp_flags,
-				     &xopts);
-		if (!ret) {
-			dp->flag_ifindex = ifindex;
-			dp->flag_xdp_flags = xdp_flags;
-		}
-		return ret;
-	}
-	link = bpf_program__attach_xdp(dp->skel->progs.shoal_lb, ifindex);
-	if (!link)
+	/* a link, not pinned: closing it (shoal_dp_close) detaches */
+	fd = bpf_link_create(shoal_dp_prog_fd(dp), ifindex, BPF_XDP, &lopts);
+	if (fd < 0)
 		return -errno;
-	dp->link = link;
+	dp->link_fd = fd;
 	return 0;
 }
 
@@ -540,6 +524,35 @@ int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id)
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, &b, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+const char *shoal_counter_name(__u32 idx)
+{
+	static const char *const names[SHOAL_CNT_NAMED] = {
+		[SHOAL_CNT_PASS] = "passed",
+		[SHOAL_CNT_TX] = "tx",
+		[SHOAL_CNT_FLOW_MISS] = "flow_misses",
+		[SHOAL_CNT_FLOW_RESCHEDULED] = "flows_rescheduled",
+		[SHOAL_CNT_ICMP_FORWARDED] = "icmp_forwarded",
+		[SHOAL_CNT_PTB_SENT] = "ptb_sent",
+		[SHOAL_CNT_V6_EXTHDR] = "ipv6_ext_headers",
+		[SHOAL_CNT_FRAG_FORWARDED] = "fragments_forwarded",
+	};
+
+	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;
+}
+
+const char *shoal_drop_name(int reason)
+{
+	static const char *const names[SHOAL_DROP_MAX_REASON + 1] = {
+		[-SHOAL_DROP_MALFORMED] = "malformed",	   [-SHOAL_DROP_TRUNCATED] = "truncated",
+		[-SHOAL_DROP_FRAGMENT] = "fragment",	   [-SHOAL_DROP_NO_BACKEND] = "no_backend",
+		[-SHOAL_DROP_BAD_BACKEND] = "bad_backend", [-SHOAL_DROP_ENCAP] = "encap",
+		[-SHOAL_DROP_TOO_BIG] = "too_big",	   [-SHOAL_DROP_NOT_READY] = "not_ready",
+		[-SHOAL_DROP_ICMP] = "icmp_unknown_flow",
+	};
+
+	return reason > 0 && reason <= SHOAL_DROP_MAX_REASON ? names[reason] : NULL;
 }
 
 static int percpu_sum(struct shoal_dp *dp, struct bpf_map *map, __u32 idx, size_t nfields,

@@ -21,7 +21,7 @@ struct shoal_dp_opts {
 int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp);
 /* Detaches (unless pinned) and frees; accepts NULL. */
 void shoal_dp_close(struct shoal_dp *dp);
-/* Attaches the XDP program to ifindex; xdp_flags as for bpf_xdp_attach. */
+/* Attaches the XDP program to ifindex (XDP_FLAGS_*_MODE) until shoal_dp_close. */
 int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags);
 /*
  * With a pin_dir: attaches through a pinned bpf_link, or, when one is already
@@ -50,6 +50,12 @@ int shoal_dp_table_set(struct shoal_dp *dp, __u32 vip_id, const __u32 *table, __
 int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backend *be);
 /* Marks backend id invalid: flows on it are re-scheduled. */
 int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
+
+/* Names of the global counters (SHOAL_CNT_*, below the drops) and drop reasons; NULL past the end. */
+#define SHOAL_CNT_NAMED 8 /* SHOAL_CNT_PASS .. SHOAL_CNT_FRAG_FORWARDED */
+const char *shoal_counter_name(__u32 idx);
+/* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
+const char *shoal_drop_name(int reason);
 
 /* Counters summed over CPUs. */
 int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret);

@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "ctl_proto.h"
 #include "log.h"
 
 static void usage(FILE *f)
@@ -193,6 +194,8 @@ int agent_reload(struct agent *a, struct shoal_errors *errs)
 	shoal_state_free(a->state);
 	a->conf = c;
 	a->state = s;
+	/* a next hop followed while a static gateway_mac was set may be stale */
+	resolve_network(a);
 	host_cfg_push(a);
 	agent_apply(a);
 	log_info("reloaded %s: %zu VIPs", a->config_path, s->nvips);

@@ -14,8 +14,6 @@
 #include "ctl_proto.h"
 #include "log.h"
 
-const char *ctl_drop_name(int i);
-
 /* A label value as the exposition format wants it: \\, \" and \n escaped. */
 static const char *label(const char *in, char *buf, size_t len)
 {
@@ -41,14 +39,26 @@ static void help(struct evbuffer *b, const char *name, const char *type, const c
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+enum vip_family { VIP_PACKETS, VIP_BYTES, VIP_NEW_FLOWS, VIP_FAMILIES };
+enum be_family {
+	BE_PACKETS,
+	BE_BYTES,
+	BE_NEW_FLOWS,
+	BE_SYN_REPEATS,
+	BE_WEIGHT,
+	BE_DRAINING,
+	BE_FAMILIES
+};
+
 static void put_vips(struct agent *a, struct evbuffer *b)
 {
 	static const struct {
 		const char *name, *type, *text;
-	} fam[] = {
+	} vfam[VIP_FAMILIES] = {
 		{ "shoal_vip_packets_total", "counter", "Packets forwarded for the VIP." },
 		{ "shoal_vip_bytes_total", "counter", "IP bytes forwarded for the VIP." },
 		{ "shoal_vip_new_flows_total", "counter", "Flows the VIP's scheduler placed." },
+	}, bfam[BE_FAMILIES] = {
 		{ "shoal_backend_packets_total", "counter", "Packets sent to the backend." },
 		{ "shoal_backend_bytes_total", "counter", "IP bytes sent to the backend." },
 		{ "shoal_backend_new_flows_total", "counter", "New flows placed on the backend." },
@@ -56,64 +66,85 @@ static void put_vips(struct agent *a, struct evbuffer *b)
 		  "SYNs repeated on a known flow: the backend did not answer." },
 		{ "shoal_backend_weight", "gauge", "The backend's configured weight." },
 		{ "shoal_backend_draining", "gauge", "1 when the backend takes no new flows." },
-		{ "shoal_backend_up", "gauge", "1 when the backend is in service." },
 	};
-	size_t f, i, j;
+	const struct shoal_state *st = a->state;
+	struct shoal_backend_stats *bs;
+	struct shoal_vip_stats *vs;
+	size_t f, i, j, k, nbe = 0;
 
-	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-		help(b, fam[f].name, fam[f].type, fam[f].text);
-		for (i = 0; i < a->state->nvips; i++) {
-			const struct shoal_vip_state *v = &a->state->vips[i];
-			struct shoal_vip_stats vs = { 0 };
+	for (i = 0; i < st->nvips; i++)
+		nbe += st->vips[i].nbe;
+	vs = calloc(st->nvips ? st->nvips : 1, sizeof(*vs));
+	bs = calloc(nbe ? nbe : 1, sizeof(*bs));
+	if (!vs || !bs)
+		goto out;
+	/* every counter read once per scrape, then printed family by family */
+	for (i = 0, k = 0; i < st->nvips; i++) {
+		shoal_dp_vip_stats(a->dp, st->vips[i].id, &vs[i]);
+		for (j = 0; j < st->vips[i].nbe; j++, k++)
+			shoal_dp_backend_stats(a->dp, st->vips[i].be[j].id, &bs[k]);
+	}
+	for (f = 0; f < VIP_FAMILIES; f++) {
+		help(b, vfam[f].name, vfam[f].type, vfam[f].text);
+		for (i = 0; i < st->nvips; i++) {
+			char spec[128], name[2 * SHOAL_NAME_MAX];
+			__u64 val = f == VIP_PACKETS ? vs[i].packets
+				    : f == VIP_BYTES ? vs[i].bytes
+						     : vs[i].new_flows;
+
+			shoal_vip_spec_format(&st->vips[i].key, spec, sizeof(spec));
+			evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n", vfam[f].name,
+					    spec, label(st->vips[i].name, name, sizeof(name)),
+					    (unsigned long long)val);
+		}
+	}
+	for (f = 0; f <= BE_FAMILIES; f++) {
+		if (f < BE_FAMILIES)
+			help(b, bfam[f].name, bfam[f].type, bfam[f].text);
+		else
+			help(b, "shoal_backend_health", "gauge",
+			     "The backend's health state, as a label (unchecked: no health "
+			     "checks yet, every backend is used).");
+		for (i = 0, k = 0; i < st->nvips; i++) {
 			char spec[128];
 
-			shoal_vip_spec_format(&v->key, spec, sizeof(spec));
-			if (f < 3) {
-				char name[2 * SHOAL_NAME_MAX];
-				__u64 val;
-
-				shoal_dp_vip_stats(a->dp, v->id, &vs);
-				val = f == 0 ? vs.packets : f == 1 ? vs.bytes : vs.new_flows;
-
-				evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n",
-						    fam[f].name, spec,
-						    label(v->name, name, sizeof(name)),
-						    (unsigned long long)val);
-				continue;
-			}
-			for (j = 0; j < v->nbe; j++) {
-				const struct shoal_be_state *be = &v->be[j];
-				struct shoal_backend_stats bs = { 0 };
+			shoal_vip_spec_format(&st->vips[i].key, spec, sizeof(spec));
+			for (j = 0; j < st->vips[i].nbe; j++, k++) {
+				const struct shoal_be_state *be = &st->vips[i].be[j];
 				char addr[SHOAL_ADDR_STRLEN];
 				__u64 val = 0;
 
-				shoal_dp_backend_stats(a->dp, be->id, &bs);
 				shoal_addr_format(&be->addr, addr, sizeof(addr));
+				if (f == BE_FAMILIES) {
+					evbuffer_add_printf(
+						b,
+						"shoal_backend_health{vip=\"%s\",backend="
+						"\"%s\",state=\"unchecked\"} 1\n",
+						spec, addr);
+					continue;
+				}
 				switch (f) {
-				case 3:
-					val = bs.packets;
+				case BE_PACKETS:
+					val = bs[k].packets;
 					break;
-				case 4:
-					val = bs.bytes;
+				case BE_BYTES:
+					val = bs[k].bytes;
 					break;
-				case 5:
-					val = bs.new_flows;
+				case BE_NEW_FLOWS:
+					val = bs[k].new_flows;
 					break;
-				case 6:
-					val = bs.syn_repeats;
+				case BE_SYN_REPEATS:
+					val = bs[k].syn_repeats;
 					break;
-				case 7:
+				case BE_WEIGHT:
 					val = be->weight;
 					break;
-				case 8:
-					val = be->admin == SHOAL_ADMIN_DRAINING;
-					break;
 				default:
-					val = 1;
+					val = be->admin == SHOAL_ADMIN_DRAINING;
 					break;
 				}
 				evbuffer_add_printf(b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n",
-						    fam[f].name, spec, addr,
+						    bfam[f].name, spec, addr,
 						    (unsigned long long)val);
 			}
 		}
@@ -137,6 +168,9 @@ static void put_vips(struct agent *a, struct evbuffer *b)
 			b, "shoal_vip_table_info{vip=\"%s\",fingerprint=\"%016llx\"} 1\n", spec,
 			(unsigned long long)shoal_dp_fingerprint(a->dp, a->state->vips[i].id));
 	}
+out:
+	free(vs);
+	free(bs);
 }
 
 static void put_global(struct agent *a, struct evbuffer *b)
@@ -180,7 +214,7 @@ static void put_global(struct agent *a, struct evbuffer *b)
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))
 			evbuffer_add_printf(b, "shoal_drops_total{reason=\"%s\"} %llu\n",
-					    ctl_drop_name(r), (unsigned long long)v);
+					    shoal_drop_name(r), (unsigned long long)v);
 	help(b, "shoal_map_write_errors_total", "counter", "BPF map writes that failed.");
 	evbuffer_add_printf(b, "shoal_map_write_errors_total %llu\n",
 			    (unsigned long long)shoal_dp_write_errors(a->dp));

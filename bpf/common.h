@@ -58,4 +58,21 @@ struct shoal_vlan_hdr {
 	__be16 encap_proto;
 };
 
+/* Addresses in the maps' 16-byte form (IPv4 v4-mapped). */
+__shoal_inline void addr_set_v4(struct shoal_addr *a, __be32 v4)
+{
+	a->u32[0] = 0;
+	a->u32[1] = 0;
+	a->u32[2] = bpf_htonl(0xffff);
+	a->u32[3] = v4;
+}
+
+__shoal_inline void addr_set_v6(struct shoal_addr *a, const struct in6_addr *v6)
+{
+	a->u32[0] = v6->in6_u.u6_addr32[0];
+	a->u32[1] = v6->in6_u.u6_addr32[1];
+	a->u32[2] = v6->in6_u.u6_addr32[2];
+	a->u32[3] = v6->in6_u.u6_addr32[3];
+}
+
 #endif /* SHOAL_BPF_COMMON_H */

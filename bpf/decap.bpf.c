@@ -58,16 +58,13 @@ __shoal_inline int inner_is_vip(void *inner, void *data_end, __u8 family)
 			return -1;
 		if (iph->ihl < 5)
 			return -1;
-		a.u32[0] = 0;
-		a.u32[1] = 0;
-		a.u32[2] = bpf_htonl(0xffff);
-		a.u32[3] = iph->daddr;
+		addr_set_v4(&a, iph->daddr);
 	} else {
 		struct ipv6hdr *ip6h = inner;
 
 		if ((void *)(ip6h + 1) > data_end)
 			return -1;
-		__builtin_memcpy(&a, &ip6h->daddr, sizeof(a));
+		addr_set_v6(&a, &ip6h->daddr);
 	}
 	return bpf_map_lookup_elem(&decap_vips, &a) != NULL;
 }

@@ -139,15 +139,6 @@ static const char *vip_addr(int i, char *buf, size_t len)
 	return buf;
 }
 
-static const char *backend_addr(int v, int b, char *buf, size_t len)
-{
-	if (v < 70)
-		snprintf(buf, len, "198.51.%d.%d", 100 + v % 4, 1 + (v * NBACKENDS + b) % 250);
-	else
-		snprintf(buf, len, "2001:db8:b:%x::%x", v, b + 1);
-	return buf;
-}
-
 /* 40 TCP and 30 UDP IPv4 VIPs, 30 TCP IPv6 VIPs; 100 backends each. */
 static int setup_vips(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
 {
@@ -158,11 +149,12 @@ static int setup_vips(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
 
 	for (v = 0; v < NVIPS; v++) {
 		for (b = 0; b < NBACKENDS; b++) {
-			backend_addr(v, b, addrs[b], sizeof(addrs[b]));
-			/* distinct per VIP: make the v4 ones unique by index */
+			/* 10,000 distinct backends: IPv4 for IPv4 VIPs, IPv6 for IPv6 ones */
 			if (v < 70)
 				snprintf(addrs[b], sizeof(addrs[b]), "198.%d.%d.%d", 18 + v / 50,
 					 v % 50 + 100, b + 1);
+			else
+				snprintf(addrs[b], sizeof(addrs[b]), "2001:db8:b:%x::%x", v, b + 1);
 			bes[b] = (struct lbfix_backend){ addrs[b], encap, 1 };
 		}
 		ret = lbfix_vip_add(f, vip_addr(v, va, sizeof(va)), v >= 40 && v < 70 ? 53 : 80,

@@ -31,8 +31,6 @@
 
 #include "ctl_proto.h"
 
-#define SHOAL_VERSION_CLI "0.1.0"
-
 static bool json_out;
 static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;
 
@@ -425,7 +423,7 @@ int main(int argc, char **argv)
 		if (json_out)
 			return run("version", NULL, NULL);
 		reply = request("version", NULL, &r, &err);
-		printf("lbctl %s (protocol %d)\n", SHOAL_VERSION_CLI, SHOAL_CTL_VERSION);
+		printf("lbctl %s (protocol %d)\n", SHOAL_VERSION, SHOAL_CTL_VERSION);
 		if (err) {
 			fprintf(stderr, "lbctl: %s\n", err);
 			json_decref(reply);

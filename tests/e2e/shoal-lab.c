@@ -25,6 +25,8 @@
 #include <linux/if_link.h>
 
 #include "addr.h"
+#include "config.h"
+#include "ctl_proto.h"
 #include "dataplane.h"
 #include "decap.skel.h"
 #include "maglev.h"
@@ -79,76 +81,34 @@ static int iface_info(const char *name, __u8 mac[6], int *mtu)
 	return ret;
 }
 
-static int parse_mac(const char *s, __u8 mac[6])
-{
-	unsigned int b[6];
-	int i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		if (b[i] > 255)
-			return -EINVAL;
-		mac[i] = (__u8)b[i];
-	}
-	return 0;
-}
-
-static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
-
-/* ADDR:PORT/PROTO[/SCHED] */
+/* ADDR:PORT/PROTO[/SCHED]: a VIP as lbctl writes it, then an optional scheduler */
 static int parse_vip(const char *s, struct shoal_vip_key *key, __u8 *sched)
 {
-	char buf[128], *proto, *sch;
-	__u16 port;
-	int i;
+	char buf[128], *sch;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	proto = strchr(buf, '/');
-	if (!proto)
-		return -EINVAL;
-	*proto++ = '\0';
-	sch = strchr(proto, '/');
-	if (sch)
-		*sch++ = '\0';
-	memset(key, 0, sizeof(*key));
-	if (shoal_endpoint_parse(buf, &key->addr, &port, NULL))
-		return -EINVAL;
-	key->port = htons(port);
-	if (!strcmp(proto, "tcp"))
-		key->proto = IPPROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		key->proto = IPPROTO_UDP;
-	else
-		return -EINVAL;
 	*sched = SHOAL_SCHED_MAGLEV;
-	if (!sch)
-		return 0;
-	for (i = 0; i < SHOAL_SCHED_MAX; i++) {
-		if (!strcmp(sch, sched_names[i])) {
-			*sched = (__u8)i;
-			return 0;
-		}
+	sch = strchr(strchr(buf, '/') ? strchr(buf, '/') + 1 : buf, '/');
+	if (sch) {
+		*sch++ = '\0';
+		if (shoal_sched_parse(sch, sched))
+			return -EINVAL;
 	}
-	return -EINVAL;
+	return shoal_vip_spec_parse(buf, key, NULL);
 }
 
 static void print_counters(struct shoal_dp *dp, __u32 nbe)
 {
-	static const char *const names[] = { "pass",	       "tx",
-					     "flow_miss",      "flow_rescheduled",
-					     "icmp_forwarded", "ptb_sent",
-					     "v6_exthdr",      "frag_forwarded" };
 	struct shoal_backend_stats bs;
 	__u64 v;
 	__u32 i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < SHOAL_CNT_NAMED; i++)
 		if (!shoal_dp_counter(dp, i, &v))
-			printf("%s=%llu\n", names[i], (unsigned long long)v);
+			printf("%s=%llu\n", shoal_counter_name(i), (unsigned long long)v);
 	for (i = 1; i <= SHOAL_DROP_MAX_REASON; i++)
 		if (!shoal_dp_counter(dp, SHOAL_CNT_DROP(-(int)i), &v))
-			printf("drop_%u=%llu\n", i, (unsigned long long)v);
+			printf("drop_%s=%llu\n", shoal_drop_name((int)i), (unsigned long long)v);
 	for (i = 1; i <= nbe; i++)
 		if (!shoal_dp_backend_stats(dp, i, &bs))
 			printf("backend_%u_packets=%llu backend_%u_new_flows=%llu\n", i,
@@ -186,7 +146,7 @@ static int cmd_lb(int argc, char **argv)
 			return usage();
 		i++;
 		if (!strcmp(opt, "--gw-mac")) {
-			if (parse_mac(val, cfg.gw_mac))
+			if (shoal_mac_parse(val, cfg.gw_mac))
 				return usage();
 			have_gw = true;
 		} else if (!strcmp(opt, "--src4")) {
