@@ -25,15 +25,24 @@ BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o \
              $(BUILD)/napi_pass.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
-LIB_SRCS  := agent/maglev.c agent/addr.c agent/dataplane.c agent/state.c agent/config.c
+# the agent in rooms (README: layout); model/ is pure, dataplane/ the only map writer
+MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/state.c agent/model/maglev.c \
+	      agent/model/ids.c
+DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
+	     agent/dataplane/lookup.c agent/dataplane/flows.c
+CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c
+LIB_SRCS  := $(MODEL_SRCS) $(DP_SRCS)
 TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
-LIB_HDRS  := $(wildcard agent/*.h) $(wildcard include/shoal/*.h) $(SKELS)
+LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
-AGENT_SRCS := agent/main.c agent/ctl.c agent/ctl_proto.c agent/metrics.c agent/netlink.c agent/log.c
+AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/control/server.c \
+	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
+	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
-              $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto
+              $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
+              $(BUILD)/tests/test_reconcile
 BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
 
 .PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean
@@ -73,38 +82,31 @@ $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
 
-$(BUILD)/lbctl: tools/lbctl.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c
+$(BUILD)/lbctl: tools/lbctl.c agent/control/proto.c agent/control/proto.h agent/model/addr.c
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tools/lbctl.c agent/ctl_proto.c agent/addr.c -o $@ -ljansson
+	$(Q)$(CC) $(CFLAGS) tools/lbctl.c agent/control/proto.c agent/model/addr.c -o $@ -ljansson
 
-$(BUILD)/shoal-decap: tools/shoal-decap.c agent/addr.c $(BUILD)/decap.skel.h
+$(BUILD)/shoal-decap: tools/shoal-decap.c agent/model/addr.c $(BUILD)/decap.skel.h
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tools/shoal-decap.c agent/addr.c -o $@ -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) tools/shoal-decap.c agent/model/addr.c -o $@ -lbpf -lelf -lz
 
-$(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/ctl_proto.c $(LIB_SRCS) $(LIB_HDRS)
+$(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c agent/ctl_proto.c $(LIB_SRCS) -o $@ $(LIBS) -ljansson
+	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) -o $@ $(LIBS) -ljansson
 
-# Unit tests: pure modules, under ASan/UBSan.
-$(BUILD)/tests/test_maglev: tests/unit/test_maglev.c agent/maglev.c agent/maglev.h | $(BUILD)/tests
+# Unit tests: pure modules (and the loop's scheduling), under ASan/UBSan.
+UNIT_LIBS_maglev := agent/model/maglev.c
+UNIT_LIBS_addr := agent/model/addr.c
+UNIT_LIBS_config := agent/model/config.c agent/model/addr.c agent/model/maglev.c
+UNIT_LIBS_state := $(MODEL_SRCS)
+UNIT_LIBS_ids := agent/model/ids.c
+UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
+UNIT_LIBS_reconcile := agent/core/loop.c agent/core/reconcile.c
+UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/maglev.c -o $@ $(CHECK_LIBS) -lm
-
-$(BUILD)/tests/test_addr: tests/unit/test_addr.c agent/addr.c agent/addr.h | $(BUILD)/tests
-	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/addr.c -o $@ $(CHECK_LIBS)
-
-$(BUILD)/tests/test_config: tests/unit/test_config.c agent/config.c agent/config.h agent/addr.c agent/maglev.c | $(BUILD)/tests
-	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/config.c agent/addr.c agent/maglev.c -o $@ $(CHECK_LIBS) -lyaml
-
-$(BUILD)/tests/test_state: tests/unit/test_state.c agent/state.c agent/state.h agent/config.c agent/addr.c agent/maglev.c | $(BUILD)/tests
-	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/state.c agent/config.c agent/addr.c agent/maglev.c -o $@ $(CHECK_LIBS) -lyaml
-
-$(BUILD)/tests/test_ctl_proto: tests/unit/test_ctl_proto.c agent/ctl_proto.c agent/ctl_proto.h agent/addr.c | $(BUILD)/tests
-	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< agent/ctl_proto.c agent/addr.c -o $@ $(CHECK_LIBS) -ljansson
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< $(UNIT_LIBS_$*) -o $@ $(UNIT_LDLIBS)
 
 # BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
 # a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.
@@ -115,14 +117,14 @@ $(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) 
 # libFuzzer harnesses for every parser of outside input (clang, ASan, UBSan)
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iagent \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/addr.c agent/maglev.c agent/config.h
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(UNIT_LIBS_config) agent/model/config.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/config.c agent/addr.c agent/maglev.c -o $@ -lyaml
-$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c agent/ctl_proto.c agent/addr.c agent/ctl_proto.h
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_config) -o $@ -lyaml
+$(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/ctl_proto.c agent/addr.c -o $@ -ljansson
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_ctl_proto) -o $@ -ljansson
 
 FUZZ_SECONDS ?= 60
 fuzz: all
@@ -145,7 +147,7 @@ bench: all
 demo: all
 	$(Q)./examples/demo.sh
 
-FORMAT_SRCS := $(wildcard agent/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
+FORMAT_SRCS := $(wildcard agent/*.[ch] agent/*/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
 		tests/e2e/*.c bpf/*.[ch] include/shoal/*.h)
 format:
 	clang-format -i $(FORMAT_SRCS)

@@ -38,6 +38,25 @@ __shoal_inline const struct shoal_vip *vip_get(__u32 id)
 	return vip;
 }
 
+/*
+ * VIP id's properties, if the packet is addressed to what that VIP serves: a
+ * flow whose VIP was removed, and whose id a new VIP took, is no hit.
+ */
+__shoal_inline const struct shoal_vip *vip_get_for(__u32 id, const struct pkt *p)
+{
+	const struct shoal_vip *vip = vip_get(id);
+	const __u32 *a, *b;
+
+	if (!vip)
+		return NULL;
+	a = (const __u32 *)&vip->key.addr;
+	b = (const __u32 *)&p->key.dst;
+	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) ||
+	    vip->key.proto != p->key.proto || (vip->key.port && vip->key.port != p->key.dport))
+		return NULL;
+	return vip;
+}
+
 __shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
 {
 	struct shoal_vip_key vk = {};
@@ -163,7 +182,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	 * fill it either, so a SYN flood cannot push established flows out.
 	 */
 	if (ce && !pkt_is_syn(p) && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
-		c->vip = vip_get(ce->vip_id);
+		c->vip = vip_get_for(ce->vip_id, p);
 		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
 			c->be = backend_get(ce->backend_id, ce->vip_id);
 			if (c->be) {
@@ -191,7 +210,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	c->vip = NULL;
 	if (!fl)
 		return 0;
-	c->vip = vip_get(fl->vip_id);
+	c->vip = vip_get_for(fl->vip_id, p);
 	if (!c->vip || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
 		c->vip = NULL;
 		return 0;

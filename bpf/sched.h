@@ -9,9 +9,9 @@
 #include "maps.h"
 #include "parse.h"
 
-__shoal_inline __u32 sched_slot(const struct shoal_vip *vip, const struct pkt *p, __u32 flow_hash)
+__shoal_inline __u32 sched_slot(const struct shoal_vip *vip, const struct pkt *p, __u32 flow_hash,
+				__u32 size)
 {
-	__u32 size = vip->table_size;
 	__u32 *cur;
 
 	if (!size)
@@ -41,13 +41,17 @@ __shoal_inline __u32 sched_slot(const struct shoal_vip *vip, const struct pkt *p
 /* Backend id for a new flow: 0 (SHOAL_BACKEND_NONE) when the table is empty. */
 __shoal_inline __u32 sched_pick(const struct shoal_vip *vip, const struct pkt *p, __u32 flow_hash)
 {
-	__u32 slot = sched_slot(vip, p, flow_hash);
+	__u32 hdr = 0, slot;
+	__u32 *size, *be_id;
 	void *table;
-	__u32 *be_id;
 
 	table = bpf_map_lookup_elem(&vip_tables, &vip->id);
 	if (!table)
 		return SHOAL_BACKEND_NONE;
+	size = bpf_map_lookup_elem(table, &hdr);
+	if (!size)
+		return SHOAL_BACKEND_NONE;
+	slot = sched_slot(vip, p, flow_hash, *size) + SHOAL_TABLE_HDR;
 	be_id = bpf_map_lookup_elem(table, &slot);
 	if (!be_id)
 		return SHOAL_BACKEND_NONE;

@@ -104,7 +104,8 @@ for kind in "${kinds[@]}"; do
 	case $kind in
 	unit)
 		for t in "$BUILD"/tests/test_maglev "$BUILD"/tests/test_addr "$BUILD"/tests/test_config \
-			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto; do run_check "$t"; done ;;
+			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto "$BUILD"/tests/test_ids \
+			"$BUILD"/tests/test_reconcile; do run_check "$t"; done ;;
 	bpf)
 		for t in "$BUILD"/tests/test_lb "$BUILD"/tests/test_decap; do run_check "$t"; done ;;
 	fuzz)

@@ -27,10 +27,10 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "bench_floor.skel.h"
 #include "lbfix.h"
-#include "state.h"
+#include "model/state.h"
 
 #define NVIPS	      100
 #define NBACKENDS     100

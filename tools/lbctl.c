@@ -29,7 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl_proto.h"
+#include "control/proto.h"
 
 static bool json_out;
 static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;

@@ -26,7 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "decap.skel.h"
 
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf/shoal-decap"

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define SHOAL_ABI_VERSION 3
+#define SHOAL_ABI_VERSION 4
 
 /* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
 #ifndef SHOAL_MAX_VIPS
@@ -87,10 +87,22 @@ struct shoal_vip_key {
 struct shoal_vip {
 	__u32 id; /* index into vip_info, vip_tables and vip_stats */
 	__u32 flags;
-	__u32 table_size; /* entries in this VIP's inner table (a prime) */
-	__u8 scheduler;	  /* enum shoal_scheduler */
+	/*
+	 * What the VIP serves: a flow-table hit is trusted only for a packet
+	 * addressed to it, so a flow of a removed VIP never reaches another
+	 * service that was given the same id later.
+	 */
+	struct shoal_vip_key key;
+	__u8 scheduler; /* enum shoal_scheduler */
 	__u8 pad[3];
 };
+
+/*
+ * vip_tables: ARRAY_OF_MAPS, vip id -> inner ARRAY of M + 1 __u32. Slot 0
+ * holds M (a prime), slots 1..M the backend ids: the size travels with the
+ * table, so a swap never pairs a table with another table's size.
+ */
+#define SHOAL_TABLE_HDR 1
 
 /* vip_addrs: HASH of every VIP address, for the rare exact checks (fragments). */
 struct shoal_vip_addr {

@@ -11,7 +11,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "decap.skel.h"
 #include "lbfix.h"
 #include "ckmain.h"

@@ -18,7 +18,7 @@
 #include <linux/udp.h>
 #include <linux/bpf.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "lbfix.h"
 #include "ckmain.h"
 

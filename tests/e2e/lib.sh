@@ -27,6 +27,8 @@ in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
 
 lab_cleanup() {
 	local pid n
+	# LAB_SHOW_LOGS=1: the agents' logs, to see why a run failed
+	[ -n "${LAB_SHOW_LOGS:-}" ] && [ -n "$LAB_DIR" ] && tail -n 40 "$LAB_DIR"/shoald*.log
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done

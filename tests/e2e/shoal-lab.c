@@ -24,12 +24,12 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "addr.h"
-#include "config.h"
-#include "ctl_proto.h"
-#include "dataplane.h"
+#include "model/addr.h"
+#include "model/config.h"
+#include "control/proto.h"
+#include "dataplane/dataplane.h"
 #include "decap.skel.h"
-#include "maglev.h"
+#include "model/maglev.h"
 
 #define MAX_BE 64
 
@@ -120,7 +120,7 @@ static int cmd_lb(int argc, char **argv)
 	struct maglev_backend mb[MAX_BE];
 	struct shoal_host_cfg cfg = { .ttl = 64 };
 	struct shoal_vip_key key;
-	struct shoal_vip vip = { .id = 1, .table_size = SHOAL_DEFAULT_TABLE_SIZE };
+	struct shoal_vip vip = { .id = 1 };
 	struct shoal_dp *dp = NULL;
 	static __u32 table[SHOAL_DEFAULT_TABLE_SIZE];
 	const char *ifname = argv[0];

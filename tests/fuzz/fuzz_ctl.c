@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "ctl_proto.h"
+#include "model/addr.h"
+#include "control/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <bpf/bpf.h>
 #include <linux/if_ether.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "lbfix.h"
 
 const __u8 lbfix_gw_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xfe };
@@ -95,7 +95,6 @@ int lbfix_vip_add(struct lbfix *f, const char *addr, __u16 port, __u8 proto, __u
 	v->vip.id = v->id;
 	v->vip.flags = flags;
 	v->vip.scheduler = sched;
-	v->vip.table_size = v->table_size;
 	for (i = 0; i < nbe; i++) {
 		ret = lbfix_vip_backend_add(f, v, &bes[i]);
 		if (ret)

@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "dataplane.h"
-#include "maglev.h"
+#include "dataplane/dataplane.h"
+#include "model/maglev.h"
 #include "pktgen.h"
 
 #define LBFIX_GUE_PORT 6080

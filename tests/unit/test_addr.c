@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "ckmain.h"
 
 struct ep_case {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "config.h"
+#include "model/config.h"
 #include "ckmain.h"
 
 START_TEST(test_example_parses)

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "ckmain.h"
-#include "ctl_proto.h"
+#include "control/proto.h"
 
 START_TEST(test_request_round_trip)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "maglev.h"
+#include "model/maglev.h"
 #include "ckmain.h"
 
 #define M SHOAL_DEFAULT_TABLE_SIZE

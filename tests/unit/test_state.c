@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* agent/state.c: config to state, ids kept across reloads, runtime edits. */
+/* agent/model/state.c: config to state, ids kept across reloads, runtime edits. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "addr.h"
+#include "model/addr.h"
 #include "ckmain.h"
-#include "config.h"
-#include "state.h"
+#include "model/config.h"
+#include "model/state.h"
 
 static struct shoal_config *parse(const char *y)
 {
@@ -105,8 +105,11 @@ START_TEST(test_reload_keeps_ids)
 	ck_assert_uint_ne(v3->id, v1b->id);
 	/* ids still in use are never handed out twice */
 	ck_assert_uint_ne(shoal_state_backend(v1b, &a14)->id, v3->be[0].id);
-	(void)id11;
-	(void)id2;
+	/* what the reload dropped is in quarantine: a new VIP never gets its id */
+	ck_assert_uint_ne(v3->id, id2);
+	ck_assert_uint_ne(v3->be[0].id, id11);
+	ck_assert_uint_ne(shoal_state_backend(v1b, &a14)->id, id11);
+	ck_assert_uint_ne(v3->be[0].id, s1->vips[1].be[0].id);
 	shoal_state_free(s1);
 	shoal_state_free(s2);
 	shoal_config_free(a);
@@ -140,6 +143,16 @@ START_TEST(test_runtime_edits)
 	ck_assert_int_eq(shoal_state_vip_add(s, &t), 0);
 	ck_assert_int_eq(shoal_state_vip_add(s, &t), -EEXIST);
 	ck_assert(shoal_state_vip(s, &k9)->runtime);
+	{
+		/* a snapshot to apply copies VIPs without backends too */
+		struct shoal_state *snap = NULL;
+
+		ck_assert_int_eq(shoal_state_dup(s, &snap), 0);
+		ck_assert_uint_eq(snap->nvips, s->nvips);
+		ck_assert_uint_eq(shoal_state_vip(snap, &k9)->nbe, 0);
+		ck_assert_ptr_null(snap->vip_ids);
+		shoal_state_free(snap);
+	}
 	ck_assert_int_eq(shoal_state_vip_del(s, &k9), 0);
 	ck_assert_int_eq(shoal_state_vip_del(s, &k9), -ENOENT);
 

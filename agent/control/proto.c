@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
-#include "ctl_proto.h"
+#include "model/addr.h"
+#include "control/proto.h"
 
 int shoal_ctl_decode_request(const char *line, size_t len, json_t **ret_req, const char **ret_cmd,
 			     json_t **ret_args, const char **ret_err)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maglev.h"
+#include "model/maglev.h"
 #include "shoal/jhash.h"
 
 #define MAGLEV_SEED_OFFSET 0x4d61676cU /* "Magl" */

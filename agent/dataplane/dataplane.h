@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include "shoal/abi.h"
+#include "model/config.h"
 
 struct shoal_dp;
 
@@ -44,7 +45,7 @@ int shoal_dp_set_host(struct shoal_dp *dp, const struct shoal_host_cfg *cfg);
 int shoal_dp_vip_set(struct shoal_dp *dp, const struct shoal_vip_key *key,
 		     const struct shoal_vip *vip);
 int shoal_dp_vip_del(struct shoal_dp *dp, const struct shoal_vip_key *key);
-/* Replaces VIP vip_id's lookup table with table[0..size) in one step. */
+/* Replaces VIP vip_id's lookup table with table[0..size) (size prime) in one step. */
 int shoal_dp_table_set(struct shoal_dp *dp, __u32 vip_id, const __u32 *table, __u32 size);
 
 int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backend *be);
@@ -73,11 +74,29 @@ struct shoal_state;
 
 /*
  * Makes the maps say what state says, writing only what differs from the
- * last apply: backends first, then each changed table (swapped whole), then
- * VIPs; removed VIPs go before their backends. Returns the number of map
+ * last apply, in an order that never drops a packet (see apply.c): new
+ * backends, then changed tables swapped in one batch, then VIPs; only then
+ * are backends no table names any more retired. Returns the number of map
  * writes that failed (0: all applied).
  */
 int shoal_dp_apply(struct shoal_dp *dp, const struct shoal_state *state);
+/*
+ * The same in slices: begin over state (which must stay unchanged until
+ * end: apply a snapshot), step until it returns 0 (each step works for about
+ * budget_ns), end returns the failed writes.
+ */
+struct shoal_dp_apply;
+int shoal_dp_apply_begin(struct shoal_dp *dp, const struct shoal_state *state,
+			 struct shoal_dp_apply **ret);
+int shoal_dp_apply_step(struct shoal_dp_apply *ap, __u64 budget_ns);
+int shoal_dp_apply_end(struct shoal_dp_apply *ap);
+/* Frees VIP vip_id's table slot. */
+int shoal_dp_table_del(struct shoal_dp *dp, __u32 vip_id);
+
+/* The host config the program needs, from the config, the interface and the next hop. */
+void shoal_dp_host_cfg_build(const struct shoal_host_conf *h, const __u8 if_mac[6], __u32 if_mtu,
+			     const __u8 gw_mac[6], struct shoal_host_cfg *ret);
+
 /* Fingerprint of VIP id's table as last applied (0: none). */
 __u64 shoal_dp_fingerprint(const struct shoal_dp *dp, __u32 vip_id);
 /* Map writes that failed since open. */
@@ -88,6 +107,11 @@ __u64 shoal_dp_write_errors(const struct shoal_dp *dp);
  * Returns 0 with *ret (free with shoal_state_free), or -errno.
  */
 int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret);
+
+/* Packets per second of VIPs and backends, from two calls of rates_update a second apart. */
+void shoal_dp_rates_update(struct shoal_dp *dp, const struct shoal_state *state);
+double shoal_dp_vip_pps(const struct shoal_dp *dp, __u32 vip_id);
+double shoal_dp_backend_pps(const struct shoal_dp *dp, __u32 id);
 
 enum shoal_lookup_verdict {
 	SHOAL_LOOKUP_FORWARD = 0, /* encapsulated to backend */
@@ -110,9 +134,14 @@ struct shoal_lookup {
 int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key,
 		    struct shoal_lookup *ret);
 /*
- * Entries in the flow table (a batched walk of the LRU hash, ~0.4 s for 1M
- * entries, so the result is reused for up to 10 s); -errno on failure.
+ * The flow table is counted by a walk in slices: step works for about
+ * budget_ns and returns 1 while the walk goes on, 0 when it completed (and
+ * published its counts), or -errno.
  */
-long shoal_dp_flow_count(struct shoal_dp *dp);
-/* Entries of VIP vip_id in the flow table, from the same walk. */
-long shoal_dp_vip_flow_count(struct shoal_dp *dp, __u32 vip_id);
+int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns);
+/* Entries (in all, of one VIP) at the last complete walk; -EAGAIN before one. */
+long shoal_dp_flow_count(const struct shoal_dp *dp);
+long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id);
+__u64 shoal_dp_flow_count_walks(const struct shoal_dp *dp);
+/* A whole walk now (tools and tests; the agent walks in slices). */
+long shoal_dp_flow_count_now(struct shoal_dp *dp);

@@ -9,7 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "config.h"
+#include "model/config.h"
+#include "model/ids.h"
 
 enum shoal_admin {
 	SHOAL_ADMIN_ACTIVE = 0,
@@ -44,19 +45,23 @@ struct shoal_state {
 	struct shoal_host_conf host;
 	struct shoal_vip_state *vips;
 	size_t nvips;
-	/* id allocation: which ids are in use */
-	__u8 vip_used[SHOAL_MAX_VIPS / 8];
-	__u8 be_used[SHOAL_MAX_BACKENDS / 8];
+	/* id allocation (absent in a copy made by shoal_state_dup) */
+	struct shoal_ids *vip_ids, *be_ids;
 };
 
 /*
  * Builds the state a config describes. Ids of VIPs and backends that old also
- * has are kept; runtime changes in old are dropped (a reload restores the
- * file). Returns 0, -ENOMEM or -ENOSPC.
+ * has are kept, the ids of what it drops go into quarantine (ids.h); runtime
+ * changes in old are dropped (a reload restores the file). Returns 0,
+ * -ENOMEM or -ENOSPC.
  */
 int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
 			    struct shoal_state **ret);
 void shoal_state_free(struct shoal_state *s);
+/* A copy of the VIPs and backends (no id allocation): a snapshot to apply. */
+int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret);
+/* Moves next's contents into s (pointers to s stay valid) and frees next. */
+void shoal_state_replace(struct shoal_state *s, struct shoal_state *next);
 
 struct shoal_vip_state *shoal_state_vip(struct shoal_state *s, const struct shoal_vip_key *k);
 struct shoal_be_state *shoal_state_backend(struct shoal_vip_state *v, const struct shoal_addr *a);

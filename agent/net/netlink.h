@@ -27,8 +27,24 @@ int shoal_nl_neigh(int ifindex, const struct shoal_addr *gw, __u8 ret_mac[6]);
 
 /* A non-blocking socket that receives link, neighbour and route changes. */
 int shoal_nl_events_open(void **ret_sock, int *ret_fd);
-/* Drains pending events; returns how many there were (the caller re-resolves). */
-int shoal_nl_events_drain(void *sock);
+#define SHOAL_NL_EV_LINK  (1U << 0) /* our interface changed */
+#define SHOAL_NL_EV_ROUTE (1U << 1) /* a default route changed */
+#define SHOAL_NL_EV_NEIGH (1U << 2) /* the next hop's neighbour entry changed */
+#define SHOAL_NL_EV_LOST  (1U << 3) /* the socket overflowed: events were lost */
+
+struct shoal_nl_events {
+	int ifindex;		     /* in: our interface */
+	const struct shoal_addr *gw; /* in: our next hop, or NULL */
+	unsigned int what;	     /* out: SHOAL_NL_EV_* seen */
+	unsigned long messages;	     /* out: messages read */
+};
+
+/*
+ * Reads at most max_reads datagrams of pending events and classifies them
+ * into e. Returns 0 when the socket is drained, 1 when more may be pending
+ * (read again later), or -errno.
+ */
+int shoal_nl_events_read(void *sock, struct shoal_nl_events *e, unsigned int max_reads);
 void shoal_nl_events_close(void *sock);
 
 #endif /* SHOAL_NETLINK_H */

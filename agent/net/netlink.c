@@ -14,8 +14,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include "addr.h"
-#include "netlink.h"
+#include "model/addr.h"
+#include "net/netlink.h"
 
 /* Sends req and runs cb over every answer; returns 0 or -errno. */
 static int nl_request(struct nlmsghdr *req, mnl_cb_t cb, void *data)
@@ -25,7 +25,8 @@ static int nl_request(struct nlmsghdr *req, mnl_cb_t cb, void *data)
 	unsigned int portid, seq;
 	int ret;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
+	/* non-blocking: a get is answered while it is sent, a dump on each read */
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -249,12 +250,18 @@ int shoal_nl_neigh(int ifindex, const struct shoal_addr *gw, __u8 ret_mac[6])
 	struct ndmsg *ndm;
 	int err;
 
+	/* one entry asked for by address, not a dump of the whole table */
 	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = shoal_addr_is_v4(gw) ? AF_INET : AF_INET6;
+	ndm->ndm_ifindex = ifindex;
+	if (shoal_addr_is_v4(gw))
+		mnl_attr_put_u32(nlh, NDA_DST, gw->u32[3]);
+	else
+		mnl_attr_put(nlh, NDA_DST, 16, gw);
 	err = nl_request(nlh, neigh_cb, &r);
-	if (err)
+	if (err && err != -ENOENT)
 		return err;
 	if (r.found)
 		return 0;
@@ -281,14 +288,75 @@ int shoal_nl_events_open(void **ret_sock, int *ret_fd)
 	return 0;
 }
 
-int shoal_nl_events_drain(void *sock)
+/* Classifies one event message for shoal_nl_events_read. */
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct shoal_nl_events *e = data;
+
+	e->messages++;
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK: {
+		struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+		if (ifm->ifi_index == e->ifindex)
+			e->what |= SHOAL_NL_EV_LINK;
+		break;
+	}
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE: {
+		struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+		if (rtm->rtm_dst_len == 0 && rtm->rtm_table == RT_TABLE_MAIN)
+			e->what |= SHOAL_NL_EV_ROUTE;
+		break;
+	}
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH: {
+		const struct nlattr *tb[NDA_MAX + 1] = {};
+		struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+		struct shoal_addr dst;
+
+		if (ndm->ndm_ifindex != e->ifindex || !e->gw)
+			break;
+		mnl_attr_parse(nlh, sizeof(*ndm), nd_attr_cb, tb);
+		if (!tb[NDA_DST])
+			break;
+		if (ndm->ndm_family == AF_INET && mnl_attr_get_payload_len(tb[NDA_DST]) == 4)
+			shoal_addr_from_v4(&dst, mnl_attr_get_u32(tb[NDA_DST]));
+		else if (ndm->ndm_family == AF_INET6 && mnl_attr_get_payload_len(tb[NDA_DST]) == 16)
+			memcpy(&dst, mnl_attr_get_payload(tb[NDA_DST]), 16);
+		else
+			break;
+		if (!memcmp(&dst, e->gw, sizeof(dst)))
+			e->what |= SHOAL_NL_EV_NEIGH;
+		break;
+	}
+	}
+	return MNL_CB_OK;
+}
+
+int shoal_nl_events_read(void *sock, struct shoal_nl_events *e, unsigned int max_reads)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n = 0;
+	unsigned int i;
 
-	while (mnl_socket_recvfrom(sock, buf, sizeof(buf)) > 0)
-		n++;
-	return n;
+	for (i = 0; i < max_reads; i++) {
+		ssize_t n = mnl_socket_recvfrom(sock, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == ENOBUFS) {
+				/* events were lost: only a full look tells what changed */
+				e->what |= SHOAL_NL_EV_LOST;
+				continue;
+			}
+			return -errno;
+		}
+		mnl_cb_run(buf, (size_t)n, 0, 0, event_cb, e);
+	}
+	return 1;
 }
 
 void shoal_nl_events_close(void *sock)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "core/log.h"
 
 enum shoal_log_level shoal_log_level = LOG_LVL_INFO;
 

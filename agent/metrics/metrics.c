@@ -3,16 +3,22 @@
  * Prometheus text exposition (version 0.0.4) on the configured address, read
  * from the BPF maps at scrape time. Counters are summed over CPUs.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "addr.h"
-#include "agent.h"
-#include "ctl_proto.h"
-#include "log.h"
+#include "configfile/configfile.h"
+#include "control/proto.h"
+#include "core/loop.h"
+#include "core/parts.h"
+#include "dataplane/dataplane.h"
+#include "metrics/metrics.h"
+#include "model/addr.h"
+#include "model/state.h"
+#include "net/nexthop.h"
 
 /* A label value as the exposition format wants it: \\, \" and \n escaped. */
 static const char *label(const char *in, char *buf, size_t len)
@@ -50,7 +56,7 @@ enum be_family {
 	BE_FAMILIES
 };
 
-static void put_vips(struct agent *a, struct evbuffer *b)
+static void put_vips(const struct shoal_parts *a, struct evbuffer *b)
 {
 	static const struct {
 		const char *name, *type, *text;
@@ -155,8 +161,9 @@ static void put_vips(struct agent *a, struct evbuffer *b)
 		char spec[128];
 
 		shoal_vip_spec_format(&a->state->vips[i].key, spec, sizeof(spec));
-		evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
-				    shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id));
+		if (shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id) >= 0)
+			evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
+					    shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id));
 	}
 	help(b, "shoal_vip_table_info", "gauge",
 	     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
@@ -173,7 +180,35 @@ out:
 	free(bs);
 }
 
-static void put_global(struct agent *a, struct evbuffer *b)
+/* The agent's own loop: how late its timers fire, how long its handlers run. */
+static void put_loop(const struct shoal_parts *a, struct evbuffer *b)
+{
+	const struct shoal_loop_stats *st = shoal_loop_stats(a->loop);
+	size_t i;
+
+	help(b, "shoal_agent_loop_lag_seconds", "histogram",
+	     "How late the agent's timers fired: a loop held by a handler shows here.");
+	for (i = 0; i < SHOAL_LAG_BUCKETS; i++)
+		evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
+				    shoal_lag_bounds[i], (unsigned long long)st->lag_le[i]);
+	evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)st->lag_le[SHOAL_LAG_BUCKETS]);
+	evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_sum %.9f\n", st->lag_sum);
+	evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_count %llu\n",
+			    (unsigned long long)st->lag_count);
+	help(b, "shoal_agent_handler_seconds_max", "gauge",
+	     "The longest single run of each of the agent's handlers.");
+	for (i = 0; i < st->nh; i++)
+		evbuffer_add_printf(b, "shoal_agent_handler_seconds_max{handler=\"%s\"} %.6f\n",
+				    st->h[i].name, (double)st->h[i].max_ns / 1e9);
+	help(b, "shoal_agent_handler_runs_total", "counter",
+	     "Runs of each of the agent's handlers.");
+	for (i = 0; i < st->nh; i++)
+		evbuffer_add_printf(b, "shoal_agent_handler_runs_total{handler=\"%s\"} %llu\n",
+				    st->h[i].name, (unsigned long long)st->h[i].calls);
+}
+
+static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 {
 	static const struct {
 		__u32 idx;
@@ -210,6 +245,7 @@ static void put_global(struct agent *a, struct evbuffer *b)
 		if (n >= 0)
 			evbuffer_add_printf(b, "shoal_flow_table_entries %ld\n", n);
 	}
+	put_loop(a, b);
 	help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))
@@ -220,19 +256,30 @@ static void put_global(struct agent *a, struct evbuffer *b)
 			    (unsigned long long)shoal_dp_write_errors(a->dp));
 	help(b, "shoal_config_reloads_total", "counter", "Configuration reloads, by result.");
 	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"ok\"} %llu\n",
-			    (unsigned long long)(a->reloads - a->reload_failures));
+			    (unsigned long long)(a->file->reloads - a->file->failures));
 	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"failed\"} %llu\n",
-			    (unsigned long long)a->reload_failures);
+			    (unsigned long long)a->file->failures);
 	help(b, "shoal_gateway_resolved", "gauge", "1 when the next hop's MAC is known.");
-	evbuffer_add_printf(b, "shoal_gateway_resolved %d\n", a->gw_resolved);
+	{
+		__u8 mac[6];
+
+		evbuffer_add_printf(b, "shoal_gateway_resolved %d\n",
+				    shoal_nexthop_mac(a->nexthop, mac));
+	}
 	help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
 	evbuffer_add_printf(b, "shoal_build_info{version=\"%s\",abi=\"%d\"} 1\n", SHOAL_VERSION,
 			    SHOAL_ABI_VERSION);
 }
 
+struct shoal_metrics {
+	const struct shoal_parts *p;
+	struct evhttp *http;
+};
+
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
-	struct agent *a = arg;
+	struct shoal_metrics *m = arg;
+	__u64 start = shoal_loop_enter();
 	struct evbuffer *b;
 
 	if (strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)) ?: "", "/metrics")) {
@@ -244,27 +291,29 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	put_vips(a, b);
-	put_global(a, b);
+	put_vips(m->p, b);
+	put_global(m->p, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, HTTP_OK, "OK", b);
 	evbuffer_free(b);
+	shoal_loop_leave(m->p->loop, "metrics", start);
 }
 
-int metrics_open(struct agent *a)
+int shoal_metrics_open(const struct shoal_parts *p, const char *addr, struct shoal_metrics **ret)
 {
+	struct shoal_metrics *m;
 	char host[SHOAL_NAME_MAX];
 	const char *colon;
 	int port;
 
-	if (!a->state->host.metrics_addr[0])
+	*ret = NULL;
+	if (!addr[0])
 		return 0;
-	colon = strrchr(a->state->host.metrics_addr, ':');
-	if (!colon || colon == a->state->host.metrics_addr)
+	colon = strrchr(addr, ':');
+	if (!colon || colon == addr)
 		return -EINVAL;
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - a->state->host.metrics_addr),
-		 a->state->host.metrics_addr);
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
 	if (host[0] == '[') {
 		memmove(host, host + 1, strlen(host));
 		host[strcspn(host, "]")] = '\0';
@@ -272,21 +321,28 @@ int metrics_open(struct agent *a)
 	port = atoi(colon + 1);
 	if (port <= 0 || port > 65535)
 		return -EINVAL;
-	a->http = evhttp_new(a->base);
-	if (!a->http)
+	m = calloc(1, sizeof(*m));
+	if (!m)
 		return -ENOMEM;
-	evhttp_set_gencb(a->http, metrics_cb, a);
-	if (evhttp_bind_socket(a->http, host, (unsigned short)port)) {
-		evhttp_free(a->http);
-		a->http = NULL;
+	m->p = p;
+	m->http = evhttp_new(shoal_loop_base(p->loop));
+	if (!m->http) {
+		free(m);
+		return -ENOMEM;
+	}
+	evhttp_set_gencb(m->http, metrics_cb, m);
+	if (evhttp_bind_socket(m->http, host, (unsigned short)port)) {
+		shoal_metrics_close(m);
 		return -EADDRINUSE;
 	}
+	*ret = m;
 	return 0;
 }
 
-void metrics_close(struct agent *a)
+void shoal_metrics_close(struct shoal_metrics *m)
 {
-	if (a->http)
-		evhttp_free(a->http);
-	a->http = NULL;
+	if (!m)
+		return;
+	evhttp_free(m->http);
+	free(m);
 }

@@ -7,32 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "state.h"
-
-static int id_alloc(__u8 *used, __u32 max, __u32 *ret)
-{
-	__u32 i;
-
-	for (i = 1; i < max; i++) { /* 0 is never an id */
-		if (!(used[i / 8] & (1U << (i % 8)))) {
-			used[i / 8] |= (__u8)(1U << (i % 8));
-			*ret = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static void id_free(__u8 *used, __u32 id)
-{
-	used[id / 8] &= (__u8) ~(1U << (id % 8));
-}
-
-static void id_take(__u8 *used, __u32 id)
-{
-	used[id / 8] |= (__u8)(1U << (id % 8));
-}
+#include "model/addr.h"
+#include "model/state.h"
 
 static __u8 encap_resolve(const struct shoal_state *s, __u8 conf)
 {
@@ -59,6 +35,14 @@ struct shoal_be_state *shoal_state_backend(struct shoal_vip_state *v, const stru
 	return NULL;
 }
 
+static void ids_free(struct shoal_ids *ids)
+{
+	if (!ids)
+		return;
+	shoal_ids_fini(ids);
+	free(ids);
+}
+
 void shoal_state_free(struct shoal_state *s)
 {
 	size_t i;
@@ -68,7 +52,62 @@ void shoal_state_free(struct shoal_state *s)
 	for (i = 0; i < s->nvips; i++)
 		free(s->vips[i].be);
 	free(s->vips);
+	ids_free(s->vip_ids);
+	ids_free(s->be_ids);
 	free(s);
+}
+
+int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret)
+{
+	struct shoal_state *d = calloc(1, sizeof(*d));
+	size_t i;
+
+	if (!d)
+		return -ENOMEM;
+	d->host = s->host;
+	d->vips = calloc(s->nvips ? s->nvips : 1, sizeof(*d->vips));
+	if (!d->vips)
+		goto nomem;
+	for (i = 0; i < s->nvips; i++) {
+		d->vips[i] = s->vips[i];
+		d->vips[i].be = calloc(s->vips[i].nbe ? s->vips[i].nbe : 1, sizeof(*d->vips[i].be));
+		if (!d->vips[i].be) {
+			d->nvips = i;
+			goto nomem;
+		}
+		if (s->vips[i].nbe)
+			memcpy(d->vips[i].be, s->vips[i].be,
+			       s->vips[i].nbe * sizeof(*d->vips[i].be));
+	}
+	d->nvips = s->nvips;
+	*ret = d;
+	return 0;
+nomem:
+	shoal_state_free(d);
+	return -ENOMEM;
+}
+
+void shoal_state_replace(struct shoal_state *s, struct shoal_state *next)
+{
+	struct shoal_state old = *s;
+
+	*s = *next;
+	*next = old;
+	shoal_state_free(next);
+}
+
+/* A copy of old's allocator, or a new one holding the ids old uses. */
+static struct shoal_ids *ids_inherit(const struct shoal_ids *old, __u32 max)
+{
+	struct shoal_ids *ids = calloc(1, sizeof(*ids));
+
+	if (!ids)
+		return NULL;
+	if (old ? shoal_ids_copy(ids, old) : shoal_ids_init(ids, max, SHOAL_ID_QUARANTINE_SEC)) {
+		free(ids);
+		return NULL;
+	}
+	return ids;
 }
 
 int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
@@ -83,9 +122,22 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		return -ENOMEM;
 	s->host = c->host;
 	s->vips = calloc(c->nservices ? c->nservices : 1, sizeof(*s->vips));
-	if (!s->vips) {
-		free(s);
-		return -ENOMEM;
+	s->vip_ids = ids_inherit(old ? old->vip_ids : NULL, SHOAL_MAX_VIPS);
+	s->be_ids = ids_inherit(old ? old->be_ids : NULL, SHOAL_MAX_BACKENDS);
+	if (!s->vips || !s->vip_ids || !s->be_ids) {
+		err = -ENOMEM;
+		goto free_state;
+	}
+	/* what old has goes into quarantine, except what the new state keeps */
+	for (i = 0; old && i < old->nvips; i++) {
+		const struct shoal_vip_state *ov = &old->vips[i];
+
+		shoal_ids_take(s->vip_ids, ov->id);
+		shoal_ids_free(s->vip_ids, ov->id);
+		for (j = 0; j < ov->nbe; j++) {
+			shoal_ids_take(s->be_ids, ov->be[j].id);
+			shoal_ids_free(s->be_ids, ov->be[j].id);
+		}
 	}
 	/* first keep the ids of what old also has, then allocate the rest */
 	for (i = 0; i < c->nservices; i++) {
@@ -108,7 +160,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 			ov = shoal_state_vip((struct shoal_state *)old, &sc->key);
 		if (ov) {
 			v->id = ov->id;
-			id_take(s->vip_used, v->id);
+			shoal_ids_take(s->vip_ids, v->id);
 		}
 		for (j = 0; j < sc->nbackends; j++) {
 			struct shoal_be_state *b = &v->be[j], *ob = NULL;
@@ -125,18 +177,17 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 				ob = shoal_state_backend(ov, &b->addr);
 			if (ob) {
 				b->id = ob->id;
-				id_take(s->be_used, b->id);
+				shoal_ids_take(s->be_ids, b->id);
 			}
 		}
 	}
 	for (i = 0; i < s->nvips; i++) {
 		struct shoal_vip_state *v = &s->vips[i];
 
-		if (!v->id && (err = id_alloc(s->vip_used, SHOAL_MAX_VIPS, &v->id)))
+		if (!v->id && (err = shoal_ids_alloc(s->vip_ids, &v->id)))
 			goto free_state;
 		for (j = 0; j < v->nbe; j++)
-			if (!v->be[j].id &&
-			    (err = id_alloc(s->be_used, SHOAL_MAX_BACKENDS, &v->be[j].id)))
+			if (!v->be[j].id && (err = shoal_ids_alloc(s->be_ids, &v->be[j].id)))
 				goto free_state;
 	}
 	*ret = s;
@@ -158,15 +209,13 @@ int shoal_state_vip_add(struct shoal_state *s, const struct shoal_vip_state *tmp
 	if (tmpl->table_size < 2 || tmpl->table_size > SHOAL_MAX_TABLE_SIZE ||
 	    tmpl->scheduler >= SHOAL_SCHED_MAX)
 		return -EINVAL;
-	err = id_alloc(s->vip_used, SHOAL_MAX_VIPS, &id);
+	grown = realloc(s->vips, (s->nvips + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	s->vips = grown;
+	err = shoal_ids_alloc(s->vip_ids, &id);
 	if (err)
 		return err;
-	grown = realloc(s->vips, (s->nvips + 1) * sizeof(*grown));
-	if (!grown) {
-		id_free(s->vip_used, id);
-		return -ENOMEM;
-	}
-	s->vips = grown;
 	v = &s->vips[s->nvips++];
 	*v = *tmpl;
 	v->id = id;
@@ -184,8 +233,8 @@ int shoal_state_vip_del(struct shoal_state *s, const struct shoal_vip_key *k)
 	if (!v)
 		return -ENOENT;
 	for (i = 0; i < v->nbe; i++)
-		id_free(s->be_used, v->be[i].id);
-	id_free(s->vip_used, v->id);
+		shoal_ids_free(s->be_ids, v->be[i].id);
+	shoal_ids_free(s->vip_ids, v->id);
 	free(v->be);
 	*v = s->vips[--s->nvips];
 	return 0;
@@ -206,15 +255,13 @@ int shoal_state_backend_add(struct shoal_state *s, const struct shoal_vip_key *k
 	if ((family == AF_INET && !s->host.have_src_v4) ||
 	    (family == AF_INET6 && !s->host.have_src_v6))
 		return -EAFNOSUPPORT;
-	err = id_alloc(s->be_used, SHOAL_MAX_BACKENDS, &id);
+	grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	v->be = grown;
+	err = shoal_ids_alloc(s->be_ids, &id);
 	if (err)
 		return err;
-	grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
-	if (!grown) {
-		id_free(s->be_used, id);
-		return -ENOMEM;
-	}
-	v->be = grown;
 	b = &v->be[v->nbe++];
 	memset(b, 0, sizeof(*b));
 	b->addr = *a;
@@ -238,7 +285,7 @@ int shoal_state_backend_del(struct shoal_state *s, const struct shoal_vip_key *k
 	b = shoal_state_backend(v, a);
 	if (!b)
 		return -ENOENT;
-	id_free(s->be_used, b->id);
+	shoal_ids_free(s->be_ids, b->id);
 	*b = v->be[--v->nbe];
 	v->runtime = true;
 	return 0;

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "addr.h"
-#include "config.h"
-#include "maglev.h"
+#include "model/addr.h"
+#include "model/config.h"
+#include "model/maglev.h"
 
 #define DEFAULT_GUE_PORT       6080
 #define DEFAULT_CONTROL_SOCKET "/run/shoal/shoald.sock"

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The config file as an input: read at start, re-read on SIGHUP or
+ * `lbctl reload` (the new state replaces the old whole, or nothing changes),
+ * and written back by `lbctl save`. The caller requests the reconcile.
+ */
+#ifndef SHOAL_CONFIGFILE_H
+#define SHOAL_CONFIGFILE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "model/config.h"
+
+struct shoal_state;
+
+struct shoal_configfile {
+	const char *path;
+	const char *iface_override; /* -i: also names the pin path */
+	struct shoal_config *conf;  /* as last read or saved */
+	__u64 reloads, failures;
+};
+
+/* The first read: f->conf, or -errno with every problem in errs. */
+int shoal_configfile_load(struct shoal_configfile *f, struct shoal_errors *errs);
+/*
+ * Re-reads the file and, when it is valid and changes no setting that only
+ * a restart can change, replaces state's contents (ids kept). Returns 0, or
+ * -errno with errs filled and nothing changed.
+ */
+int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *state,
+			    struct shoal_errors *errs);
+/*
+ * Writes state over the file (checked by parsing it back; the old file kept
+ * as FILE.bak; renamed into place). Returns 0 or -errno with err set.
+ */
+int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, char *err,
+			  size_t errlen);
+void shoal_configfile_close(struct shoal_configfile *f);
+
+#endif /* SHOAL_CONFIGFILE_H */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control socket's connections: one JSON request per line, answered in
+ * order. A request that changes the state is answered once the reconcile it
+ * asked for has applied it; until then the connection's later requests wait.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "control/control.h"
+#include "control/internal.h"
+#include "control/proto.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/parts.h"
+#include "core/reconcile.h"
+#include "dataplane/flowwatch.h"
+
+struct shoal_control {
+	struct shoal_parts *p;
+	char path[108];
+	int fd;
+	struct event *ev;
+	struct ctl_conn *conns;
+};
+
+static void conn_process(struct ctl_conn *c);
+
+static void conn_send(struct ctl_conn *c, char *reply)
+{
+	if (!reply)
+		return;
+	bufferevent_write(c->bev, reply, strlen(reply));
+	bufferevent_write(c->bev, "\n", 1);
+	free(reply);
+}
+
+static void conn_free(struct ctl_conn *c)
+{
+	struct ctl_conn **pp;
+
+	for (pp = &c->ctl->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	shoal_reconcile_forget(c->p->reconcile, c);
+	shoal_flowwatch_forget(c->p->flows, c);
+	bufferevent_free(c->bev);
+	json_decref(c->req);
+	json_decref(c->result);
+	free(c);
+}
+
+static void request_done(struct ctl_conn *c, json_t *res, const char *err)
+{
+	conn_send(c, shoal_ctl_encode_reply(err ? NULL : res, err));
+	if (err)
+		json_decref(res);
+	json_decref(c->req);
+	c->req = NULL;
+	c->busy = false;
+}
+
+static void on_applied(void *arg, int errors)
+{
+	struct ctl_conn *c = arg;
+	json_t *res = c->result;
+
+	c->result = NULL;
+	if (errors)
+		request_done(c, res,
+			     ctl_errf("applied, but %d map writes failed (see the log)", errors));
+	else
+		request_done(c, res, NULL);
+	conn_process(c);
+}
+
+/* Runs the request held in c->req; leaves c busy when its reply must wait. */
+static void request_run(struct ctl_conn *c, bool flows_fresh);
+
+static void on_flows_fresh(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	request_run(c, true);
+	conn_process(c);
+}
+
+static void request_run(struct ctl_conn *c, bool flows_fresh)
+{
+	const char *cmd = json_string_value(json_object_get(c->req, "command"));
+	json_t *args = json_object_get(c->req, "args");
+	const char *err = NULL;
+	ctl_handler_fn fn = ctl_command(cmd ? cmd : "");
+	__u64 start = shoal_loop_enter();
+	json_t *res;
+
+	c->busy = true;
+	c->wait_apply = false;
+	c->wait_flows = false;
+	c->flows_fresh = flows_fresh;
+	res = fn(c, args, &err);
+	if (c->wait_flows) {
+		json_decref(res);
+		res = NULL;
+		if (!shoal_flowwatch_fresh(c->p->flows, 1000000000ULL, on_flows_fresh, c)) {
+			shoal_loop_leave(c->p->loop, "control", start);
+			return;
+		}
+		/* fresh enough already */
+		c->wait_flows = false;
+		c->flows_fresh = true;
+		res = fn(c, args, &err);
+	}
+	shoal_loop_leave(c->p->loop, "control", start);
+	if (!res && !err)
+		err = "internal error";
+	if (!err && c->wait_apply && !shoal_reconcile_request(c->p->reconcile, on_applied, c)) {
+		c->result = res;
+		return;
+	}
+	request_done(c, res, err);
+}
+
+static void conn_process(struct ctl_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len;
+	char *line;
+
+	while (!c->busy && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
+		const char *cmd, *err = NULL;
+		json_t *req, *args;
+
+		if (shoal_ctl_decode_request(line, len, &req, &cmd, &args, &err)) {
+			conn_send(c, shoal_ctl_encode_reply(NULL, err));
+		} else if (!ctl_command(cmd)) {
+			conn_send(c, shoal_ctl_encode_reply(NULL,
+							    ctl_errf("unknown command '%s'", cmd)));
+			json_decref(req);
+		} else {
+			c->req = req;
+			request_run(c, false);
+		}
+		free(line);
+	}
+	if (!c->busy && evbuffer_get_length(in) > SHOAL_CTL_MAX_LINE) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		conn_send(c, shoal_ctl_encode_reply(NULL, "request too long"));
+	}
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(arg);
+}
+
+/* Root, or a member of the socket's group. */
+static bool peer_allowed(int fd, gid_t sock_gid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	return cred.uid == 0 || cred.gid == sock_gid;
+}
+
+static void ctl_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct shoal_control *ctl = arg;
+	struct ctl_conn *c;
+	struct stat st;
+	int cfd;
+
+	(void)what;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	if (fstat(fd, &st) || !peer_allowed(cfd, st.st_gid)) {
+		log_warn("control socket: peer refused (not root, not in the socket's group)");
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return;
+	}
+	c->ctl = ctl;
+	c->p = ctl->p;
+	c->bev = bufferevent_socket_new(shoal_loop_base(ctl->p->loop), cfd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(cfd);
+		free(c);
+		return;
+	}
+	c->next = ctl->conns;
+	ctl->conns = c;
+	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+int shoal_control_open(struct shoal_parts *parts, const char *path, struct shoal_control **ret)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)], *slash;
+	struct shoal_control *ctl;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->p = parts;
+	ctl->fd = -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(ctl->path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		free(ctl);
+		return err;
+	}
+	unlink(path); /* a stale socket of an earlier run */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0660) || listen(fd, 16)) {
+		err = -errno;
+		close(fd);
+		free(ctl);
+		return err;
+	}
+	ctl->fd = fd;
+	ctl->ev =
+		event_new(shoal_loop_base(parts->loop), fd, EV_READ | EV_PERSIST, ctl_accept, ctl);
+	if (!ctl->ev || event_add(ctl->ev, NULL)) {
+		shoal_control_close(ctl);
+		return -ENOMEM;
+	}
+	*ret = ctl;
+	return 0;
+}
+
+void shoal_control_close(struct shoal_control *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->conns)
+		conn_free(ctl->conns);
+	if (ctl->ev)
+		event_free(ctl->ev);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		unlink(ctl->path);
+	}
+	free(ctl);
+}

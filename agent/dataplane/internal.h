@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the files of the dataplane room share: the handle behind struct shoal_dp. */
+#ifndef SHOAL_DP_INTERNAL_H
+#define SHOAL_DP_INTERNAL_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "dataplane/dataplane.h"
+#include "lb.skel.h"
+
+struct dp_applied_vip {
+	bool present;
+	struct shoal_vip_key key;
+	struct shoal_vip vip;
+	__u64 table_hash;   /* over the ids in the table as written */
+	__u64 table_inputs; /* over what it was built from */
+	__u64 fingerprint;  /* over the addresses: comparable across hosts */
+};
+
+struct dp_rate {
+	__u64 last_packets;
+	double pps;
+};
+
+struct shoal_dp {
+	struct dp_rate *vip_rates; /* [SHOAL_MAX_VIPS] */
+	struct dp_rate *be_rates;  /* [SHOAL_MAX_BACKENDS] */
+	struct lb_bpf *skel;
+	struct dp_applied_vip *applied_vips; /* [SHOAL_MAX_VIPS] */
+	struct shoal_backend *applied_be;    /* [SHOAL_MAX_BACKENDS] */
+	__u32 *table_buf;		     /* SHOAL_MAX_TABLE_SIZE slots */
+	__u64 write_errors;
+	struct lb_bpf *dry;		 /* dry-run instance for lookups, opened on first use */
+	struct flow_walk *walk;		 /* a walk under way (flows.c) */
+	long flow_count;		 /* from the last complete walk */
+	__u32 vip_flows[SHOAL_MAX_VIPS]; /* entries per VIP id, from the same walk */
+	__u64 flow_count_ns;		 /* when it completed */
+	__u64 flow_walks;		 /* walks completed */
+	int ncpus;
+	int link_fd;	   /* the XDP link (pinned with a pin_dir), or -1 */
+	bool adopted;	   /* maps found pinned and reused */
+	char pin_dir[256]; /* <pin_dir>/v<ABI>, or "" */
+};
+
+#endif /* SHOAL_DP_INTERNAL_H */

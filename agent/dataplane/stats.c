@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Counters summed over CPUs, and the one table of their names. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <arpa/inet.h>
+
+#include "dataplane/internal.h"
+#include "model/state.h"
+
+const char *shoal_counter_name(__u32 idx)
+{
+	static const char *const names[SHOAL_CNT_NAMED] = {
+		[SHOAL_CNT_PASS] = "passed",
+		[SHOAL_CNT_TX] = "tx",
+		[SHOAL_CNT_FLOW_MISS] = "flow_misses",
+		[SHOAL_CNT_FLOW_RESCHEDULED] = "flows_rescheduled",
+		[SHOAL_CNT_ICMP_FORWARDED] = "icmp_forwarded",
+		[SHOAL_CNT_PTB_SENT] = "ptb_sent",
+		[SHOAL_CNT_V6_EXTHDR] = "ipv6_ext_headers",
+		[SHOAL_CNT_FRAG_FORWARDED] = "fragments_forwarded",
+	};
+
+	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;
+}
+
+const char *shoal_drop_name(int reason)
+{
+	static const char *const names[SHOAL_DROP_MAX_REASON + 1] = {
+		[-SHOAL_DROP_MALFORMED] = "malformed",	   [-SHOAL_DROP_TRUNCATED] = "truncated",
+		[-SHOAL_DROP_FRAGMENT] = "fragment",	   [-SHOAL_DROP_NO_BACKEND] = "no_backend",
+		[-SHOAL_DROP_BAD_BACKEND] = "bad_backend", [-SHOAL_DROP_ENCAP] = "encap",
+		[-SHOAL_DROP_TOO_BIG] = "too_big",	   [-SHOAL_DROP_NOT_READY] = "not_ready",
+		[-SHOAL_DROP_ICMP] = "icmp_unknown_flow",
+	};
+
+	return reason > 0 && reason <= SHOAL_DROP_MAX_REASON ? names[reason] : NULL;
+}
+
+static int percpu_sum(struct shoal_dp *dp, struct bpf_map *map, __u32 idx, size_t nfields,
+		      __u64 *ret)
+{
+	size_t n = (size_t)dp->ncpus * nfields, c, f;
+	__u64 *vals;
+
+	vals = calloc(n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &idx, vals)) {
+		free(vals);
+		return -errno;
+	}
+	memset(ret, 0, nfields * sizeof(*ret));
+	for (c = 0; c < (size_t)dp->ncpus; c++)
+		for (f = 0; f < nfields; f++)
+			ret[f] += vals[c * nfields + f];
+	free(vals);
+	return 0;
+}
+
+int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret)
+{
+	return percpu_sum(dp, dp->skel->maps.stats, idx, 1, ret);
+}
+
+int shoal_dp_vip_stats(struct shoal_dp *dp, __u32 vip_id, struct shoal_vip_stats *ret)
+{
+	return percpu_sum(dp, dp->skel->maps.vip_stats, vip_id, sizeof(*ret) / sizeof(__u64),
+			  (__u64 *)ret);
+}
+
+int shoal_dp_backend_stats(struct shoal_dp *dp, __u32 id, struct shoal_backend_stats *ret)
+{
+	return percpu_sum(dp, dp->skel->maps.backend_stats, id, sizeof(*ret) / sizeof(__u64),
+			  (__u64 *)ret);
+}
+
+static int percpu_zero(struct shoal_dp *dp, struct bpf_map *map, size_t value_size)
+{
+	__u32 max = bpf_map__max_entries(map), i;
+	void *zero;
+	int ret = 0;
+
+	zero = calloc((size_t)dp->ncpus, (value_size + 7) & ~7UL);
+	if (!zero)
+		return -ENOMEM;
+	for (i = 0; i < max && !ret; i++)
+		if (bpf_map_update_elem(bpf_map__fd(map), &i, zero, BPF_ANY))
+			ret = -errno;
+	free(zero);
+	return ret;
+}
+
+int shoal_dp_counters_reset(struct shoal_dp *dp)
+{
+	int ret;
+
+	ret = percpu_zero(dp, dp->skel->maps.stats, sizeof(__u64));
+	if (!ret)
+		ret = percpu_zero(dp, dp->skel->maps.vip_stats, sizeof(struct shoal_vip_stats));
+	if (!ret)
+		ret = percpu_zero(dp, dp->skel->maps.backend_stats,
+				  sizeof(struct shoal_backend_stats));
+	return ret;
+}
+
+void shoal_dp_rates_update(struct shoal_dp *dp, const struct shoal_state *state)
+{
+	size_t i, j;
+
+	for (i = 0; i < state->nvips; i++) {
+		const struct shoal_vip_state *v = &state->vips[i];
+		struct shoal_vip_stats vs = { 0 };
+		struct dp_rate *r = &dp->vip_rates[v->id];
+
+		shoal_dp_vip_stats(dp, v->id, &vs);
+		r->pps = (double)(vs.packets - r->last_packets);
+		r->last_packets = vs.packets;
+		for (j = 0; j < v->nbe; j++) {
+			struct shoal_backend_stats bs = { 0 };
+
+			r = &dp->be_rates[v->be[j].id];
+			shoal_dp_backend_stats(dp, v->be[j].id, &bs);
+			r->pps = (double)(bs.packets - r->last_packets);
+			r->last_packets = bs.packets;
+		}
+	}
+}
+
+double shoal_dp_vip_pps(const struct shoal_dp *dp, __u32 vip_id)
+{
+	return vip_id < SHOAL_MAX_VIPS ? dp->vip_rates[vip_id].pps : 0;
+}
+
+double shoal_dp_backend_pps(const struct shoal_dp *dp, __u32 id)
+{
+	return id < SHOAL_MAX_BACKENDS ? dp->be_rates[id].pps : 0;
+}
+
+void shoal_dp_host_cfg_build(const struct shoal_host_conf *h, const __u8 if_mac[6], __u32 if_mtu,
+			     const __u8 gw_mac[6], struct shoal_host_cfg *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->ttl = 64;
+	memcpy(ret->if_mac, if_mac, 6);
+	memcpy(ret->gw_mac, gw_mac, 6);
+	if (h->have_src_v4)
+		ret->src_v4 = h->src_v4.u32[3];
+	if (h->have_src_v6)
+		ret->src_v6 = h->src_v6;
+	ret->gue_port = htons(h->gue_port);
+	ret->mtu = h->mtu ? h->mtu : (__u16)(if_mtu > 65535 ? 65535 : if_mtu);
+	ret->hash_seed = h->hash_seed;
+}
