@@ -43,7 +43,7 @@ PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
               $(BUILD)/tests/test_reconcile
-BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap
+BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap $(BUILD)/tests/test_apply
 
 .PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean
 

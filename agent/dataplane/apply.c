@@ -581,7 +581,7 @@ int shoal_dp_apply_step(struct shoal_dp_apply *ap, __u64 budget_ns)
 			ap->phase++;
 			ap->vi = 0;
 			ap->bi = 0;
-			ap->id = ap->phase == PH_VIPS_GONE ? 1 : (ap->phase == PH_RETIRE ? 1 : 0);
+			ap->id = 1; /* ids start at 1 */
 			continue;
 		}
 		if (deadline != UINT64_MAX && now_ns() >= deadline)
