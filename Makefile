@@ -95,7 +95,7 @@ $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LI
 	$(Q)$(CC) $(CFLAGS) tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) -o $@ $(LIBS) -ljansson
 
 # Unit tests: pure modules (and the loop's scheduling), under ASan/UBSan.
-UNIT_LIBS_maglev := agent/model/maglev.c
+UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
 UNIT_LIBS_config := agent/model/config.c agent/model/addr.c agent/model/maglev.c
 UNIT_LIBS_state := $(MODEL_SRCS)

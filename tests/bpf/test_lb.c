@@ -229,6 +229,12 @@ END_TEST
 
 #define STICKY_FLOWS 2000
 
+/* Waits past SHOAL_FLOW_TOUCH_JIFFIES at any HZ: the kernel's lowest is 100 (10 ms a jiffy). */
+static void touch_interval_passes(void)
+{
+	usleep((SHOAL_FLOW_TOUCH_JIFFIES * 10 + 50) * 1000);
+}
+
 static int send_flow(const struct lbfix_vip *v, int i, __u8 flags)
 {
 	char src[64];
@@ -405,8 +411,7 @@ START_TEST(test_cached_flow_survives_eviction)
 	ck_assert_uint_eq(fl.backend_id, v.be[0].id);
 	ck_assert_uint_eq(fl.vip_id, v.id);
 	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
-	/* more than SHOAL_FLOW_TOUCH_JIFFIES at any HZ up to 1000 */
-	usleep(300 * 1000);
+	touch_interval_passes();
 	out_len = sizeof(out);
 	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
 	ck_assert_int_eq(bpf_map_lookup_elem(flows_fd, &k, &fl), 0);
@@ -470,7 +475,7 @@ START_TEST(test_new_flow_overrides_stale_cache)
 	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
 	first = send_flow(&v, 8, PKT_TCP_SYN);
 	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_ACK), first); /* now cached */
-	usleep(300 * 1000);
+	touch_interval_passes();
 	flow_key_of(&s, &k);
 	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
 	other = 1 - first;

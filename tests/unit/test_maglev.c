@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* agent/maglev.c: balance, weights, disruption on removal, order independence. */
+/* agent/model/maglev.c: balance, weights, disruption on removal, order independence. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "model/addr.h"
 #include "model/maglev.h"
+#include "shoal/jhash.h"
 #include "ckmain.h"
 
 #define M SHOAL_DEFAULT_TABLE_SIZE
@@ -99,7 +101,7 @@ static const size_t removal_ns[] = { 2, 5, 10, 50, 100, 1000 };
 
 START_TEST(test_removal_disruption_bounded)
 {
-	size_t n = removal_ns[_i], victim, changed, i;
+	size_t n = removal_ns[_i], victim, owned = 0, others = 0, i;
 	struct maglev_backend *b = calloc(n, sizeof(*b));
 
 	make_backends(b, n, 1);
@@ -107,12 +109,23 @@ START_TEST(test_removal_disruption_bounded)
 	victim = n / 2;
 	b[victim].weight = 0;
 	ck_assert_int_eq(maglev_build(b, n, table_b, M), 0);
-	for (i = 0, changed = 0; i < M; i++) {
+	/*
+	 * Maglev's promise: the victim's slots move (they must), the others
+	 * almost never. Measured: at most 0.6% of M move with n up to 1000
+	 * (0 with n = 2); more than 1% is a broken table builder.
+	 */
+	for (i = 0; i < M; i++) {
 		ck_assert_uint_ne(table_b[i], b[victim].id);
-		changed += table_a[i] != table_b[i];
+		if (table_a[i] == b[victim].id)
+			owned++;
+		else
+			others += table_a[i] != table_b[i];
 	}
-	ck_assert_msg(changed <= (double)M / n + 0.02 * M, "n=%zu: %zu of %u slots changed", n,
-		      changed, M);
+	ck_assert_uint_gt(owned, 0);
+	ck_assert_msg(others <= M / 100, "n=%zu: %zu of %u slots of other backends moved", n,
+		      others, M);
+	if (n == 2)
+		ck_assert_uint_eq(others, 0);
 	free(b);
 }
 END_TEST
@@ -206,9 +219,60 @@ START_TEST(test_small_prime_tables)
 
 	make_backends(b, 5, 1);
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		__u32 used = 0, i;
+
 		ck_assert_int_eq(maglev_build(b, 5, table_a, sizes[k]), 0);
+		/* every slot names one of the backends (count_slots checks) */
 		count_slots(table_a, sizes[k], counts, 5, 1);
+		for (i = 0; i < 5; i++)
+			used += counts[i] > 0;
+		/* a table smaller than the set holds as many as it has slots, else all */
+		ck_assert_uint_eq(used, sizes[k] < 5 ? sizes[k] : 5);
+		/* equal weights: no backend gets more than its share rounded up */
+		for (i = 0; i < 5; i++)
+			ck_assert_uint_le(counts[i], (sizes[k] + 4) / 5);
 	}
+}
+END_TEST
+
+/*
+ * Golden vectors: what two versions of shoal must agree on during a rolling
+ * upgrade (the flow hash, the source hash, Maglev tables). A change that
+ * moves any of these moves flows between hosts running different versions.
+ */
+START_TEST(test_golden_vectors)
+{
+	struct shoal_flow_key k4 = { 0 }, k6 = { 0 };
+	struct maglev_backend b[3];
+	size_t i;
+
+	shoal_addr_from_v4(&k4.src, htonl(0xc6336407)); /* 198.51.100.7 */
+	shoal_addr_from_v4(&k4.dst, htonl(0xc000020a)); /* 192.0.2.10 */
+	k4.sport = htons(40000);
+	k4.dport = htons(80);
+	k4.proto = 6;
+	ck_assert_uint_eq(shoal_flow_hash(&k4, 0x5eed), 0x7ffafc1b);
+	/* 2001:db8:c::7 -> 2001:db8:1::10, UDP 50000 -> 443 */
+	k6.src.u8[0] = 0x20, k6.src.u8[1] = 0x01, k6.src.u8[2] = 0x0d, k6.src.u8[3] = 0xb8;
+	k6.src.u8[5] = 0x0c, k6.src.u8[15] = 0x07;
+	k6.dst.u8[0] = 0x20, k6.dst.u8[1] = 0x01, k6.dst.u8[2] = 0x0d, k6.dst.u8[3] = 0xb8;
+	k6.dst.u8[5] = 0x01, k6.dst.u8[15] = 0x10;
+	k6.sport = htons(50000);
+	k6.dport = htons(443);
+	k6.proto = 17;
+	ck_assert_uint_eq(shoal_flow_hash(&k6, 0), 0x7913257f);
+	ck_assert_uint_eq(shoal_src_hash(&k6.src, 0x5eed), 0x15fd81e7);
+	/* 198.51.100.11..13, weights 1, 2, 3 */
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < 3; i++) {
+		shoal_addr_from_v4(&b[i].addr, htonl(0xc6336400 + 11 + (__u32)i));
+		b[i].weight = 1 + (__u32)i;
+		b[i].id = 1 + (__u32)i;
+	}
+	ck_assert_int_eq(maglev_build(b, 3, table_a, 65537), 0);
+	ck_assert_uint_eq(maglev_fingerprint(table_a, 65537, b, 3), 0x18b2674876614091ULL);
+	ck_assert_int_eq(maglev_build(b, 3, table_a, 251), 0);
+	ck_assert_uint_eq(maglev_fingerprint(table_a, 251, b, 3), 0x9dacfef5cb19af0fULL);
 }
 END_TEST
 
@@ -228,6 +292,7 @@ static Suite *maglev_suite(void)
 	tcase_add_test(tc, test_empty_and_zero_weights);
 	tcase_add_test(tc, test_invalid_input_refused);
 	tcase_add_test(tc, test_small_prime_tables);
+	tcase_add_test(tc, test_golden_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
