@@ -143,6 +143,7 @@ bench: all
 	$(Q)$(BUILD)/lbbench dataplane
 	$(Q)$(BUILD)/lbbench maglev
 	$(Q)$(BUILD)/lbbench apply
+	$(Q)./tests/bench/loop.sh
 
 demo: all
 	$(Q)./examples/demo.sh
@@ -155,7 +156,7 @@ format-check:
 	@echo "  FORMAT  check"
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 	@echo "  SHELL   check"
-	$(Q)shellcheck -S warning tests/e2e/*.sh tests/run.sh examples/demo.sh scripts/deps.sh .ci/run
+	$(Q)shellcheck -S warning tests/e2e/*.sh tests/bench/*.sh tests/run.sh examples/demo.sh scripts/deps.sh .ci/run
 
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -533,7 +534,7 @@ static int bench_apply(bool json)
 		    prefill_flows(&fx, vips, DEFAULT_FLOWS / 2))
 			return 1;
 		t0 = now_ms();
-		n = shoal_dp_flow_count(fx.dp);
+		n = shoal_dp_flow_count_now(fx.dp);
 		flow_count_ms = now_ms() - t0;
 		flow_count_n = n;
 		lbfix_close(&fx);
@@ -559,6 +560,57 @@ static int bench_apply(bool json)
 	return 0;
 }
 
+/*
+ * Fills a pinned flow table (a running or stopped shoald's) with n flows, half
+ * from each of the first two CPUs: an LRU hash without a common LRU gives each
+ * CPU its share of the entries.
+ */
+static int fill_flows(const char *path, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct shoal_flow_key *keys;
+	struct shoal_flow *vals;
+	__u32 i, half, done = 0;
+	int fd, cpu, ret = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fprintf(stderr, "lbbench: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !vals)
+		return 1;
+	for (i = 0; i < n; i++) {
+		shoal_addr_from_v4(&keys[i].src, htonl(0x0a000000 | (i >> 4)));
+		shoal_addr_from_v4(&keys[i].dst, htonl(0xc0000200 | (i % 100)));
+		keys[i].sport = htons((__u16)(1024 + (i & 0xfff)));
+		keys[i].dport = htons(80);
+		keys[i].proto = IPPROTO_TCP;
+		vals[i].backend_id = 1 + i % 10000;
+		vals[i].vip_id = (__u16)(1 + i % 100);
+		vals[i].hash = i * 2654435761U;
+	}
+	for (cpu = 0; cpu < 2 && !ret; cpu++) {
+		half = cpu ? n - done : n / 2;
+		pin_cpu(cpu);
+		for (i = 0; i < half && !ret; i += 65536) {
+			__u32 count = half - i < 65536 ? half - i : 65536;
+
+			if (bpf_map_update_batch(fd, keys + done + i, vals + done + i, &count, &o))
+				ret = -errno;
+		}
+		done += half;
+	}
+	if (ret)
+		fprintf(stderr, "lbbench: filling %s: %s\n", path, strerror(-ret));
+	free(keys);
+	free(vals);
+	close(fd);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -567,6 +619,8 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		goto usage;
+	if (!strcmp(argv[1], "fill-flows") && argc == 4)
+		return fill_flows(argv[2], (__u32)strtoul(argv[3], NULL, 10));
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
@@ -592,6 +646,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 		"usage: lbbench dataplane|maglev|apply [--json] [--calls N>=1000] [--cpu C] "
-		"[--flows N>=1024] [--runs 1-15]\n");
+		"[--flows N>=1024] [--runs 1-15]\n"
+		"       lbbench fill-flows PINNED_FLOWS_MAP N\n");
 	return 2;
 }

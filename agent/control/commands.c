@@ -83,10 +83,9 @@ static const char *admin_name(enum shoal_admin ad)
 
 static json_t *backend_json(struct ctl_conn *c, const struct shoal_be_state *b)
 {
-	struct shoal_backend_stats st = { 0 };
+	struct shoal_backend_stats st = *shoal_dp_backend_sums(c->p->dp, b->id);
 	char addr[SHOAL_ADDR_STRLEN];
 
-	shoal_dp_backend_stats(c->p->dp, b->id, &st);
 	shoal_addr_format(&b->addr, addr, sizeof(addr));
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:f}", "address", addr,
 			 "weight", (json_int_t)b->weight, "encap", shoal_encap_name(b->encap),
@@ -98,12 +97,11 @@ static json_t *backend_json(struct ctl_conn *c, const struct shoal_be_state *b)
 
 static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, bool with_backends)
 {
-	struct shoal_vip_stats st = { 0 };
+	struct shoal_vip_stats st = *shoal_dp_vip_sums(c->p->dp, v->id);
 	char spec[128], fp[20];
 	json_t *o, *bes;
 	size_t i;
 
-	shoal_dp_vip_stats(c->p->dp, v->id, &st);
 	shoal_vip_spec_format(&v->key, spec, sizeof(spec));
 	snprintf(fp, sizeof(fp), "%016llx",
 		 (unsigned long long)shoal_dp_fingerprint(c->p->dp, v->id));
@@ -136,31 +134,36 @@ static json_t *loop_json(struct ctl_conn *c)
 
 static json_t *h_status(struct ctl_conn *c, json_t *args, const char **err)
 {
-	json_t *vips;
 	__u8 m[6] = { 0 };
 	char mac[20];
 	bool have_mac;
-	size_t i;
+	json_t *head;
 
 	(void)args;
-	(void)err;
 	/* counts of the flow table at most a second old: a walk in slices first */
 	if (!c->flows_fresh) {
 		c->wait_flows = true;
 		return json_null();
 	}
-	vips = json_array();
-	for (i = 0; i < c->p->state->nvips; i++)
-		json_array_append_new(vips, vip_json(c, &c->p->state->vips[i], true));
+	shoal_dp_stats_refresh(c->p->dp, c->p->state);
 	have_mac = shoal_nexthop_mac(c->p->nexthop, m);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
 		 m[5]);
-	return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:o, s:o}", "interface",
+	head = json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:o}", "interface",
 			 c->p->state->host.interface, "config", c->p->file->path,
 			 "gateway_resolved", have_mac, "gateway_mac", mac, "flow_table_entries",
 			 (json_int_t)shoal_dp_flow_count(c->p->dp), "map_write_errors",
-			 (json_int_t)shoal_dp_write_errors(c->p->dp), "loop", loop_json(c), "vips",
-			 vips);
+			 (json_int_t)shoal_dp_write_errors(c->p->dp), "loop", loop_json(c));
+	if (!head || ctl_stream_vips(c, head, "vips", true)) {
+		*err = "out of memory";
+		return NULL;
+	}
+	return json_null();
+}
+
+json_t *ctl_stream_item(struct ctl_conn *c, size_t i)
+{
+	return vip_json(c, &c->stream->snap->vips[i], c->stream->with_backends);
 }
 
 static json_t *h_vip_list(struct ctl_conn *c, json_t *args, const char **err)
@@ -170,6 +173,7 @@ static json_t *h_vip_list(struct ctl_conn *c, json_t *args, const char **err)
 
 	(void)args;
 	(void)err;
+	shoal_dp_stats_refresh(c->p->dp, c->p->state);
 	for (i = 0; i < c->p->state->nvips; i++)
 		json_array_append_new(vips, vip_json(c, &c->p->state->vips[i], false));
 	return vips;
@@ -355,13 +359,13 @@ static json_t *h_backend_undrain(struct ctl_conn *c, json_t *args, const char **
 
 static json_t *h_stats(struct ctl_conn *c, json_t *args, const char **err)
 {
-	json_t *global = json_object(), *drops = json_object(), *vips = json_array();
+	json_t *global = json_object(), *drops = json_object(), *head;
 	__u64 v;
 	size_t i;
 	int r;
 
 	(void)args;
-	(void)err;
+	shoal_dp_stats_refresh(c->p->dp, c->p->state);
 	for (i = 0; i < SHOAL_CNT_NAMED; i++)
 		if (!shoal_dp_counter(c->p->dp, (__u32)i, &v))
 			json_object_set_new(global, shoal_counter_name((__u32)i),
@@ -369,9 +373,12 @@ static json_t *h_stats(struct ctl_conn *c, json_t *args, const char **err)
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(c->p->dp, SHOAL_CNT_DROP(-r), &v))
 			json_object_set_new(drops, shoal_drop_name(r), json_integer((json_int_t)v));
-	for (i = 0; i < c->p->state->nvips; i++)
-		json_array_append_new(vips, vip_json(c, &c->p->state->vips[i], true));
-	return json_pack("{s:o, s:o, s:o}", "global", global, "drops", drops, "vips", vips);
+	head = json_pack("{s:o, s:o}", "global", global, "drops", drops);
+	if (!head || ctl_stream_vips(c, head, "vips", true)) {
+		*err = "out of memory";
+		return NULL;
+	}
+	return json_null();
 }
 
 static json_t *h_reload(struct ctl_conn *c, json_t *args, const char **err)

@@ -7,21 +7,46 @@
 #include <jansson.h>
 
 struct shoal_parts;
+struct shoal_state;
+struct shoal_timer;
+struct ctl_conn;
+
+/*
+ * A reply too big to build in one handler run (status and stats of 10,000
+ * backends): its head now, then its list item by item in slices of the loop,
+ * from a snapshot of the state taken when the request came.
+ */
+struct ctl_stream {
+	json_t *head;		  /* the result object, without the list */
+	const char *list_key;	  /* the list's name in it */
+	struct shoal_state *snap; /* what the items are read from */
+	size_t next;		  /* next item (a VIP of snap) */
+	bool with_backends;	  /* items carry their backends */
+	bool started;		  /* the head is written */
+};
 
 struct ctl_conn {
 	struct shoal_control *ctl;
 	struct shoal_parts *p;
 	struct bufferevent *bev;
-	bool busy;	  /* a reply is pending: later requests wait */
-	bool wait_apply;  /* set by a handler: reply once the change is applied */
-	bool wait_flows;  /* set by a handler: run it again with a fresh flow count */
-	bool flows_fresh; /* set for that second run */
-	json_t *req;	  /* the request being served */
-	json_t *result;	  /* its result, held until the apply */
+	bool busy;		   /* a reply is pending: later requests wait */
+	bool wait_apply;	   /* set by a handler: reply once the change is applied */
+	bool wait_flows;	   /* set by a handler: run it again with a fresh flow count */
+	bool flows_fresh;	   /* set for that second run */
+	json_t *req;		   /* the request being served */
+	json_t *result;		   /* its result, held until the apply */
+	struct ctl_stream *stream; /* set by a handler: the reply is streamed */
+	struct shoal_timer *slice; /* the stream's next slice */
 	struct ctl_conn *next;
 };
 
 typedef json_t *(*ctl_handler_fn)(struct ctl_conn *c, json_t *args, const char **err);
+
+/* Starts streaming head (stolen) with the VIPs of a snapshot of the state as list_key. */
+int ctl_stream_vips(struct ctl_conn *c, json_t *head, const char *list_key, bool with_backends);
+/* Item i of a stream: a VIP of the snapshot as JSON. */
+json_t *ctl_stream_item(struct ctl_conn *c, size_t i);
+void ctl_stream_free(struct ctl_stream *st);
 
 /* The handler of command name, or NULL. */
 ctl_handler_fn ctl_command(const char *name);

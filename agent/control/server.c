@@ -23,6 +23,7 @@
 #include "core/parts.h"
 #include "core/reconcile.h"
 #include "dataplane/flowwatch.h"
+#include "model/state.h"
 
 struct shoal_control {
 	struct shoal_parts *p;
@@ -33,6 +34,85 @@ struct shoal_control {
 };
 
 static void conn_process(struct ctl_conn *c);
+
+#define STREAM_SLICE_NS (3ULL * 1000000)
+
+void ctl_stream_free(struct ctl_stream *st)
+{
+	if (!st)
+		return;
+	json_decref(st->head);
+	shoal_state_free(st->snap);
+	free(st);
+}
+
+int ctl_stream_vips(struct ctl_conn *c, json_t *head, const char *list_key, bool with_backends)
+{
+	struct ctl_stream *st = calloc(1, sizeof(*st));
+
+	if (!st || shoal_state_dup(c->p->state, &st->snap)) {
+		free(st);
+		json_decref(head);
+		return -ENOMEM;
+	}
+	st->head = head;
+	st->list_key = list_key;
+	st->with_backends = with_backends;
+	c->stream = st;
+	return 0;
+}
+
+/* Writes the stream's next slice; true when the reply is complete. */
+static bool stream_slice(struct ctl_conn *c)
+{
+	struct ctl_stream *st = c->stream;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	__u64 deadline = shoal_now_ns() + STREAM_SLICE_NS;
+	char *text;
+
+	if (!st->started) {
+		/* {"version":1,"ok":true,"result":{HEAD...,"LIST":[ */
+		text = json_dumps(st->head, JSON_COMPACT);
+		evbuffer_add_printf(out,
+				    "{\"version\":%d,\"ok\":true,\"result\":", SHOAL_CTL_VERSION);
+		if (text) {
+			text[strlen(text) - 1] = '\0'; /* the closing brace comes last */
+			evbuffer_add_printf(out, "%s%s\"%s\":[", text,
+					    json_object_size(st->head) ? "," : "", st->list_key);
+			free(text);
+		}
+		st->started = true;
+	}
+	while (st->next < st->snap->nvips) {
+		json_t *item = ctl_stream_item(c, st->next);
+
+		text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+		json_decref(item);
+		evbuffer_add_printf(out, "%s%s", st->next ? "," : "", text ? text : "null");
+		free(text);
+		st->next++;
+		if (shoal_now_ns() >= deadline && st->next < st->snap->nvips)
+			return false;
+	}
+	evbuffer_add_printf(out, "]}}\n");
+	return true;
+}
+
+static void on_stream_slice(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (!stream_slice(c)) {
+		shoal_timer_arm(c->slice, 0);
+		return;
+	}
+	ctl_stream_free(c->stream);
+	c->stream = NULL;
+	json_decref(c->req);
+	c->req = NULL;
+	c->busy = false;
+	conn_process(c);
+}
 
 static void conn_send(struct ctl_conn *c, char *reply)
 {
@@ -54,6 +134,8 @@ static void conn_free(struct ctl_conn *c)
 		}
 	shoal_reconcile_forget(c->p->reconcile, c);
 	shoal_flowwatch_forget(c->p->flows, c);
+	shoal_timer_free(c->slice);
+	ctl_stream_free(c->stream);
 	bufferevent_free(c->bev);
 	json_decref(c->req);
 	json_decref(c->result);
@@ -120,6 +202,12 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 		c->wait_flows = false;
 		c->flows_fresh = true;
 		res = fn(c, args, &err);
+	}
+	if (c->stream && !err) {
+		json_decref(res);
+		shoal_loop_leave(c->p->loop, "control", start);
+		shoal_timer_arm(c->slice, 0);
+		return;
 	}
 	shoal_loop_leave(c->p->loop, "control", start);
 	if (!res && !err)
@@ -206,8 +294,15 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	}
 	c->ctl = ctl;
 	c->p = ctl->p;
+	c->slice = shoal_timer_new(ctl->p->loop, "control-stream", on_stream_slice, c);
+	if (!c->slice) {
+		close(cfd);
+		free(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(shoal_loop_base(ctl->p->loop), cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev) {
+		shoal_timer_free(c->slice);
 		close(cfd);
 		free(c);
 		return;

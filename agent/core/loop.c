@@ -134,6 +134,9 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct shoal_timer *t = arg;
 	__u64 start = shoal_loop_enter();
+	/* fn may free its own timer */
+	struct shoal_loop *loop = t->loop;
+	const char *name = t->name;
 
 	(void)fd;
 	(void)what;
@@ -148,7 +151,7 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 		t->armed = false;
 	}
 	t->fn(t->arg);
-	shoal_loop_leave(t->loop, t->name, start);
+	shoal_loop_leave(loop, name, start);
 }
 
 struct shoal_timer *shoal_timer_new(struct shoal_loop *l, const char *name, void (*fn)(void *arg),

@@ -57,7 +57,7 @@ __u64 shoal_now_ns(void);
 __u64 shoal_loop_enter(void);
 void shoal_loop_leave(struct shoal_loop *l, const char *name, __u64 start);
 
-/* A one-shot timer; name (static) labels its handler. */
+/* A one-shot timer; name (static) labels its handler. Its handler may free it. */
 struct shoal_timer *shoal_timer_new(struct shoal_loop *l, const char *name, void (*fn)(void *arg),
 				    void *arg);
 /* (Re)arms t to fire after usec; 0: on the next loop iteration. */

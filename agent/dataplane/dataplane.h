@@ -62,6 +62,15 @@ const char *shoal_drop_name(int reason);
 int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret);
 int shoal_dp_vip_stats(struct shoal_dp *dp, __u32 vip_id, struct shoal_vip_stats *ret);
 int shoal_dp_backend_stats(struct shoal_dp *dp, __u32 id, struct shoal_backend_stats *ret);
+/*
+ * Every counter of the state's VIPs and backends, summed over CPUs, read in
+ * batches (a few syscalls for 10,000 backends); the sums below are as of the
+ * last refresh.
+ */
+struct shoal_state;
+int shoal_dp_stats_refresh(struct shoal_dp *dp, const struct shoal_state *state);
+const struct shoal_vip_stats *shoal_dp_vip_sums(const struct shoal_dp *dp, __u32 vip_id);
+const struct shoal_backend_stats *shoal_dp_backend_sums(const struct shoal_dp *dp, __u32 id);
 /* Zeroes every counter map (tests and benchmarks). */
 int shoal_dp_counters_reset(struct shoal_dp *dp);
 

@@ -24,8 +24,10 @@ struct dp_rate {
 };
 
 struct shoal_dp {
-	struct dp_rate *vip_rates; /* [SHOAL_MAX_VIPS] */
-	struct dp_rate *be_rates;  /* [SHOAL_MAX_BACKENDS] */
+	struct dp_rate *vip_rates;	     /* [SHOAL_MAX_VIPS] */
+	struct dp_rate *be_rates;	     /* [SHOAL_MAX_BACKENDS] */
+	struct shoal_vip_stats *vip_sums;    /* [SHOAL_MAX_VIPS], at the last refresh */
+	struct shoal_backend_stats *be_sums; /* [SHOAL_MAX_BACKENDS], likewise */
 	struct lb_bpf *skel;
 	struct dp_applied_vip *applied_vips; /* [SHOAL_MAX_VIPS] */
 	struct shoal_backend *applied_be;    /* [SHOAL_MAX_BACKENDS] */

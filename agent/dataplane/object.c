@@ -31,6 +31,19 @@ void shoal_dp_set_quiet(bool quiet)
 
 static int pin_prepare(struct shoal_dp *dp, const char *root);
 
+static void dp_free(struct shoal_dp *dp)
+{
+	free(dp->applied_vips);
+	free(dp->applied_be);
+	free(dp->table_buf);
+	free(dp->vip_rates);
+	free(dp->be_rates);
+	free(dp->vip_sums);
+	free(dp->be_sums);
+	free(dp->walk);
+	free(dp);
+}
+
 int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 {
 	struct shoal_dp *dp;
@@ -45,8 +58,10 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 	dp->table_buf = calloc(SHOAL_MAX_TABLE_SIZE, sizeof(*dp->table_buf));
 	dp->vip_rates = calloc(SHOAL_MAX_VIPS, sizeof(*dp->vip_rates));
 	dp->be_rates = calloc(SHOAL_MAX_BACKENDS, sizeof(*dp->be_rates));
+	dp->vip_sums = calloc(SHOAL_MAX_VIPS, sizeof(*dp->vip_sums));
+	dp->be_sums = calloc(SHOAL_MAX_BACKENDS, sizeof(*dp->be_sums));
 	if (!dp->applied_vips || !dp->applied_be || !dp->table_buf || !dp->vip_rates ||
-	    !dp->be_rates) {
+	    !dp->be_rates || !dp->vip_sums || !dp->be_sums) {
 		ret = -ENOMEM;
 		goto free_dp;
 	}
@@ -82,12 +97,7 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 destroy_skel:
 	lb_bpf__destroy(dp->skel);
 free_dp:
-	free(dp->applied_vips);
-	free(dp->applied_be);
-	free(dp->table_buf);
-	free(dp->vip_rates);
-	free(dp->be_rates);
-	free(dp);
+	dp_free(dp);
 	return ret < 0 ? ret : -EINVAL;
 }
 
@@ -96,16 +106,10 @@ void shoal_dp_close(struct shoal_dp *dp)
 	if (!dp)
 		return;
 	lb_bpf__destroy(dp->dry);
-	free(dp->walk);
 	if (dp->link_fd >= 0)
 		close(dp->link_fd); /* detaches, unless the link is pinned */
 	lb_bpf__destroy(dp->skel);
-	free(dp->applied_vips);
-	free(dp->applied_be);
-	free(dp->table_buf);
-	free(dp->vip_rates);
-	free(dp->be_rates);
-	free(dp);
+	dp_free(dp);
 }
 
 int shoal_dp_attach(struct shoal_dp *dp, int ifindex, __u32 xdp_flags)

@@ -109,25 +109,98 @@ int shoal_dp_counters_reset(struct shoal_dp *dp)
 	return ret;
 }
 
+/* Sums over CPUs of map entries [0, n), read in batches of 1024 (one syscall each). */
+static int percpu_sum_range(struct shoal_dp *dp, struct bpf_map *map, __u32 n, size_t nfields,
+			    __u64 *sums)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	size_t per_cpu = nfields * sizeof(__u64), stride = per_cpu * (size_t)dp->ncpus;
+	__u32 keys[1024], start = 0, out, count, i, c, f;
+	__u64 *vals;
+	int ret = 0;
+
+	vals = malloc(1024 * stride);
+	if (!vals)
+		return -ENOMEM;
+	memset(sums, 0, (size_t)n * per_cpu);
+	while (start < n) {
+		count = n - start < 1024 ? n - start : 1024;
+		/* in_batch names where the last batch stopped: the first batch has none */
+		if (bpf_map_lookup_batch(bpf_map__fd(map), start ? &start : NULL, &out, keys, vals,
+					 &count, &o) &&
+		    errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < count && keys[i] < n; i++)
+			for (c = 0; c < (__u32)dp->ncpus; c++)
+				for (f = 0; f < nfields; f++)
+					sums[(size_t)keys[i] * nfields + f] +=
+						vals[(size_t)i * nfields * dp->ncpus +
+						     (size_t)c * nfields + f];
+		if (!count)
+			break;
+		start = out;
+	}
+	free(vals);
+	return ret;
+}
+
+int shoal_dp_stats_refresh(struct shoal_dp *dp, const struct shoal_state *state)
+{
+	__u32 max_vip = 0, max_be = 0;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < state->nvips; i++) {
+		if (state->vips[i].id > max_vip)
+			max_vip = state->vips[i].id;
+		for (j = 0; j < state->vips[i].nbe; j++)
+			if (state->vips[i].be[j].id > max_be)
+				max_be = state->vips[i].be[j].id;
+	}
+	ret = percpu_sum_range(dp, dp->skel->maps.vip_stats, max_vip + 1,
+			       sizeof(struct shoal_vip_stats) / sizeof(__u64),
+			       (__u64 *)dp->vip_sums);
+	if (!ret)
+		ret = percpu_sum_range(dp, dp->skel->maps.backend_stats, max_be + 1,
+				       sizeof(struct shoal_backend_stats) / sizeof(__u64),
+				       (__u64 *)dp->be_sums);
+	return ret;
+}
+
+const struct shoal_vip_stats *shoal_dp_vip_sums(const struct shoal_dp *dp, __u32 vip_id)
+{
+	static const struct shoal_vip_stats none;
+
+	return vip_id < SHOAL_MAX_VIPS ? &dp->vip_sums[vip_id] : &none;
+}
+
+const struct shoal_backend_stats *shoal_dp_backend_sums(const struct shoal_dp *dp, __u32 id)
+{
+	static const struct shoal_backend_stats none;
+
+	return id < SHOAL_MAX_BACKENDS ? &dp->be_sums[id] : &none;
+}
+
 void shoal_dp_rates_update(struct shoal_dp *dp, const struct shoal_state *state)
 {
 	size_t i, j;
 
+	if (shoal_dp_stats_refresh(dp, state))
+		return;
 	for (i = 0; i < state->nvips; i++) {
 		const struct shoal_vip_state *v = &state->vips[i];
-		struct shoal_vip_stats vs = { 0 };
 		struct dp_rate *r = &dp->vip_rates[v->id];
+		__u64 p = dp->vip_sums[v->id].packets;
 
-		shoal_dp_vip_stats(dp, v->id, &vs);
-		r->pps = (double)(vs.packets - r->last_packets);
-		r->last_packets = vs.packets;
+		r->pps = (double)(p - r->last_packets);
+		r->last_packets = p;
 		for (j = 0; j < v->nbe; j++) {
-			struct shoal_backend_stats bs = { 0 };
-
 			r = &dp->be_rates[v->be[j].id];
-			shoal_dp_backend_stats(dp, v->be[j].id, &bs);
-			r->pps = (double)(bs.packets - r->last_packets);
-			r->last_packets = bs.packets;
+			p = dp->be_sums[v->be[j].id].packets;
+			r->pps = (double)(p - r->last_packets);
+			r->last_packets = p;
 		}
 	}
 }

@@ -56,128 +56,155 @@ enum be_family {
 	BE_FAMILIES
 };
 
-static void put_vips(const struct shoal_parts *a, struct evbuffer *b)
+struct shoal_metrics {
+	const struct shoal_parts *p;
+	struct evhttp *http;
+};
+
+static const struct {
+	const char *name, *type, *text;
+} vfam[VIP_FAMILIES] = {
+	{ "shoal_vip_packets_total", "counter", "Packets forwarded for the VIP." },
+	{ "shoal_vip_bytes_total", "counter", "IP bytes forwarded for the VIP." },
+	{ "shoal_vip_new_flows_total", "counter", "Flows the VIP's scheduler placed." },
+}, bfam[BE_FAMILIES] = {
+	{ "shoal_backend_packets_total", "counter", "Packets sent to the backend." },
+	{ "shoal_backend_bytes_total", "counter", "IP bytes sent to the backend." },
+	{ "shoal_backend_new_flows_total", "counter", "New flows placed on the backend." },
+	{ "shoal_backend_syn_repeats_total", "counter",
+	  "SYNs repeated on a known flow: the backend did not answer." },
+	{ "shoal_backend_weight", "gauge", "The backend's configured weight." },
+	{ "shoal_backend_draining", "gauge", "1 when the backend takes no new flows." },
+};
+
+/*
+ * One scrape, written in slices: a snapshot of the state and of every
+ * counter taken when the request came, and a cursor over (section, family,
+ * VIP) so that the next slice goes on where the last stopped.
+ */
+struct scrape {
+	struct shoal_metrics *m;
+	struct evhttp_request *req;
+	struct shoal_timer *slice;
+	struct shoal_state *snap;
+	struct shoal_vip_stats *vs;	/* [snap->nvips] */
+	struct shoal_backend_stats *bs; /* all backends, VIP by VIP */
+	size_t *be_first;		/* index in bs of each VIP's first backend */
+	size_t sec, f, i;
+};
+
+enum { SEC_VIPS, SEC_BACKENDS, SEC_FLOWS, SEC_TABLES, SEC_END };
+
+static size_t families(size_t sec)
 {
-	static const struct {
-		const char *name, *type, *text;
-	} vfam[VIP_FAMILIES] = {
-		{ "shoal_vip_packets_total", "counter", "Packets forwarded for the VIP." },
-		{ "shoal_vip_bytes_total", "counter", "IP bytes forwarded for the VIP." },
-		{ "shoal_vip_new_flows_total", "counter", "Flows the VIP's scheduler placed." },
-	}, bfam[BE_FAMILIES] = {
-		{ "shoal_backend_packets_total", "counter", "Packets sent to the backend." },
-		{ "shoal_backend_bytes_total", "counter", "IP bytes sent to the backend." },
-		{ "shoal_backend_new_flows_total", "counter", "New flows placed on the backend." },
-		{ "shoal_backend_syn_repeats_total", "counter",
-		  "SYNs repeated on a known flow: the backend did not answer." },
-		{ "shoal_backend_weight", "gauge", "The backend's configured weight." },
-		{ "shoal_backend_draining", "gauge", "1 when the backend takes no new flows." },
-	};
-	const struct shoal_state *st = a->state;
-	struct shoal_backend_stats *bs;
-	struct shoal_vip_stats *vs;
-	size_t f, i, j, k, nbe = 0;
+	return sec == SEC_VIPS ? VIP_FAMILIES : sec == SEC_BACKENDS ? BE_FAMILIES + 1 : 1;
+}
 
-	for (i = 0; i < st->nvips; i++)
-		nbe += st->vips[i].nbe;
-	vs = calloc(st->nvips ? st->nvips : 1, sizeof(*vs));
-	bs = calloc(nbe ? nbe : 1, sizeof(*bs));
-	if (!vs || !bs)
-		goto out;
-	/* every counter read once per scrape, then printed family by family */
-	for (i = 0, k = 0; i < st->nvips; i++) {
-		shoal_dp_vip_stats(a->dp, st->vips[i].id, &vs[i]);
-		for (j = 0; j < st->vips[i].nbe; j++, k++)
-			shoal_dp_backend_stats(a->dp, st->vips[i].be[j].id, &bs[k]);
-	}
-	for (f = 0; f < VIP_FAMILIES; f++) {
+static void put_help(struct evbuffer *b, size_t sec, size_t f)
+{
+	if (sec == SEC_VIPS)
 		help(b, vfam[f].name, vfam[f].type, vfam[f].text);
-		for (i = 0; i < st->nvips; i++) {
-			char spec[128], name[2 * SHOAL_NAME_MAX];
-			__u64 val = f == VIP_PACKETS ? vs[i].packets
-				    : f == VIP_BYTES ? vs[i].bytes
-						     : vs[i].new_flows;
+	else if (sec == SEC_BACKENDS && f < BE_FAMILIES)
+		help(b, bfam[f].name, bfam[f].type, bfam[f].text);
+	else if (sec == SEC_BACKENDS)
+		help(b, "shoal_backend_health", "gauge",
+		     "The backend's health state, as a label (unchecked: no health "
+		     "checks yet, every backend is used).");
+	else if (sec == SEC_FLOWS)
+		help(b, "shoal_vip_flows", "gauge",
+		     "Flows of the VIP in the flow table (from the last walk, at most 10 s old).");
+	else
+		help(b, "shoal_vip_table_info", "gauge",
+		     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
+}
 
-			shoal_vip_spec_format(&st->vips[i].key, spec, sizeof(spec));
-			evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n", vfam[f].name,
-					    spec, label(st->vips[i].name, name, sizeof(name)),
-					    (unsigned long long)val);
-		}
+static __u64 be_value(const struct shoal_be_state *be, const struct shoal_backend_stats *bs,
+		      size_t f)
+{
+	switch (f) {
+	case BE_PACKETS:
+		return bs->packets;
+	case BE_BYTES:
+		return bs->bytes;
+	case BE_NEW_FLOWS:
+		return bs->new_flows;
+	case BE_SYN_REPEATS:
+		return bs->syn_repeats;
+	case BE_WEIGHT:
+		return be->weight;
+	default:
+		return be->admin == SHOAL_ADMIN_DRAINING;
 	}
-	for (f = 0; f <= BE_FAMILIES; f++) {
-		if (f < BE_FAMILIES)
-			help(b, bfam[f].name, bfam[f].type, bfam[f].text);
-		else
-			help(b, "shoal_backend_health", "gauge",
-			     "The backend's health state, as a label (unchecked: no health "
-			     "checks yet, every backend is used).");
-		for (i = 0, k = 0; i < st->nvips; i++) {
-			char spec[128];
+}
 
-			shoal_vip_spec_format(&st->vips[i].key, spec, sizeof(spec));
-			for (j = 0; j < st->vips[i].nbe; j++, k++) {
-				const struct shoal_be_state *be = &st->vips[i].be[j];
-				char addr[SHOAL_ADDR_STRLEN];
-				__u64 val = 0;
+/* The lines of family f of section sec for VIP i (and its backends). */
+static void put_item(struct scrape *sc, struct evbuffer *b)
+{
+	const struct shoal_vip_state *v = &sc->snap->vips[sc->i];
+	const struct shoal_dp *dp = sc->m->p->dp;
+	char spec[128], name[2 * SHOAL_NAME_MAX];
+	size_t j;
 
-				shoal_addr_format(&be->addr, addr, sizeof(addr));
-				if (f == BE_FAMILIES) {
-					evbuffer_add_printf(
-						b,
-						"shoal_backend_health{vip=\"%s\",backend="
-						"\"%s\",state=\"unchecked\"} 1\n",
-						spec, addr);
-					continue;
-				}
-				switch (f) {
-				case BE_PACKETS:
-					val = bs[k].packets;
-					break;
-				case BE_BYTES:
-					val = bs[k].bytes;
-					break;
-				case BE_NEW_FLOWS:
-					val = bs[k].new_flows;
-					break;
-				case BE_SYN_REPEATS:
-					val = bs[k].syn_repeats;
-					break;
-				case BE_WEIGHT:
-					val = be->weight;
-					break;
-				default:
-					val = be->admin == SHOAL_ADMIN_DRAINING;
-					break;
-				}
-				evbuffer_add_printf(b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n",
-						    bfam[f].name, spec, addr,
-						    (unsigned long long)val);
+	shoal_vip_spec_format(&v->key, spec, sizeof(spec));
+	switch (sc->sec) {
+	case SEC_VIPS: {
+		const struct shoal_vip_stats *vs = &sc->vs[sc->i];
+		__u64 val = sc->f == VIP_PACKETS ? vs->packets
+			    : sc->f == VIP_BYTES ? vs->bytes
+						 : vs->new_flows;
+
+		evbuffer_add_printf(b, "%s{vip=\"%s\",name=\"%s\"} %llu\n", vfam[sc->f].name, spec,
+				    label(v->name, name, sizeof(name)), (unsigned long long)val);
+		break;
+	}
+	case SEC_BACKENDS:
+		for (j = 0; j < v->nbe; j++) {
+			const struct shoal_be_state *be = &v->be[j];
+			char addr[SHOAL_ADDR_STRLEN];
+
+			shoal_addr_format(&be->addr, addr, sizeof(addr));
+			if (sc->f == BE_FAMILIES)
+				evbuffer_add_printf(b,
+						    "shoal_backend_health{vip=\"%s\",backend="
+						    "\"%s\",state=\"unchecked\"} 1\n",
+						    spec, addr);
+			else
+				evbuffer_add_printf(
+					b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n", bfam[sc->f].name,
+					spec, addr,
+					(unsigned long long)be_value(
+						be, &sc->bs[sc->be_first[sc->i] + j], sc->f));
+		}
+		break;
+	case SEC_FLOWS:
+		if (shoal_dp_vip_flow_count(dp, v->id) >= 0)
+			evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
+					    shoal_dp_vip_flow_count(dp, v->id));
+		break;
+	default:
+		evbuffer_add_printf(b,
+				    "shoal_vip_table_info{vip=\"%s\",fingerprint=\"%016llx\"} 1\n",
+				    spec, (unsigned long long)shoal_dp_fingerprint(dp, v->id));
+		break;
+	}
+}
+
+/* Writes VIP and backend lines until deadline; true when all are written. */
+static bool put_vips_step(struct scrape *sc, struct evbuffer *b, __u64 deadline)
+{
+	for (; sc->sec < SEC_END; sc->sec++, sc->f = 0, sc->i = 0) {
+		for (; sc->f < families(sc->sec); sc->f++, sc->i = 0) {
+			if (sc->i == 0)
+				put_help(b, sc->sec, sc->f);
+			while (sc->i < sc->snap->nvips) {
+				put_item(sc, b);
+				sc->i++;
+				if (shoal_now_ns() >= deadline && sc->i < sc->snap->nvips)
+					return false;
 			}
 		}
 	}
-	help(b, "shoal_vip_flows", "gauge",
-	     "Flows of the VIP in the flow table (counted at most every 10 s).");
-	for (i = 0; i < a->state->nvips; i++) {
-		char spec[128];
-
-		shoal_vip_spec_format(&a->state->vips[i].key, spec, sizeof(spec));
-		if (shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id) >= 0)
-			evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
-					    shoal_dp_vip_flow_count(a->dp, a->state->vips[i].id));
-	}
-	help(b, "shoal_vip_table_info", "gauge",
-	     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
-	for (i = 0; i < a->state->nvips; i++) {
-		char spec[128];
-
-		shoal_vip_spec_format(&a->state->vips[i].key, spec, sizeof(spec));
-		evbuffer_add_printf(
-			b, "shoal_vip_table_info{vip=\"%s\",fingerprint=\"%016llx\"} 1\n", spec,
-			(unsigned long long)shoal_dp_fingerprint(a->dp, a->state->vips[i].id));
-	}
-out:
-	free(vs);
-	free(bs);
+	return true;
 }
 
 /* The agent's own loop: how late its timers fire, how long its handlers run. */
@@ -271,33 +298,108 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 			    SHOAL_ABI_VERSION);
 }
 
-struct shoal_metrics {
-	const struct shoal_parts *p;
-	struct evhttp *http;
-};
+#define SCRAPE_SLICE_NS (3ULL * 1000000)
+
+static void scrape_free(struct scrape *sc)
+{
+	if (!sc)
+		return;
+	shoal_timer_free(sc->slice);
+	shoal_state_free(sc->snap);
+	free(sc->vs);
+	free(sc->bs);
+	free(sc->be_first);
+	free(sc);
+}
+
+/* The scraper went away mid-reply. */
+static void scrape_closed(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	scrape_free(arg);
+}
+
+static void scrape_slice(void *arg)
+{
+	struct scrape *sc = arg;
+	__u64 start = shoal_loop_enter();
+	struct evbuffer *b = evbuffer_new();
+	bool done;
+
+	if (!b) {
+		shoal_timer_arm(sc->slice, 1000);
+		return;
+	}
+	done = put_vips_step(sc, b, start + SCRAPE_SLICE_NS);
+	if (done)
+		put_global(sc->m->p, b);
+	evhttp_send_reply_chunk(sc->req, b);
+	evbuffer_free(b);
+	shoal_loop_leave(sc->m->p->loop, "metrics", start);
+	if (!done) {
+		shoal_timer_arm(sc->slice, 0);
+		return;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(sc->req), NULL, NULL);
+	evhttp_send_reply_end(sc->req);
+	scrape_free(sc);
+}
+
+/* Takes the snapshot a scrape is written from. */
+static struct scrape *scrape_new(struct shoal_metrics *m, struct evhttp_request *req)
+{
+	struct scrape *sc = calloc(1, sizeof(*sc));
+	size_t i, j, k, nbe = 0;
+
+	if (!sc)
+		return NULL;
+	sc->m = m;
+	sc->req = req;
+	sc->slice = shoal_timer_new(m->p->loop, "metrics", scrape_slice, sc);
+	if (!sc->slice || shoal_state_dup(m->p->state, &sc->snap))
+		goto fail;
+	for (i = 0; i < sc->snap->nvips; i++)
+		nbe += sc->snap->vips[i].nbe;
+	sc->vs = calloc(sc->snap->nvips ? sc->snap->nvips : 1, sizeof(*sc->vs));
+	sc->bs = calloc(nbe ? nbe : 1, sizeof(*sc->bs));
+	sc->be_first = calloc(sc->snap->nvips ? sc->snap->nvips : 1, sizeof(*sc->be_first));
+	if (!sc->vs || !sc->bs || !sc->be_first)
+		goto fail;
+	/* every counter read once per scrape (in batches) */
+	shoal_dp_stats_refresh(m->p->dp, sc->snap);
+	for (i = 0, k = 0; i < sc->snap->nvips; i++) {
+		sc->vs[i] = *shoal_dp_vip_sums(m->p->dp, sc->snap->vips[i].id);
+		sc->be_first[i] = k;
+		for (j = 0; j < sc->snap->vips[i].nbe; j++, k++)
+			sc->bs[k] = *shoal_dp_backend_sums(m->p->dp, sc->snap->vips[i].be[j].id);
+	}
+	return sc;
+fail:
+	scrape_free(sc);
+	return NULL;
+}
 
 static void metrics_cb(struct evhttp_request *req, void *arg)
 {
 	struct shoal_metrics *m = arg;
 	__u64 start = shoal_loop_enter();
-	struct evbuffer *b;
+	struct scrape *sc;
 
 	if (strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)) ?: "", "/metrics")) {
 		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
 		return;
 	}
-	b = evbuffer_new();
-	if (!b) {
+	sc = scrape_new(m, req);
+	if (!sc) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	put_vips(m->p, b);
-	put_global(m->p, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
-	evhttp_send_reply(req, HTTP_OK, "OK", b);
-	evbuffer_free(b);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), scrape_closed, sc);
+	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	shoal_loop_leave(m->p->loop, "metrics", start);
+	shoal_timer_arm(sc->slice, 0);
 }
 
 int shoal_metrics_open(const struct shoal_parts *p, const char *addr, struct shoal_metrics **ret)

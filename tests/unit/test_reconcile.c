@@ -191,6 +191,30 @@ START_TEST(test_loop_measures_itself)
 }
 END_TEST
 
+static struct shoal_timer *self_t;
+
+static void free_self(void *arg)
+{
+	shoal_timer_free(self_t);
+	self_t = NULL;
+	shoal_loop_stop(arg);
+}
+
+/* A handler may free its own timer (a finished scrape or stream does). */
+START_TEST(test_timer_frees_itself)
+{
+	struct shoal_loop *l;
+
+	ck_assert_int_eq(shoal_loop_new(&l), 0);
+	self_t = shoal_timer_new(l, "self", free_self, l);
+	shoal_timer_arm(self_t, 0);
+	shoal_loop_run(l);
+	ck_assert_ptr_null(self_t);
+	ck_assert_uint_eq(shoal_loop_stats(l)->h[0].calls, 1);
+	shoal_loop_free(l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reconcile");
@@ -200,6 +224,7 @@ int main(void)
 	tcase_add_test(tc, test_request_during_job_runs_again);
 	tcase_add_test(tc, test_done_gets_errors_and_forget);
 	tcase_add_test(tc, test_loop_measures_itself);
+	tcase_add_test(tc, test_timer_frees_itself);
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
 }
