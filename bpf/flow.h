@@ -123,6 +123,14 @@ __shoal_inline int flow_touch(const struct pkt *p, struct flow_choice *c, __u32 
 
 	if (dry_run)
 		return 1;
+	/*
+	 * The cache trusts its VIP id for SHOAL_FLOW_TOUCH_JIFFIES (an id rests
+	 * far longer in the agent's quarantine); here it is checked again.
+	 */
+	if (!vip_get_for(c->be->vip_id, p)) {
+		c->ce->hash = 0;
+		return 0;
+	}
 	if (fl) {
 		if (fl->backend_id != c->backend_id || fl->vip_id != c->be->vip_id ||
 		    (fl->flags & SHOAL_FLOW_F_CLOSING)) {
@@ -182,7 +190,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	 * fill it either, so a SYN flood cannot push established flows out.
 	 */
 	if (ce && !pkt_is_syn(p) && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
-		c->vip = vip_get_for(ce->vip_id, p);
+		c->vip = vip_get(ce->vip_id);
 		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
 			c->be = backend_get(ce->backend_id, ce->vip_id);
 			if (c->be) {
