@@ -139,6 +139,14 @@ static void print_status(json_t *r)
 	       json_is_true(json_object_get(r, "gateway_resolved")) ? str(r, "gateway_mac")
 								    : "UNRESOLVED",
 	       num(r, "flow_table_entries"), num(r, "map_write_errors"));
+	{
+		json_t *loop = json_object_get(r, "loop");
+
+		printf("agent loop: slowest handler %s (%.1f ms), mean timer lag %.2f ms\n",
+		       *str(loop, "slowest_handler") ? str(loop, "slowest_handler") : "-",
+		       json_real_value(json_object_get(loop, "slowest_handler_ms")),
+		       json_real_value(json_object_get(loop, "mean_lag_ms")));
+	}
 	json_array_foreach(vips, i, v)
 	{
 		bool rt = json_is_true(json_object_get(v, "runtime"));

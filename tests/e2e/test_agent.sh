@@ -171,6 +171,8 @@ m >"$LAB_DIR/metrics.txt"
 check "metrics: label values are escaped" grep -qF 'name="we\"ird"' "$LAB_DIR/metrics.txt"
 lbctl vip del 192.0.2.77:80/tcp
 check "metrics: flow-table entries are counted" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_flow_table_entries [1-9]'"
+check "metrics: the agent's loop lag histogram and handler times" bash -c "grep -q '^shoal_agent_loop_lag_seconds_bucket{le=\"+Inf\"} [1-9]' '$LAB_DIR/metrics.txt' && grep -q '^shoal_agent_handler_seconds_max{handler=\"reconcile\"}' '$LAB_DIR/metrics.txt'"
+check "status names the loop's slowest handler" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '^agent loop: slowest handler [a-z]'"
 check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
 
 # bad control messages get a clear error and change nothing
