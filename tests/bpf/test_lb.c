@@ -953,12 +953,12 @@ START_TEST(test_truncated_l4_counted)
 }
 END_TEST
 
-START_TEST(test_random_bytes_never_sent)
+START_TEST(test_random_bytes_sent_whole_or_dropped)
 {
 	struct lbfix_vip a, b, c, d;
 	__u8 in[256], out[PKT_MAX];
 	unsigned int seed = 12345;
-	int i, sent = 0;
+	int i, sent = 0, dropped = 0, passed = 0;
 
 	vip_everywhere(&a, &b, &c, &d);
 	for (i = 0; i < 20000; i++) {
@@ -978,13 +978,43 @@ START_TEST(test_random_bytes_never_sent)
 				memcpy(in + 38, &c.key.addr, 16);
 			break;
 		case 2:
+			/* a sound IPv4 header (length, no fragment) over random TCP bytes */
 			in[12] = 0x08, in[13] = 0x00, in[14] = 0x45, in[23] = IPPROTO_TCP;
+			in[16] = (__u8)((len - 14) >> 8), in[17] = (__u8)(len - 14);
+			in[20] = 0x40, in[21] = 0;
 			memcpy(in + 30, &a.key.addr.u32[3], 4);
+			if (len >= 38)
+				in[36] = 0, in[37] = 80; /* to the VIP's port */
 			break;
 		}
-		sent += lbfix_run(prog, in, len, out, &out_len) == XDP_TX;
+		switch (lbfix_run(prog, in, len, out, &out_len)) {
+		case XDP_TX:
+			/* sent only whole: the input's IP packet, unchanged, inside */
+			ck_assert_uint_ge(out_len, len);
+			ck_assert_mem_eq(out + out_len - (len - 14), in + 14, len - 14);
+			sent++;
+			break;
+		case XDP_DROP:
+			dropped++;
+			break;
+		case XDP_PASS:
+			passed++;
+			break;
+		}
 	}
-	ck_assert_int_eq(sent, 0);
+	/*
+	 * The frames steered at the VIPs reached every outcome (a program that
+	 * passed or dropped everything fails here): damaged ones dropped and
+	 * counted by reason, sound ones to the all-port VIP sent whole.
+	 */
+	ck_assert_int_gt(sent, 100);
+	ck_assert_int_gt(passed, 100);
+	ck_assert_int_eq(counter(SHOAL_CNT_DROP(SHOAL_DROP_MALFORMED)) +
+				 counter(SHOAL_CNT_DROP(SHOAL_DROP_TRUNCATED)) +
+				 counter(SHOAL_CNT_DROP(SHOAL_DROP_FRAGMENT)),
+			 (__u64)dropped);
+	ck_assert_uint_gt(counter(SHOAL_CNT_DROP(SHOAL_DROP_MALFORMED)), 1000);
+	ck_assert_uint_gt(counter(SHOAL_CNT_DROP(SHOAL_DROP_TRUNCATED)), 10);
 }
 END_TEST
 
@@ -1192,7 +1222,7 @@ static Suite *lb_suite(void)
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_truncated_never_sent);
 	tcase_add_test(tc, test_truncated_l4_counted);
-	tcase_add_test(tc, test_random_bytes_never_sent);
+	tcase_add_test(tc, test_random_bytes_sent_whole_or_dropped);
 	tcase_add_test(tc, test_not_vip_passes_unchanged);
 	tcase_add_test(tc, test_vip_address_icmp_info_passes);
 	tcase_add_test(tc, test_v6_extension_header_passed_and_counted);

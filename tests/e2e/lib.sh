@@ -75,6 +75,17 @@ wait_for() {
 	return 1
 }
 
+# wait_until SECONDS CMD...: until CMD succeeds (re-evaluated each 0.1 s); its status
+wait_until() {
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
 # lab_host NAME ADDR/LEN GATEWAY ROUTER_PORT: namespace NAME with eth0 (ADDR),
 # its peer ROUTER_PORT in the router namespace, default route via GATEWAY
 lab_host() {
@@ -126,7 +137,8 @@ lab_topology() {
 
 # lab_backends VIP N: backends b1..bN hold VIP on lo, decapsulate with shoal's
 # program (the last one on tc ingress, the others in XDP) and serve
-# $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP
+# $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP (web_server.py: a POST
+# is answered with the SHA-256 of what the backend received)
 lab_backends() {
 	local vip=$1 nb=$2 i b tc
 	ip -n "$(ns router)" route add "$vip/32" via 198.51.100.2
@@ -135,8 +147,8 @@ lab_backends() {
 		ip -n "$b" addr add "$vip/32" dev lo
 		mkdir -p "$LAB_DIR/www$i"
 		echo "backend-$i" >"$LAB_DIR/www$i/id"
-		lab_bg "srv$i" ip netns exec "$b" python3 -m http.server 80 --bind "$vip" \
-			--directory "$LAB_DIR/www$i"
+		lab_bg "srv$i" ip netns exec "$b" python3 "$LAB_LIB/web_server.py" "$vip" 80 \
+			"$LAB_DIR/www$i"
 		tc=()
 		[ "$i" -eq "$nb" ] && tc=(--tc)
 		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "${tc[@]}" "$vip"

@@ -120,13 +120,19 @@ check "reload of the good config succeeds" lbctl reload
 
 # SIGHUP re-reads the config too
 sed -i 's/^      - 198.51.100.13$/      - address: 198.51.100.13\n        weight: 4/' "$LAB_DIR/shoal.yaml"
+weights13() { lbctl -o json status | jq -c '[.vips[].backends[] | select(.address == "198.51.100.13") | .weight] | unique'; }
+weights13_are() { test "$(weights13)" = "$1"; }
+fingerprint() { lbctl -o json status | jq -r '.vips[0].fingerprint'; }
+fingerprint_moved() { test "$(fingerprint)" != "$1"; }
+fp_before=$(fingerprint)
 kill -HUP "$SHOALD_PID"
-sleep 0.5
-w=$(lbctl -o json status | jq -c '[.vips[].backends[] | select(.address == "198.51.100.13") | .weight] | unique')
-check "SIGHUP applied the edited file (weights $w)" test "$w" = "[4]"
+# the effect, not a guess at how long it takes: the state, then the table in the maps
+wait_until 5 weights13_are "[4]"
+check "SIGHUP applied the edited file (weights $(weights13))" weights13_are "[4]"
+check "and its tables reached the maps" wait_until 5 fingerprint_moved "$fp_before"
 cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
 kill -HUP "$SHOALD_PID"
-sleep 0.5
+wait_until 5 weights13_are "[1]"
 
 # a VIP removed and added back at runtime
 lbctl vip del "$VIP:7000/tcp"
@@ -150,8 +156,8 @@ check "traffic flows through the new MAC" test "$(requests 10 | count failed)" -
 # a static gateway_mac in the config overrides what the neighbour table says
 ip -n "$(ns lb)" neigh replace 198.51.100.1 lladdr 02:00:5e:00:53:bb dev eth0
 sed -i "s/^host:$/host:\n  gateway_mac: $newmac/" "$LAB_DIR/shoal.yaml"
+# lbctl reload answers once the change is in the maps: no wait needed
 lbctl reload
-sleep 1
 check "with a static gateway_mac the status shows it" test "$(lbctl -o json status | jq -r .gateway_mac)" = "$newmac"
 check "and traffic flows despite a wrong neighbour entry" test "$(requests 10 | count failed)" -eq 0
 cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
