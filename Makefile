@@ -43,7 +43,9 @@ PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
               $(BUILD)/tests/test_reconcile
-BPF_TESTS := $(BUILD)/tests/test_lb $(BUILD)/tests/test_decap $(BUILD)/tests/test_apply
+LB_SUITES := encap flows sched icmp hostile
+BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
+             $(BUILD)/tests/test_apply
 
 .PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean
 
@@ -110,9 +112,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUI
 
 # BPF tests: BPF_PROG_TEST_RUN on the real objects, also under ASan/UBSan. Headers behind
 # a 14-byte Ethernet header are unaligned by nature, hence no alignment check there.
-$(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) $(wildcard tests/lib/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/bpf/test_%.c $(TEST_LIB) tests/lib/lbtest.c $(wildcard tests/lib/*.h) $(LIB_SRCS) $(LIB_HDRS) | $(BUILD)/tests
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -fno-sanitize=alignment -Itests/lib $< $(TEST_LIB) $(LIB_SRCS) -o $@ $(CHECK_LIBS) $(LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(SAN) -fno-sanitize=alignment -Itests/lib $< $(TEST_LIB) tests/lib/lbtest.c \
+		$(LIB_SRCS) -o $@ $(CHECK_LIBS) $(LIBS) -lm
 
 # libFuzzer harnesses for every parser of outside input (clang, ASan, UBSan)
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iagent \

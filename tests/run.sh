@@ -107,7 +107,8 @@ for kind in "${kinds[@]}"; do
 			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto "$BUILD"/tests/test_ids \
 			"$BUILD"/tests/test_reconcile; do run_check "$t"; done ;;
 	bpf)
-		for t in "$BUILD"/tests/test_lb "$BUILD"/tests/test_decap "$BUILD"/tests/test_apply; do
+		for t in "$BUILD"/tests/test_lb_{encap,flows,sched,icmp,hostile} \
+			"$BUILD"/tests/test_decap "$BUILD"/tests/test_apply; do
 			run_check "$t"; done ;;
 	fuzz)
 		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl; do run_fuzz "$t"; done ;;

@@ -16,30 +16,10 @@
 #include <linux/bpf.h>
 
 #include "ckmain.h"
-#include "lbfix.h"
+#include "lbtest.h"
 #include "model/addr.h"
 #include "model/config.h"
 #include "model/state.h"
-
-static struct lbfix fx;
-static int prog;
-
-static void setup(void)
-{
-	cpu_set_t one;
-
-	/* one CPU: the per-CPU flow cache behaves as it does under RSS */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
-	ck_assert_int_eq(lbfix_open(&fx, 65536), 0);
-	prog = shoal_dp_prog_fd(fx.dp);
-}
-
-static void teardown(void)
-{
-	lbfix_close(&fx);
-}
 
 static __u64 drops(int reason)
 {
