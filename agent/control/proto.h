@@ -12,8 +12,9 @@
 
 #include <jansson.h>
 #include "shoal/abi.h"
+#include "core/version.h"
+#include "model/addr.h"
 
-#define SHOAL_VERSION		 "0.1.0" /* of shoald and lbctl */
 #define SHOAL_CTL_VERSION	 1
 #define SHOAL_CTL_MAX_LINE	 65536
 #define SHOAL_CTL_DEFAULT_SOCKET "/run/shoal/shoald.sock"
@@ -32,9 +33,5 @@ char *shoal_ctl_encode_reply(json_t *result, const char *error);
 /* Decodes a reply: 0 with *ret_result (borrowed from *ret_reply) or the error text. */
 int shoal_ctl_decode_reply(const char *line, json_t **ret_reply, json_t **ret_result,
 			   const char **ret_error);
-
-/* "ADDR:PORT/PROTO" ("[V6]:PORT/PROTO"), proto tcp or udp. */
-int shoal_vip_spec_parse(const char *s, struct shoal_vip_key *ret, int *ret_family);
-void shoal_vip_spec_format(const struct shoal_vip_key *k, char *buf, size_t len);
 
 #endif /* SHOAL_CTL_PROTO_H */

@@ -11,7 +11,7 @@
 #include <event2/http.h>
 
 #include "configfile/configfile.h"
-#include "control/proto.h"
+#include "core/version.h"
 #include "core/loop.h"
 #include "core/parts.h"
 #include "dataplane/dataplane.h"

@@ -121,3 +121,45 @@ int shoal_mac_parse(const char *s, __u8 ret[6])
 		ret[i] = (__u8)b[i];
 	return 0;
 }
+
+int shoal_vip_spec_parse(const char *s, struct shoal_vip_key *ret, int *ret_family)
+{
+	char buf[96];
+	const char *slash;
+	__u16 port;
+	size_t n;
+
+	if (!s)
+		return -EINVAL;
+	slash = strrchr(s, '/');
+	if (!slash)
+		return -EINVAL;
+	n = (size_t)(slash - s);
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(ret, 0, sizeof(*ret));
+	if (!strcmp(slash + 1, "tcp"))
+		ret->proto = IPPROTO_TCP;
+	else if (!strcmp(slash + 1, "udp"))
+		ret->proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	/* a port is required: "ADDR:PORT", "[V6]:PORT" */
+	if (!strchr(buf, ':') || (strchr(buf, ':') != strrchr(buf, ':') && buf[0] != '['))
+		return -EINVAL;
+	if (shoal_endpoint_parse(buf, &ret->addr, &port, ret_family))
+		return -EINVAL;
+	ret->port = htons(port);
+	return 0;
+}
+
+void shoal_vip_spec_format(const struct shoal_vip_key *k, char *buf, size_t len)
+{
+	char a[SHOAL_ADDR_STRLEN];
+
+	shoal_addr_format(&k->addr, a, sizeof(a));
+	snprintf(buf, len, shoal_addr_is_v4(&k->addr) ? "%s:%u/%s" : "[%s]:%u/%s", a,
+		 ntohs(k->port), k->proto == IPPROTO_UDP ? "udp" : "tcp");
+}

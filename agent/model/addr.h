@@ -22,6 +22,10 @@ void shoal_addr_from_v4(struct shoal_addr *a, __be32 v4);
 int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_port,
 			 int *ret_family);
 
+/* "ADDR:PORT/PROTO" ("[V6]:PORT/PROTO"), proto tcp or udp: a VIP as people write it. */
+int shoal_vip_spec_parse(const char *s, struct shoal_vip_key *ret, int *ret_family);
+void shoal_vip_spec_format(const struct shoal_vip_key *k, char *buf, size_t len);
+
 /* Parses "02:00:5e:00:53:01"; returns 0 or -EINVAL. */
 int shoal_mac_parse(const char *s, __u8 ret[6]);
 
