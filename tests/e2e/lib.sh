@@ -135,23 +135,25 @@ lab_topology() {
 	done
 }
 
-# lab_backends VIP N: backends b1..bN hold VIP on lo, decapsulate with shoal's
+# lab_backends VIP N [VIP...]: backends b1..bN hold VIP (and the other VIPs) on lo,
+# decapsulate with shoal's
 # program (the last one on tc ingress, the others in XDP) and serve
 # $LAB_DIR/wwwI (an "id" file naming the backend) over HTTP (web_server.py: a POST
 # is answered with the SHA-256 of what the backend received)
 lab_backends() {
-	local vip=$1 nb=$2 i b tc
-	ip -n "$(ns router)" route add "$vip/32" via 198.51.100.2
+	local vip=$1 nb=$2 i b tc v
+	shift 2
+	for v in "$vip" "$@"; do ip -n "$(ns router)" route add "$v/32" via 198.51.100.2; done
 	for ((i = 1; i <= nb; i++)); do
 		b=$(ns "b$i")
-		ip -n "$b" addr add "$vip/32" dev lo
+		for v in "$vip" "$@"; do ip -n "$b" addr add "$v/32" dev lo; done
 		mkdir -p "$LAB_DIR/www$i"
 		echo "backend-$i" >"$LAB_DIR/www$i/id"
 		lab_bg "srv$i" ip netns exec "$b" python3 "$LAB_LIB/web_server.py" "$vip" 80 \
 			"$LAB_DIR/www$i"
 		tc=()
 		[ "$i" -eq "$nb" ] && tc=(--tc)
-		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "${tc[@]}" "$vip"
+		lab_bg "decap$i" ip netns exec "$b" "$BUILD/shoal-lab" decap eth0 "${tc[@]}" "$vip" "$@"
 	done
 }
 

@@ -4,7 +4,9 @@
 # for ~20 s while every half second the operator deletes, adds, re-weights, drains
 # or undrains a backend, and every few seconds a reload swaps other VIPs in
 # and out. No SYN may be lost (no connect takes 1 s, the client's first
-# retransmission), nothing is dropped as bad_backend or no_backend.
+# retransmission), nothing is dropped as bad_backend or no_backend. A connection
+# held to a VIP that a reload replaces by another is never delivered to the
+# other service.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -13,16 +15,26 @@ NB=4
 
 lab_init
 lab_topology "$NB"
-lab_backends "$VIP" "$NB"
+OLD=192.0.2.30 # a service that reloads replace by NEW and back
+NEW=192.0.2.31
+lab_backends "$VIP" "$NB" "$OLD" "$NEW"
+for ((i = 1; i <= 2; i++)); do
+	lab_bg "echo-old$i" ip netns exec "$(ns "b$i")" python3 "$LAB_LIB/echo_server.py" "$OLD" 7000 "old-$i"
+	lab_bg "echo-new$i" ip netns exec "$(ns "b$i")" python3 "$LAB_LIB/echo_server.py" "$NEW" 7000 "new-$i"
+done
 lab_shoald_config "$VIP" "$NB"
 cp "$LAB_DIR/shoal.yaml" "$LAB_DIR/base.yaml"
-# two variants: VIP .40 present, or VIP .41 instead (each with the same backends)
+# two variants: VIP .40 and OLD present, or VIP .41 and NEW instead (same backends)
 for v in 40 41; do
 	{
 		cat "$LAB_DIR/base.yaml"
 		echo "  - name: other$v"
 		echo "    vip: 192.0.2.$v"
 		echo "    port: 80"
+		echo "    backends: [198.51.100.11, 198.51.100.12]"
+		echo "  - name: echo$v"
+		echo "    vip: $([ "$v" = 40 ] && echo "$OLD" || echo "$NEW")"
+		echo "    port: 7000"
 		echo "    backends: [198.51.100.11, 198.51.100.12]"
 	} >"$LAB_DIR/v$v.yaml"
 done
@@ -37,6 +49,12 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 ip netns exec "$C" curl -s -o /dev/null --max-time 3 "http://$VIP/id"
+# the held connection, to OLD, answering every 0.1 s until it is cut
+lab_bg held ip netns exec "$C" python3 "$LAB_LIB/echo_client.py" "$OLD" 7000 0.1 "$LAB_DIR/held.stop"
+wait_for "$LAB_DIR/held.log" old- || exit 1
+new_packets() { # packets the NEW service's backends were sent
+	lbctl -o json stats | jq "[.vips[] | select(.vip == \"$NEW:7000/tcp\") | .backends[].packets] | add // 0"
+}
 
 # four clients, each opening one connection after another for 20 s
 TRAFFIC=()
@@ -60,7 +78,9 @@ for ((i = 0; i < ${CHANGES:-32}; i++)); do
 	5) lbctl backend drain "$S" 198.51.100.12 && lbctl backend undrain "$S" 198.51.100.12 ;;
 	6 | 7)
 		cp "$LAB_DIR/v$((40 + i % 2)).yaml" "$LAB_DIR/shoal.yaml"
-		lbctl reload && reloads=$((reloads + 1)) ;;
+		lbctl reload && reloads=$((reloads + 1))
+		# while NEW serves, nothing of the connection held to OLD reaches it
+		[ $((i % 2)) = 1 ] && sleep 0.3 && echo "$(new_packets)" >>"$LAB_DIR/new_packets" ;;
 	esac >/dev/null
 	sleep 0.5
 done
@@ -76,5 +96,8 @@ check "every request answered ($bad failed)" test "$bad" -eq 0
 check "no connect took 1 s or more: no SYN lost (${slow:-none})" test -z "$slow"
 check "no packet dropped as bad_backend or no_backend ($drops)" test "$drops" = "[0,0]"
 check "the reloads that swapped VIPs were applied ($reloads)" test "$reloads" -eq 8
+check "the held connection to $OLD answered before the first swap" grep -q '^old-' "$LAB_DIR/held.log"
+check "nothing of it ever reached $NEW's backends ($(sort -u "$LAB_DIR/new_packets" | tr '\n' ' '))" \
+	test "$(sort -u "$LAB_DIR/new_packets")" = 0
 check "the last reload's VIP set is in place" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '[.vips[].vip] | index(\"192.0.2.41:80/tcp\") != null and index(\"192.0.2.40:80/tcp\") == null' >/dev/null"
 lab_summary
