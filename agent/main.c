@@ -4,6 +4,7 @@
  * and serves lbctl and Prometheus. One thread, one libevent loop.
  *
  *   shoald -c FILE [-i IFACE] [--foreground] [--log-level L] [--detach]
+ *   shoald --check -c FILE   (validates FILE as a reload would; touches nothing)
  *
  * Wiring only. Inputs (config file, control socket, netlink) edit the
  * desired state and request a reconcile; the reconcile makes the data plane
@@ -20,11 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <event2/event.h>
 #include <linux/if_link.h>
 
 #include "configfile/configfile.h"
 #include "control/control.h"
+#include "core/lock.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/notify.h"
@@ -52,10 +55,41 @@ struct agent {
 	struct shoal_dp_apply *apply;
 };
 
+/* shoald --check: the file as a reload would take it (parsed, validated, a state built). */
+static int check_config(struct shoal_configfile *f)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_state *s = NULL;
+	size_t i, nbe = 0;
+	int ret;
+
+	ret = shoal_configfile_load(f, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	shoal_errors_free(&errs);
+	if (ret)
+		return 1;
+	for (i = 0; i < f->conf->warnings.n; i++)
+		fprintf(stderr, "%s\n", f->conf->warnings.msg[i]);
+	ret = shoal_state_from_config(f->conf, NULL, &s);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", f->path, strerror(-ret));
+		shoal_configfile_close(f);
+		return 1;
+	}
+	for (i = 0; i < s->nvips; i++)
+		nbe += s->vips[i].nbe;
+	printf("%s: valid: %zu services, %zu backends\n", f->path, s->nvips, nbe);
+	shoal_state_free(s);
+	shoal_configfile_close(f);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: shoald -c FILE [-i IFACE] [--foreground] [--log-level error|warn|info|"
-		   "debug] [--detach]\n");
+		   "debug] [--detach]\n"
+		   "       shoald --check -c FILE [-i IFACE]\n");
 }
 
 /* The host config follows the interface and next hop; without a MAC nothing is pushed. */
@@ -144,6 +178,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("reloaded %s: %zu VIPs", a->file.path, a->p.state->nvips);
+	shoal_configfile_log_warnings(&a->file);
 	shoal_nexthop_refresh(a->p.nexthop);
 	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
 }
@@ -268,12 +303,14 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "detach", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct agent a = { 0 };
 	struct shoal_errors errs = { 0 };
-	bool detach = false;
+	bool detach = false, check = false;
+	int lock_fd = -1;
 	int c, ret = 1, sigs[3] = { SIGHUP, SIGTERM, SIGINT };
 	size_t i;
 
@@ -297,6 +334,9 @@ int main(int argc, char **argv)
 		case 'd':
 			detach = true;
 			break;
+		case 'C':
+			check = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -309,10 +349,39 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check)
+		return check_config(&a.file);
 	if (shoal_configfile_load(&a.file, &errs)) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		shoal_errors_free(&errs);
+		return 1;
+	}
+	shoal_configfile_log_warnings(&a.file);
+	/* before anything is touched: a second agent on these maps changes nothing */
+	{
+		pid_t owner;
+
+		lock_fd = shoal_lock_take(a.file.conf->host.pin_path, &owner);
+		if (lock_fd == -EBUSY) {
+			log_err("another shoald (pid %d) runs on %s: this one changes nothing and "
+				"exits",
+				(int)owner, a.file.conf->host.pin_path);
+			shoal_configfile_close(&a.file);
+			return 1;
+		}
+		if (lock_fd < 0) {
+			log_err("cannot lock %s: %s", SHOAL_LOCK_DIR, strerror(-lock_fd));
+			shoal_configfile_close(&a.file);
+			return 1;
+		}
+	}
+	if (!detach && shoal_control_in_use(a.file.conf->host.control_socket)) {
+		log_err("control socket %s is in use by a running shoald: this one changes nothing "
+			"and exits",
+			a.file.conf->host.control_socket);
+		shoal_configfile_close(&a.file);
+		close(lock_fd);
 		return 1;
 	}
 	if (detach) {
@@ -322,6 +391,7 @@ int main(int argc, char **argv)
 		else
 			log_info("removed everything under %s", a.file.conf->host.pin_path);
 		shoal_configfile_close(&a.file);
+		close(lock_fd);
 		return ret ? 1 : 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -342,5 +412,6 @@ int main(int argc, char **argv)
 		log_err("the event loop failed: %s", strerror(errno));
 out:
 	stop(&a);
+	close(lock_fd);
 	return ret;
 }

@@ -2,7 +2,7 @@
 /*
  * lbctl: the operator's CLI for shoald, over its control socket.
  *
- *   lbctl [-o text|json] [-s SOCKET] COMMAND ...
+ *   lbctl [-o text|json] [-s SOCKET] [-t SECONDS] COMMAND ...
  *
  * Commands (any unique prefix of each word works: "lbctl b dr ..."):
  *   status                       every VIP with its backends
@@ -18,6 +18,7 @@
  *   reload
  *   version
  * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
+ * -t: how long to wait for shoald (default 10 s); then "no answer" and exit 1.
  * Exit codes: 0 ok, 1 the request failed, 2 usage error.
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,11 +35,12 @@
 
 static bool json_out;
 static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;
+static double timeout_sec = 10;
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: lbctl [-o text|json] [-s SOCKET] COMMAND\n"
+		"usage: lbctl [-o text|json] [-s SOCKET] [-t SECONDS] COMMAND\n"
 		"  status\n"
 		"  vip list | vip add VIP [--scheduler S] [--table-size N] [--no-flow-table] "
 		"[--name N] | vip del VIP\n"
@@ -70,19 +73,35 @@ static json_t *request(const char *cmd, json_t *args, json_t **ret_result, const
 	}
 	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct timeval tv = { (time_t)timeout_sec,
+				      (suseconds_t)((timeout_sec - (time_t)timeout_sec) * 1e6) };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		static char msg[300];
 
-		snprintf(msg, sizeof(msg), "cannot reach shoald at %s: %s", sock_path,
-			 strerror(errno));
+		if (errno == EACCES)
+			snprintf(msg, sizeof(msg),
+				 "permission denied: %s is for root and the members of its group",
+				 sock_path);
+		else
+			snprintf(msg, sizeof(msg), "cannot reach shoald at %s: %s", sock_path,
+				 strerror(errno));
 		*ret_err = msg;
 		if (fd >= 0)
 			close(fd);
 		goto free_line;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
-		*ret_err = "cannot send the request";
-		goto close_fd;
+	/* MSG_NOSIGNAL: an agent that refused and closed is an error, not a SIGPIPE death */
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			*ret_err = "no answer from shoald in time (-t)";
+			goto close_fd;
+		}
+		/* it may have said why before it closed: read on */
 	}
 	for (;;) {
 		ssize_t n;
@@ -96,6 +115,14 @@ static json_t *request(const char *cmd, json_t *args, json_t **ret_result, const
 			cap += 65536;
 		}
 		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			static char msg[80];
+
+			snprintf(msg, sizeof(msg), "no answer from shoald within %g s (-t)",
+				 timeout_sec);
+			*ret_err = msg;
+			goto close_fd;
+		}
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -397,6 +424,13 @@ int main(int argc, char **argv)
 			i += 2;
 		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			sock_path = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			char *end;
+
+			timeout_sec = strtod(argv[i + 1], &end);
+			if (*end || !(timeout_sec > 0) || timeout_sec > 86400)
+				return usage();
 			i += 2;
 		} else {
 			return usage();

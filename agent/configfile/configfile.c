@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "configfile/configfile.h"
+#include "core/log.h"
 #include "model/state.h"
 
 static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
@@ -162,4 +163,12 @@ void shoal_configfile_close(struct shoal_configfile *f)
 {
 	shoal_config_free(f->conf);
 	f->conf = NULL;
+}
+
+void shoal_configfile_log_warnings(const struct shoal_configfile *f)
+{
+	size_t i;
+
+	for (i = 0; f->conf && i < f->conf->warnings.n; i++)
+		log_warn("%s", f->conf->warnings.msg[i]);
 }

@@ -37,5 +37,7 @@ int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *stat
 int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, char *err,
 			  size_t errlen);
 void shoal_configfile_close(struct shoal_configfile *f);
+/* Logs what the file is warned about (valid, but worth a word). */
+void shoal_configfile_log_warnings(const struct shoal_configfile *f);
 
 #endif /* SHOAL_CONFIGFILE_H */

@@ -31,7 +31,7 @@
 #include "model/state.h"
 #include "net/nexthop.h"
 
-static char errbuf[1024];
+static char errbuf[32768]; /* a refused reload lists up to 101 lines */
 
 const char *ctl_errf(const char *fmt, ...)
 {
@@ -186,6 +186,7 @@ static json_t *h_vip_add(struct ctl_conn *c, json_t *args, const char **err)
 				     .flow_table = true };
 	const char *s = arg_str(args, "vip"), *sched = arg_str(args, "scheduler");
 	json_t *ts = json_object_get(args, "table_size"), *ft = json_object_get(args, "flow_table");
+	char why[128];
 	int ret;
 
 	if (!s || shoal_vip_spec_parse(s, &t.key, &t.family)) {
@@ -211,6 +212,14 @@ static json_t *h_vip_add(struct ctl_conn *c, json_t *args, const char **err)
 		t.flow_table = json_is_true(ft);
 	if (!t.flow_table && (t.scheduler == SHOAL_SCHED_RR || t.scheduler == SHOAL_SCHED_RANDOM)) {
 		*err = ctl_errf("scheduler %s needs the flow table", shoal_sched_name(t.scheduler));
+		return NULL;
+	}
+	if (arg_str(args, "name") && !shoal_name_valid(arg_str(args, "name"))) {
+		*err = ctl_errf("name: '%.80s' is not %s", arg_str(args, "name"), SHOAL_NAME_RULE);
+		return NULL;
+	}
+	if (shoal_vip_addr_refused(&c->p->state->host, &t.key.addr, why, sizeof(why))) {
+		*err = ctl_errf("vip: %s", why);
 		return NULL;
 	}
 	snprintf(t.name, sizeof(t.name), "%s", arg_str(args, "name") ? arg_str(args, "name") : "");
@@ -247,8 +256,20 @@ static json_t *h_backend_add(struct ctl_conn *c, json_t *args, const char **err)
 	__u32 weight = 1;
 	int family, ret;
 
-	if (!arg_vip(c, args, &k, err) || arg_addr(args, &addr, &family, err))
+	struct shoal_vip_state *v = arg_vip(c, args, &k, err);
+	char why[128];
+
+	if (!v || arg_addr(args, &addr, &family, err))
 		return NULL;
+	if (shoal_backend_addr_refused(&c->p->state->host, &k.addr, &addr, why, sizeof(why))) {
+		*err = ctl_errf("address: %s", why);
+		return NULL;
+	}
+	if (v->nbe + 1 > v->table_size) {
+		*err = ctl_errf("VIP %s has a table of %u slots: no room for another backend",
+				arg_str(args, "vip"), v->table_size);
+		return NULL;
+	}
 	if (w) {
 		if (!json_is_integer(w) || json_integer_value(w) < 0 ||
 		    json_integer_value(w) > 1000000) {
@@ -389,6 +410,7 @@ static json_t *h_reload(struct ctl_conn *c, json_t *args, const char **err)
 	(void)args;
 	if (!shoal_configfile_reload(c->p->file, c->p->state, &errs)) {
 		log_info("reloaded %s: %zu VIPs", c->p->file->path, c->p->state->nvips);
+		shoal_configfile_log_warnings(c->p->file);
 		/* a next hop followed while a static gateway_mac was set may be stale */
 		shoal_nexthop_refresh(c->p->nexthop);
 		c->wait_apply = true;

@@ -260,15 +260,31 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_free(arg);
 }
 
-/* Root, or a member of the socket's group. */
-static bool peer_allowed(int fd, gid_t sock_gid)
+/*
+ * Root, or a member of the socket's group: its primary group (SO_PEERCRED)
+ * or one of its supplementary groups (SO_PEERGROUPS), as the peer had them
+ * when it connected.
+ */
+static bool peer_allowed(int fd, gid_t sock_gid, uid_t *ret_uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	gid_t groups[256];
+	size_t i;
 
+	*ret_uid = (uid_t)-1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
-	return cred.uid == 0 || cred.gid == sock_gid;
+	*ret_uid = cred.uid;
+	if (cred.uid == 0 || cred.gid == sock_gid)
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false; /* more than 256 groups: ERANGE, refused */
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == sock_gid)
+			return true;
+	return false;
 }
 
 static void ctl_accept(evutil_socket_t fd, short what, void *arg)
@@ -276,14 +292,27 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	struct shoal_control *ctl = arg;
 	struct ctl_conn *c;
 	struct stat st;
+	uid_t uid = (uid_t)-1;
 	int cfd;
 
 	(void)what;
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
-	if (fstat(fd, &st) || !peer_allowed(cfd, st.st_gid)) {
-		log_warn("control socket: peer refused (not root, not in the socket's group)");
+	/* the group of the socket's file (fstat of the fd would name the socket's inode) */
+	if (stat(ctl->path, &st) || !peer_allowed(cfd, st.st_gid, &uid)) {
+		char *msg = shoal_ctl_encode_reply(
+			NULL, "permission denied: only root or members of the control socket's "
+			      "group may use shoald");
+
+		log_warn("control socket: uid %d refused (not root, not in group %d)", (int)uid,
+			 (int)st.st_gid);
+		/* said in words; a peer that does not read loses nothing of ours */
+		if (msg) {
+			send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+			send(cfd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			free(msg);
+		}
 		close(cfd);
 		return;
 	}
@@ -313,6 +342,23 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+bool shoal_control_in_use(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	bool live;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	live = !connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return live;
+}
+
 int shoal_control_open(struct shoal_parts *parts, const char *path, struct shoal_control **ret)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -340,6 +386,12 @@ int shoal_control_open(struct shoal_parts *parts, const char *path, struct shoal
 		err = -errno;
 		free(ctl);
 		return err;
+	}
+	/* a socket someone answers on is a live agent's: never take it over */
+	if (shoal_control_in_use(path)) {
+		close(fd);
+		free(ctl);
+		return -EADDRINUSE;
 	}
 	unlink(path); /* a stale socket of an earlier run */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0660) || listen(fd, 16)) {

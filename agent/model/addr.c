@@ -163,3 +163,35 @@ void shoal_vip_spec_format(const struct shoal_vip_key *k, char *buf, size_t len)
 	snprintf(buf, len, shoal_addr_is_v4(&k->addr) ? "%s:%u/%s" : "[%s]:%u/%s", a,
 		 ntohs(k->port), k->proto == IPPROTO_UDP ? "udp" : "tcp");
 }
+
+const char *shoal_addr_class(const struct shoal_addr *a)
+{
+	static const __u8 zero[16];
+
+	if (shoal_addr_is_v4(a)) {
+		const __u8 *b = &a->u8[12];
+
+		if (b[0] == 0)
+			return "unspecified (0.0.0.0/8)";
+		if (b[0] == 127)
+			return "loopback";
+		if (b[0] == 169 && b[1] == 254)
+			return "link-local";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "broadcast";
+		if ((b[0] & 0xf0) == 0xe0)
+			return "multicast";
+		if ((b[0] & 0xf0) == 0xf0)
+			return "reserved (240.0.0.0/4)";
+		return NULL;
+	}
+	if (!memcmp(a->u8, zero, 16))
+		return "unspecified (::)";
+	if (!memcmp(a->u8, zero, 15) && a->u8[15] == 1)
+		return "loopback";
+	if (a->u8[0] == 0xff)
+		return "multicast";
+	if (a->u8[0] == 0xfe && (a->u8[1] & 0xc0) == 0x80)
+		return "link-local";
+	return NULL;
+}

@@ -26,6 +26,12 @@ int shoal_endpoint_parse(const char *s, struct shoal_addr *ret_addr, __u16 *ret_
 int shoal_vip_spec_parse(const char *s, struct shoal_vip_key *ret, int *ret_family);
 void shoal_vip_spec_format(const struct shoal_vip_key *k, char *buf, size_t len);
 
+/*
+ * The class of an address no VIP or backend can be (unspecified, loopback,
+ * link-local, broadcast, multicast, reserved), or NULL for an ordinary one.
+ */
+const char *shoal_addr_class(const struct shoal_addr *a);
+
 /* Parses "02:00:5e:00:53:01"; returns 0 or -EINVAL. */
 int shoal_mac_parse(const char *s, __u8 ret[6]);
 

@@ -28,6 +28,9 @@ struct parse_ctx {
 	const char *path;
 	yaml_document_t *doc;
 	struct shoal_errors *errs;
+	struct shoal_errors *warnings;
+	size_t errors;	       /* all of them; errs keeps the first SHOAL_MAX_ERRORS */
+	size_t total_backends; /* parsing stops taking backends past the limit */
 };
 
 static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
@@ -69,27 +72,56 @@ int shoal_encap_parse(const char *s, __u8 *ret)
 	return -EINVAL;
 }
 
+static void msg_add(struct shoal_errors *e, char *msg)
+{
+	char **grown;
+
+	if (!msg)
+		return;
+	grown = realloc(e->msg, (e->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(msg);
+		return;
+	}
+	e->msg = grown;
+	e->msg[e->n++] = msg;
+}
+
 static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 {
-	struct shoal_errors *e = ctx->errs;
-	char msg[512], *full, **grown;
+	char msg[512], *full;
 	va_list ap;
 
+	/* a hostile file may hold a million mistakes: the first ones say enough */
+	if (ctx->errors++ >= SHOAL_MAX_ERRORS)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (asprintf(&full, "%s:%d: %s", ctx->path, line, msg) < 0)
 		return;
-	grown = realloc(e->msg, (e->n + 1) * sizeof(*grown));
-	if (!grown) {
-		free(full);
+	msg_add(ctx->errs, full);
+}
+
+static void warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+{
+	char msg[512], *full;
+	va_list ap;
+
+	if (!ctx->warnings || ctx->warnings->n >= SHOAL_MAX_ERRORS)
 		return;
-	}
-	e->msg = grown;
-	e->msg[e->n++] = full;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&full, "%s:%d: warning: %s", ctx->path, line, msg) < 0)
+		return;
+	msg_add(ctx->warnings, full);
 }
 
 void shoal_errors_free(struct shoal_errors *e)
@@ -182,6 +214,37 @@ static bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what
 	return true;
 }
 
+bool shoal_name_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= SHOAL_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_name(struct parse_ctx *ctx, yaml_node_t *n, char *buf)
+{
+	const char *s = scalar(ctx, n, "name");
+
+	if (!s)
+		return false;
+	if (!shoal_name_valid(s)) {
+		errorf(ctx, line_of(n), "name: '%.80s%s' is not " SHOAL_NAME_RULE, s,
+		       strlen(s) > 80 ? "..." : "");
+		return false;
+	}
+	memcpy(buf, s, strlen(s) + 1);
+	return true;
+}
+
 static bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 		       struct shoal_addr *ret, int *family)
 {
@@ -210,23 +273,66 @@ static bool parse_mac(struct parse_ctx *ctx, yaml_node_t *n, __u8 mac[6])
 	return true;
 }
 
-/* True (and reported) when the key of pair p appeared earlier in mapping n. */
-static bool dup_key(struct parse_ctx *ctx, yaml_node_t *n, yaml_node_pair_t *p, const char *key)
+struct key_ref {
+	const char *key;
+	size_t idx;
+};
+
+static int key_ref_cmp(const void *a, const void *b)
 {
-	yaml_node_pair_t *q;
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
 
-	for (q = n->data.mapping.pairs.start; q < p; q++) {
-		yaml_node_t *k = node_at(ctx, q->key);
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
 
-		if (k && k->type == YAML_SCALAR_NODE &&
-		    !strcmp((const char *)k->data.scalar.value, key)) {
-			errorf(ctx, line_of(node_at(ctx, p->key)),
-			       "'%s' is given twice (first at line %d)", key, line_of(k));
-			return true;
+/*
+ * Which pairs of mapping n repeat a key given earlier in it (reported once
+ * each): sorted, so 50,000 keys cost what sorting them costs. Returns an
+ * array of flags (NULL when none repeats or memory is short).
+ */
+static bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
+{
+	size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), i, m = 0;
+	struct key_ref *refs;
+	bool *dup = NULL;
+
+	if (cnt < 2)
+		return NULL;
+	refs = calloc(cnt, sizeof(*refs));
+	if (!refs)
+		return NULL;
+	for (i = 0; i < cnt; i++) {
+		yaml_node_t *k = node_at(ctx, n->data.mapping.pairs.start[i].key);
+
+		if (k && k->type == YAML_SCALAR_NODE) {
+			refs[m].key = (const char *)k->data.scalar.value;
+			refs[m++].idx = i;
 		}
 	}
-	return false;
+	qsort(refs, m, sizeof(*refs), key_ref_cmp);
+	for (i = 1; i < m; i++) {
+		size_t first = i - 1;
+
+		while (first > 0 && !strcmp(refs[first - 1].key, refs[i].key))
+			first--;
+		if (strcmp(refs[i - 1].key, refs[i].key))
+			continue;
+		if (!dup)
+			dup = calloc(cnt, sizeof(*dup));
+		if (!dup)
+			break;
+		dup[refs[i].idx] = true;
+		errorf(ctx, line_of(node_at(ctx, n->data.mapping.pairs.start[refs[i].idx].key)),
+		       "'%s' is given twice (first at line %d)", refs[i].key,
+		       line_of(node_at(ctx, n->data.mapping.pairs.start[refs[first].idx].key)));
+	}
+	free(refs);
+	return dup;
 }
+
+/* Whether pair p_ of a mapping repeats an earlier key (see dup_keys). */
+#define pair_is_dup(n, dups, p) ((dups) && (dups)[(p) - (n)->data.mapping.pairs.start])
 
 /* Calls fn for each pair of mapping n; unknown keys are fn's to report. */
 #define for_each_pair(ctx, n, k, v)                                               \
@@ -247,16 +353,18 @@ static bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *wh
 static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_conf *h,
 		       bool *have_iface)
 {
+	bool *dups;
 	yaml_node_t *k, *v;
 	unsigned long long u;
 
 	if (!expect_mapping(ctx, n, "host"))
 		return;
+	dups = dup_keys(ctx, n);
 	for_each_pair(ctx, n, k, v)
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key || dup_key(ctx, n, p_, key))
+		if (!key || pair_is_dup(n, dups, p_))
 			continue;
 		if (!strcmp(key, "interface")) {
 			*have_iface = parse_string(ctx, v, "interface", h->interface,
@@ -321,11 +429,12 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 			errorf(ctx, line_of(k), "host: unknown key '%s'", key);
 		}
 	}
+	free(dups);
 }
 
 static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_backend_conf *b)
 {
-	bool have_addr = false;
+	bool have_addr = false, *dups;
 	unsigned long long u;
 	yaml_node_t *k, *v;
 
@@ -339,11 +448,12 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 	}
 	if (!expect_mapping(ctx, n, "a backend"))
 		return;
+	dups = dup_keys(ctx, n);
 	for_each_pair(ctx, n, k, v)
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key || dup_key(ctx, n, p_, key))
+		if (!key || pair_is_dup(n, dups, p_))
 			continue;
 		if (!strcmp(key, "address")) {
 			have_addr = parse_addr(ctx, v, "address", &b->addr, &b->family);
@@ -363,13 +473,14 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 			errorf(ctx, line_of(k), "backend: unknown key '%s'", key);
 		}
 	}
+	free(dups);
 	if (!have_addr && b->family != -1)
 		errorf(ctx, b->line, "backend: 'address' is missing");
 }
 
 static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s)
 {
-	bool have_vip = false, have_port = false;
+	bool have_vip = false, have_port = false, *dups;
 	unsigned long long u;
 	yaml_node_t *k, *v;
 
@@ -380,14 +491,15 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 	s->flow_table = true;
 	if (!expect_mapping(ctx, n, "a service"))
 		return;
+	dups = dup_keys(ctx, n);
 	for_each_pair(ctx, n, k, v)
 	{
 		const char *key = scalar(ctx, k, "a key");
 
-		if (!key || dup_key(ctx, n, p_, key))
+		if (!key || pair_is_dup(n, dups, p_))
 			continue;
 		if (!strcmp(key, "name")) {
-			parse_string(ctx, v, key, s->name, sizeof(s->name));
+			parse_name(ctx, v, s->name);
 		} else if (!strcmp(key, "vip")) {
 			have_vip = parse_addr(ctx, v, "vip", &s->key.addr, &s->family);
 		} else if (!strcmp(key, "port")) {
@@ -412,6 +524,7 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 				       "scheduler: '%s' is not maglev, maglev-src, rr or random",
 				       p);
 		} else if (!strcmp(key, "table_size")) {
+			s->table_size_given = true;
 			if (parse_uint(ctx, v, key, 2, SHOAL_MAX_TABLE_SIZE, &u)) {
 				if (!maglev_is_prime((__u32)u))
 					errorf(ctx, line_of(v),
@@ -430,6 +543,14 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 				continue;
 			}
 			cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			/* aliases can make a small file name a huge set: stop at the limit */
+			if (ctx->total_backends + cnt >= SHOAL_MAX_BACKENDS) {
+				errorf(ctx, line_of(v), "backends: more than %d in all",
+				       SHOAL_MAX_BACKENDS - 1);
+				ctx->total_backends = SHOAL_MAX_BACKENDS;
+				continue;
+			}
+			ctx->total_backends += cnt;
 			free(s->backends);
 			s->backends = calloc(cnt ? cnt : 1, sizeof(*s->backends));
 			if (!s->backends) {
@@ -444,6 +565,7 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			errorf(ctx, line_of(k), "service: unknown key '%s'", key);
 		}
 	}
+	free(dups);
 	if (!have_vip)
 		errorf(ctx, s->line, "service: 'vip' is missing");
 	if (!have_port)
@@ -455,36 +577,170 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 		       shoal_sched_name(s->scheduler));
 }
 
+static const char *article(const char *word)
+{
+	return strchr("aeiou", word[0]) ? "an" : "a";
+}
+
+const char *shoal_vip_addr_refused(const struct shoal_host_conf *host,
+				   const struct shoal_addr *addr, char *buf, size_t len)
+{
+	const char *cls = shoal_addr_class(addr);
+
+	if (cls) {
+		snprintf(buf, len, "a VIP cannot be %s %s address", article(cls), cls);
+		return buf;
+	}
+	if ((host->have_src_v4 && !memcmp(addr, &host->src_v4, sizeof(*addr))) ||
+	    (host->have_src_v6 && !memcmp(addr, &host->src_v6, sizeof(*addr)))) {
+		snprintf(buf, len, "a VIP cannot be the balancer's own address (host.source_v%c)",
+			 shoal_addr_is_v4(addr) ? '4' : '6');
+		return buf;
+	}
+	return NULL;
+}
+
+const char *shoal_backend_addr_refused(const struct shoal_host_conf *host,
+				       const struct shoal_addr *vip, const struct shoal_addr *addr,
+				       char *buf, size_t len)
+{
+	const char *cls = shoal_addr_class(addr);
+
+	if (cls) {
+		/* link-local: a tunnel to it has no scope to leave by */
+		snprintf(buf, len, "a backend cannot be %s %s address", article(cls), cls);
+		return buf;
+	}
+	if ((host->have_src_v4 && !memcmp(addr, &host->src_v4, sizeof(*addr))) ||
+	    (host->have_src_v6 && !memcmp(addr, &host->src_v6, sizeof(*addr)))) {
+		snprintf(buf, len, "a backend cannot be the balancer itself (host.source_v%c)",
+			 shoal_addr_is_v4(addr) ? '4' : '6');
+		return buf;
+	}
+	if (vip && !memcmp(addr, vip, sizeof(*addr))) {
+		/* the balancer would send the packet to itself, again and again */
+		snprintf(buf, len, "a backend cannot be its own VIP");
+		return buf;
+	}
+	return NULL;
+}
+
+__u32 shoal_table_size_default(size_t nbackends)
+{
+	unsigned long long want = (unsigned long long)nbackends * SHOAL_TABLE_PER_BACKEND;
+	__u32 m;
+
+	if (want <= SHOAL_DEFAULT_TABLE_SIZE)
+		return SHOAL_DEFAULT_TABLE_SIZE;
+	if (want >= SHOAL_MAX_TABLE_SIZE)
+		return SHOAL_MAX_TABLE_SIZE;
+	for (m = (__u32)want | 1; !maglev_is_prime(m); m += 2)
+		;
+	return m;
+}
+
+struct idx_ref {
+	const void *item;
+	size_t idx;
+	size_t size; /* bytes compared (keys, addresses) or 0 for names */
+};
+
+static int idx_item_cmp(const struct idx_ref *x, const struct idx_ref *y)
+{
+	return x->size ? memcmp(x->item, y->item, x->size) : strcmp(x->item, y->item);
+}
+
+static int idx_ref_cmp(const void *a, const void *b)
+{
+	const struct idx_ref *x = a, *y = b;
+	int c = idx_item_cmp(x, y);
+
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+/*
+ * Reports every item equal to an earlier one, sorted (n log n): 1,000
+ * duplicate services cost what sorting them costs, and say so 100 times.
+ */
+static void report_dups(struct parse_ctx *ctx, struct idx_ref *refs, size_t n,
+			void (*report)(struct parse_ctx *ctx, size_t dup, size_t first, void *arg),
+			void *arg)
+{
+	size_t i, first = 0;
+
+	qsort(refs, n, sizeof(*refs), idx_ref_cmp);
+	for (i = 1; i < n; i++) {
+		if (idx_item_cmp(&refs[first], &refs[i])) {
+			first = i;
+			continue;
+		}
+		report(ctx, refs[i].idx, refs[first].idx, arg);
+	}
+}
+
+static void dup_service(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
+{
+	const struct shoal_config *c = arg;
+
+	errorf(ctx, c->services[dup].line,
+	       "service: the same VIP, port and protocol as the service at line %d",
+	       c->services[first].line);
+}
+
+static void dup_name(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
+{
+	const struct shoal_config *c = arg;
+
+	errorf(ctx, c->services[dup].line, "service: name '%s' already used at line %d",
+	       c->services[dup].name, c->services[first].line);
+}
+
+static void dup_backend(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
+{
+	const struct shoal_service_conf *s = arg;
+
+	errorf(ctx, s->backends[dup].line, "backend: the same address as the backend at line %d",
+	       s->backends[first].line);
+}
+
 /* Cross-checks that need the whole file. */
 static void validate(struct parse_ctx *ctx, struct shoal_config *c)
 {
-	size_t i, j, k, total = 0;
+	size_t i, j, n = 0, total = 0, most = c->nservices;
+	struct idx_ref *refs;
+	char why[128];
 
 	if (c->nservices >= SHOAL_MAX_VIPS)
 		errorf(ctx, 1, "%zu services: at most %d", c->nservices, SHOAL_MAX_VIPS - 1);
-	for (i = 0; i < c->nservices; i++) {
-		const struct shoal_service_conf *s = &c->services[i];
+	for (i = 0; i < c->nservices; i++)
+		if (c->services[i].nbackends > most)
+			most = c->services[i].nbackends;
+	refs = calloc(most ? most : 1, sizeof(*refs));
+	if (!refs) {
+		errorf(ctx, 1, "out of memory");
+		return;
+	}
+	for (i = 0; i < c->nservices; i++)
+		refs[i] = (struct idx_ref){ &c->services[i].key, i, sizeof(c->services[i].key) };
+	report_dups(ctx, refs, c->nservices, dup_service, c);
+	for (i = 0; i < c->nservices; i++)
+		if (c->services[i].name[0])
+			refs[n++] = (struct idx_ref){ c->services[i].name, i, 0 };
+	report_dups(ctx, refs, n, dup_name, c);
 
-		for (j = 0; j < i; j++) {
-			if (!memcmp(&s->key, &c->services[j].key, sizeof(s->key)))
-				errorf(ctx, s->line,
-				       "service: the same VIP, port and protocol as the service at "
-				       "line %d",
-				       c->services[j].line);
-			if (s->name[0] && !strcmp(s->name, c->services[j].name))
-				errorf(ctx, s->line, "service: name '%s' already used at line %d",
-				       s->name, c->services[j].line);
-		}
+	for (i = 0; i < c->nservices; i++) {
+		struct shoal_service_conf *s = &c->services[i];
+
+		if (shoal_vip_addr_refused(&c->host, &s->key.addr, why, sizeof(why)))
+			errorf(ctx, s->line, "vip: %s", why);
 		total += s->nbackends;
 		for (j = 0; j < s->nbackends; j++) {
 			const struct shoal_backend_conf *b = &s->backends[j];
 
-			for (k = 0; k < j; k++)
-				if (!memcmp(&b->addr, &s->backends[k].addr, sizeof(b->addr)))
-					errorf(ctx, b->line,
-					       "backend: the same address as the backend at line "
-					       "%d",
-					       s->backends[k].line);
+			refs[j] = (struct idx_ref){ &b->addr, j, sizeof(b->addr) };
+			if (shoal_backend_addr_refused(&c->host, &s->key.addr, &b->addr, why,
+						       sizeof(why)))
+				errorf(ctx, b->line, "backend: %s", why);
 			if (b->family == AF_INET && !c->host.have_src_v4)
 				errorf(ctx, b->line,
 				       "backend: an IPv4 backend needs host.source_v4 for the "
@@ -494,7 +750,24 @@ static void validate(struct parse_ctx *ctx, struct shoal_config *c)
 				       "backend: an IPv6 backend needs host.source_v6 for the "
 				       "tunnel");
 		}
+		report_dups(ctx, refs, s->nbackends, dup_backend, s);
+		/* Maglev needs M well above N: every backend its share, none starved */
+		if (!s->table_size_given)
+			s->table_size = shoal_table_size_default(s->nbackends);
+		else if (s->table_size < s->nbackends)
+			errorf(ctx, s->line,
+			       "table_size: %u slots for %zu backends: some would get none "
+			       "(at least %zu; %d per backend balances well)",
+			       s->table_size, s->nbackends, s->nbackends, SHOAL_TABLE_PER_BACKEND);
+		else if ((unsigned long long)s->table_size <
+			 (unsigned long long)s->nbackends * SHOAL_TABLE_PER_BACKEND)
+			warnf(ctx, s->line,
+			      "table_size: %u slots for %zu backends: Maglev balances well from "
+			      "%d per backend (%zu)",
+			      s->table_size, s->nbackends, SHOAL_TABLE_PER_BACKEND,
+			      s->nbackends * SHOAL_TABLE_PER_BACKEND);
 	}
+	free(refs);
 	if (total >= SHOAL_MAX_BACKENDS)
 		errorf(ctx, 1, "%zu backends in all: at most %d", total, SHOAL_MAX_BACKENDS - 1);
 }
@@ -504,6 +777,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 {
 	struct parse_ctx ctx = { .path = path, .errs = errs };
 	bool have_host = false, have_iface = false;
+	char *more;
 	struct shoal_config *c;
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -513,6 +787,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	if (!c)
 		return -ENOMEM;
 	snprintf(c->path, sizeof(c->path), "%s", path);
+	ctx.warnings = &c->warnings;
 	c->host.encap = SHOAL_ENCAP_GUE;
 	c->host.gue_port = DEFAULT_GUE_PORT;
 	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
@@ -537,11 +812,13 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	if (!root) {
 		errorf(&ctx, 1, "the file is empty: it needs host and services");
 	} else if (expect_mapping(&ctx, root, "the file")) {
+		bool *dups = dup_keys(&ctx, root);
+
 		for_each_pair(&ctx, root, k, v)
 		{
 			const char *key = scalar(&ctx, k, "a key");
 
-			if (!key || dup_key(&ctx, root, p_, key))
+			if (!key || pair_is_dup(root, dups, p_))
 				continue;
 			if (!strcmp(key, "host")) {
 				have_host = true;
@@ -555,6 +832,11 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 				}
 				n = (size_t)(v->data.sequence.items.top -
 					     v->data.sequence.items.start);
+				if (n >= SHOAL_MAX_VIPS) {
+					errorf(&ctx, line_of(v), "%zu services: at most %d", n,
+					       SHOAL_MAX_VIPS - 1);
+					continue;
+				}
 				c->services = calloc(n ? n : 1, sizeof(*c->services));
 				if (!c->services)
 					continue;
@@ -568,6 +850,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 				errorf(&ctx, line_of(k), "unknown key '%s' (host, services)", key);
 			}
 		}
+		free(dups);
 		if (!have_host)
 			errorf(&ctx, line_of(root), "'host' is missing");
 		else if (!have_iface)
@@ -580,6 +863,9 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 		validate(&ctx, c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (ctx.errors > SHOAL_MAX_ERRORS &&
+	    asprintf(&more, "%s: and %zu more errors", path, ctx.errors - SHOAL_MAX_ERRORS) >= 0)
+		msg_add(errs, more);
 	if (errs->n) {
 		shoal_config_free(c);
 		return -EINVAL;
@@ -607,7 +893,16 @@ int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_
 		size_t n;
 
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-			char *grown = realloc(text, len + n + 1);
+			char *grown;
+
+			if (len + n > SHOAL_CONFIG_MAX_BYTES) {
+				free(text);
+				fclose(f);
+				errorf(&ctx, 0, "larger than %u MiB: refused unread",
+				       SHOAL_CONFIG_MAX_BYTES >> 20);
+				return -EFBIG;
+			}
+			grown = realloc(text, len + n + 1);
 
 			if (!grown) {
 				free(text);
@@ -634,6 +929,7 @@ void shoal_config_free(struct shoal_config *c)
 	for (i = 0; i < c->nservices; i++)
 		free(c->services[i].backends);
 	free(c->services);
+	shoal_errors_free(&c->warnings);
 	free(c);
 }
 

@@ -12,9 +12,13 @@
 #include <net/if.h>
 #include "shoal/abi.h"
 
-#define SHOAL_NAME_MAX	    64
-#define SHOAL_PATH_MAX	    256
-#define SHOAL_ENCAP_DEFAULT 0xff /* a backend without its own: the host's */
+#define SHOAL_NAME_MAX		64 /* names: 1..63 of [A-Za-z0-9._-] */
+#define SHOAL_NAME_RULE		"1 to 63 letters, digits, '.', '_' or '-'"
+#define SHOAL_MAX_ERRORS	100	    /* kept per parse; "and N more" follows */
+#define SHOAL_CONFIG_MAX_BYTES	(16U << 20) /* a config file larger than this is refused */
+#define SHOAL_TABLE_PER_BACKEND 100	    /* Maglev balances well with M >= 100 N */
+#define SHOAL_PATH_MAX		256
+#define SHOAL_ENCAP_DEFAULT	0xff /* a backend without its own: the host's */
 
 enum shoal_xdp_mode {
 	SHOAL_XDP_NATIVE = 0,
@@ -36,6 +40,7 @@ struct shoal_service_conf {
 	int family;
 	__u8 scheduler;
 	__u32 table_size;
+	bool table_size_given; /* else chosen: the default, or >= 100 x backends */
 	bool flow_table;
 	struct shoal_backend_conf *backends;
 	size_t nbackends;
@@ -59,17 +64,18 @@ struct shoal_host_conf {
 	char pin_path[SHOAL_PATH_MAX];	   /* default /sys/fs/bpf/shoal/<interface> */
 };
 
+/* Collected errors, one "file:line: message" each. */
+struct shoal_errors {
+	char **msg;
+	size_t n;
+};
+
 struct shoal_config {
 	char path[SHOAL_PATH_MAX];
 	struct shoal_host_conf host;
 	struct shoal_service_conf *services;
 	size_t nservices;
-};
-
-/* Collected errors, one "file:line: message" each. */
-struct shoal_errors {
-	char **msg;
-	size_t n;
+	struct shoal_errors warnings; /* valid, but worth a word (a small table_size) */
 };
 
 /*
@@ -82,6 +88,21 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_errors *errs);
 void shoal_config_free(struct shoal_config *c);
 void shoal_errors_free(struct shoal_errors *e);
+
+/* Whether s is a valid VIP name (SHOAL_NAME_RULE). */
+bool shoal_name_valid(const char *s);
+/*
+ * Why addr cannot be a VIP of host (a class, or the balancer's own address),
+ * or NULL when it can; buf holds the words.
+ */
+const char *shoal_vip_addr_refused(const struct shoal_host_conf *host,
+				   const struct shoal_addr *addr, char *buf, size_t len);
+/* The same for a backend of the VIP vip (which it may not be either). */
+const char *shoal_backend_addr_refused(const struct shoal_host_conf *host,
+				       const struct shoal_addr *vip, const struct shoal_addr *addr,
+				       char *buf, size_t len);
+/* The table size a service of nbackends gets when its config names none. */
+__u32 shoal_table_size_default(size_t nbackends);
 
 const char *shoal_sched_name(__u8 sched);
 int shoal_sched_parse(const char *s, __u8 *ret);

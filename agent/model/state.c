@@ -362,8 +362,10 @@ int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
 	for (i = 0; i < s->nvips; i++) {
 		const struct shoal_vip_state *v = &s->vips[i];
 
-		fprintf(f, "  - name: \"%s\"\n", v->name);
-		put_addr(f, "    ", "vip", &v->key.addr);
+		/* names are [A-Za-z0-9._-] (config.h): nothing in them needs quoting */
+		if (v->name[0])
+			fprintf(f, "  - name: %s\n", v->name);
+		put_addr(f, v->name[0] ? "    " : "  - ", "vip", &v->key.addr);
 		fprintf(f,
 			"    port: %u\n    protocol: %s\n    scheduler: %s\n    table_size: %u\n"
 			"    flow_table: %s\n    backends:%s\n",

@@ -41,8 +41,9 @@ lab_cleanup() {
 		ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$n" 2>/dev/null
 	done
-	# pinned maps and links of agents this run started
+	# pinned maps and links of agents this run started, and their lock files
 	rm -rf /sys/fs/bpf/"${LAB_PREFIX}"-* 2>/dev/null
+	rm -f /run/shoal/agent-sys-fs-bpf-"${LAB_PREFIX}"-*.lock 2>/dev/null
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=""
 }

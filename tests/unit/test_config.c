@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "model/config.h"
+#include "model/maglev.h"
 #include "ckmain.h"
 
 START_TEST(test_example_parses)
@@ -112,6 +114,48 @@ static const struct bad_case bad_cases[] = {
 	{ HOST "  interface: lb1\n", "4: 'interface' is given twice (first at line 2)" },
 	{ HOST SVC "  - vip: 192.0.2.1\n    port: 80\n",
 	  "7: service: the same VIP, port and protocol as the service at line 5" },
+	/* addresses that make no sense, by class */
+	{ HOST "services:\n  - vip: 0.0.0.0\n    port: 80\n",
+	  "5: vip: a VIP cannot be an unspecified" },
+	{ HOST "services:\n  - vip: '::'\n    port: 80\n",
+	  "5: vip: a VIP cannot be an unspecified (::)" },
+	{ HOST "services:\n  - vip: 255.255.255.255\n    port: 80\n",
+	  "5: vip: a VIP cannot be a broadcast" },
+	{ HOST "services:\n  - vip: 224.0.0.5\n    port: 80\n",
+	  "5: vip: a VIP cannot be a multicast" },
+	{ HOST "services:\n  - vip: ff02::1\n    port: 80\n",
+	  "5: vip: a VIP cannot be a multicast" },
+	{ HOST "services:\n  - vip: 169.254.1.1\n    port: 80\n",
+	  "5: vip: a VIP cannot be a link-local" },
+	{ HOST "services:\n  - vip: fe80::1\n    port: 80\n",
+	  "5: vip: a VIP cannot be a link-local" },
+	{ HOST "services:\n  - vip: 127.0.0.1\n    port: 80\n",
+	  "5: vip: a VIP cannot be a loopback" },
+	{ HOST "services:\n  - vip: 198.51.100.2\n    port: 80\n",
+	  "5: vip: a VIP cannot be the balancer's own address (host.source_v4)" },
+	{ HOST SVC "    backends: [0.0.0.0]\n", "7: backend: a backend cannot be an unspecified" },
+	{ HOST SVC "    backends: [255.255.255.255]\n",
+	  "7: backend: a backend cannot be a broadcast" },
+	{ HOST SVC "    backends: [239.1.1.1]\n", "7: backend: a backend cannot be a multicast" },
+	{ HOST SVC "    backends: [127.0.0.2]\n", "7: backend: a backend cannot be a loopback" },
+	{ HOST SVC "    backends: [198.51.100.2]\n",
+	  "7: backend: a backend cannot be the balancer itself" },
+	{ HOST SVC "    backends: [192.0.2.1]\n", "7: backend: a backend cannot be its own VIP" },
+	/* Maglev needs M >= N */
+	{ HOST SVC
+	  "    table_size: 2\n    backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]\n",
+	  "5: table_size: 2 slots for 3 backends: some would get none" },
+	/* names: a documented set, nothing cut silently */
+	{ HOST "services:\n  - name: 'we\"ird'\n    vip: 192.0.2.1\n    port: 80\n",
+	  "5: name: 'we\"ird' is not 1 to 63 letters" },
+	{ HOST "services:\n  - name: \"new\\nline\"\n    vip: 192.0.2.1\n    port: 80\n",
+	  "5: name: 'new\nline' is not" },
+	{ HOST
+	  "services:\n  - name: a234567890123456789012345678901234567890123456789012345678901234\n"
+	  "    vip: 192.0.2.1\n    port: 80\n",
+	  "5: name: 'a23456789012" },
+	{ HOST "services:\n  - name: 'x\\y'\n    vip: 192.0.2.1\n    port: 80\n",
+	  "5: name: 'x\\y'" },
 };
 
 START_TEST(test_error_names_line)
@@ -164,6 +208,92 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* A hostile file makes a bounded answer: the first 100 errors, then a count. */
+START_TEST(test_errors_capped)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	char *y = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&y, &len);
+
+	fprintf(f, HOST "services:\n");
+	for (i = 0; i < 1000; i++)
+		fprintf(f, "  - vip: 192.0.2.1\n    port: 80\n");
+	fclose(f);
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, len, &c, &errs), -EINVAL);
+	ck_assert_uint_eq(errs.n, SHOAL_MAX_ERRORS + 1);
+	ck_assert_str_eq(errs.msg[SHOAL_MAX_ERRORS], "t.yaml: and 899 more errors");
+	shoal_errors_free(&errs);
+	free(y);
+}
+END_TEST
+
+/* 50,000 unknown keys: each reported (capped), duplicates found by sorting. */
+START_TEST(test_many_keys)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	char *y = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&y, &len);
+
+	fprintf(f, HOST);
+	for (i = 0; i < 50000; i++)
+		fprintf(f, "  k%zu: 1\n", i);
+	fprintf(f, "  k7: 2\n");
+	fclose(f);
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, len, &c, &errs), -EINVAL);
+	ck_assert_uint_eq(errs.n, SHOAL_MAX_ERRORS + 1);
+	/* the duplicate is found before the unknown keys are named */
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], "'k7' is given twice (first at line 11)"));
+	shoal_errors_free(&errs);
+	free(y);
+}
+END_TEST
+
+/* table_size: chosen to fit when not given; a warning below 100 per backend. */
+START_TEST(test_table_size_rules)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	char *y = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&y, &len);
+
+	fprintf(f, HOST SVC "    backends:\n");
+	for (i = 0; i < 1000; i++)
+		fprintf(f, "      - 198.18.%zu.%zu\n", i / 250, 1 + i % 250);
+	fprintf(f, "  - vip: 192.0.2.2\n    port: 80\n    table_size: 251\n"
+		   "    backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]\n");
+	fclose(f);
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, len, &c, &errs), 0);
+	/* 1,000 backends: a prime of at least 100,000 slots */
+	ck_assert_uint_ge(c->services[0].table_size, 100000);
+	ck_assert(maglev_is_prime(c->services[0].table_size));
+	ck_assert_uint_eq(shoal_table_size_default(3), 65537);
+	ck_assert_uint_eq(c->warnings.n, 1);
+	ck_assert_ptr_nonnull(strstr(c->warnings.msg[0], "table_size: 251 slots for 3 backends"));
+	shoal_config_free(c);
+	free(y);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert(shoal_name_valid("web-1.prod_eu"));
+	ck_assert(!shoal_name_valid(""));
+	ck_assert(!shoal_name_valid("a b"));
+	ck_assert(!shoal_name_valid("we\"ird"));
+	ck_assert(!shoal_name_valid("x\\y"));
+	ck_assert(!shoal_name_valid("new\nline"));
+	ck_assert(shoal_name_valid(
+		"a23456789012345678901234567890123456789012345678901234567890123"));
+	ck_assert(!shoal_name_valid(
+		"a234567890123456789012345678901234567890123456789012345678901234"));
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -174,6 +304,10 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_error_names_line, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_errors_capped);
+	tcase_add_test(tc, test_many_keys);
+	tcase_add_test(tc, test_table_size_rules);
+	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

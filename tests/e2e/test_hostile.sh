@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The agent under hostile and careless input (issue 7): who may use the
+# control socket, a second agent on the same maps, configs that are huge or
+# wrong, addresses and names that make no sense. Each case changes nothing
+# that is serving, and the agent keeps answering.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+VIP=192.0.2.10
+NB=2
+
+lab_init
+lab_topology "$NB"
+lab_backends "$VIP" "$NB"
+lab_shoald_config "$VIP" "$NB"
+lab_shoald_start || exit 1
+lab_wait_backends "$VIP" "$NB" || exit 1
+C=$(ns client)
+SOCK="$LAB_DIR/shoald.sock"
+requests_ok() { # N: N new connections, all answered
+	local out
+	out=$(ip netns exec "$C" bash -c "for i in \$(seq $1); do curl -s --max-time 3 http://$VIP/id || echo failed; echo; done")
+	! grep -q failed <<<"$out"
+}
+status_fast() { timeout 1 "$BUILD/lbctl" -t 1 -s "$SOCK" status >/dev/null; }
+fingerprint() { lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")'; }
+check "traffic flows" requests_ok 10
+before=$(fingerprint)
+
+# --- who may use the control socket: root, or a member of its group ---
+G=4242
+chmod 755 "$LAB_DIR"
+chgrp "$G" "$SOCK"
+as() { # UID GID GROUPS ARGS...: lbctl as that user; prints the exit code last
+	local u=$1 g=$2 gs=$3
+	shift 3
+	setpriv --reuid="$u" --regid="$g" --groups="$gs" "$BUILD/lbctl" -s "$SOCK" "$@" 2>&1
+	echo "exit $?"
+}
+out=$(as 65534 "$G" 65533 status)
+check "a member by its primary group may (${out##*$'\n'})" test "${out##*$'\n'}" = "exit 0"
+out=$(as 65534 65534 "65533,$G" status)
+check "a member by a supplementary group may (${out##*$'\n'})" test "${out##*$'\n'}" = "exit 0"
+out=$(as 65534 65534 65533 status)
+check "a stranger is refused with exit 1, not a signal (${out##*$'\n'})" test "${out##*$'\n'}" = "exit 1"
+check "and is told why in words" grep -q "permission denied: .* is for root and the members of its group" <<<"$out"
+# a socket left open to all by mistake: the agent itself refuses, in words
+chmod 666 "$SOCK"
+out=$(as 65534 65534 65533 status)
+check "with the socket open to all, the agent refuses a stranger (${out##*$'\n'})" test "${out##*$'\n'}" = "exit 1"
+check "and says why" grep -q "permission denied: only root or members of the control socket's group" <<<"$out"
+chmod 660 "$SOCK"
+
+# --- a second agent on the same pin path ---
+nsenter --net="/run/netns/$(ns lb)" "$SHOALD" -c "$LAB_DIR/shoal.yaml" >"$LAB_DIR/second.log" 2>&1
+rc=$?
+check "a second shoald exits 1 ($rc)" test "$rc" -eq 1
+check "naming the running one" grep -q "another shoald (pid $SHOALD_PID) runs on /sys/fs/bpf/${LAB_PREFIX}-lb" "$LAB_DIR/second.log"
+check "the first still answers on its socket" status_fast
+check "and nothing changed" test "$(fingerprint)" = "$before"
+# another pin path, the same control socket: the live socket is not taken over
+sed "s|pin_path: .*|pin_path: /sys/fs/bpf/${LAB_PREFIX}-other|" "$LAB_DIR/shoal.yaml" >"$LAB_DIR/other.yaml"
+nsenter --net="/run/netns/$(ns lb)" timeout 10 "$SHOALD" -c "$LAB_DIR/other.yaml" >"$LAB_DIR/third.log" 2>&1
+check "an agent on another pin path but the same socket stops, touching nothing" grep -q "control socket .* is in use by a running shoald" "$LAB_DIR/third.log"
+check "(not even its own pins)" test ! -e "/sys/fs/bpf/${LAB_PREFIX}-other"
+check "and the running agent's socket still works" status_fast
+
+# --- configs: huge, duplicated, aliased, unknown keys; checked whole, bounded ---
+cp "$LAB_DIR/shoal.yaml" "$LAB_DIR/good.yaml"
+{
+	sed '/^services:/,$d' "$LAB_DIR/good.yaml"
+	echo "services:"
+	for ((i = 0; i < 1000; i++)); do printf '  - vip: 192.0.2.10\n    port: 80\n'; done
+} >"$LAB_DIR/dups.yaml"
+cp "$LAB_DIR/dups.yaml" "$LAB_DIR/shoal.yaml"
+start=$(date +%s%N)
+out=$(lbctl reload 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+check "1,000 duplicate services: refused in ${ms} ms" test "$ms" -lt 2000
+check "with the first 100 errors and a count ($(wc -l <<<"$out") lines)" bash -c "[ $(wc -l <<<"$out") -eq 101 ] && grep -q 'and 899 more errors' <<<'$(tail -n1 <<<"$out")'"
+{
+	sed '/^services:/,$d' "$LAB_DIR/good.yaml"
+	echo "services:"
+	echo "  - vip: 192.0.2.10"
+	echo "    port: 80"
+	echo "    backends: &many"
+	for ((i = 1; i <= 200; i++)); do echo "      - 198.18.$((i / 250)).$((i % 250 + 1))"; done
+	for ((i = 0; i < 1000; i++)); do printf '  - {vip: 192.0.3.%d, port: %d, backends: *many}\n' $((i % 250 + 1)) $((i / 250 + 1)); done
+} >"$LAB_DIR/aliases.yaml"
+cp "$LAB_DIR/aliases.yaml" "$LAB_DIR/shoal.yaml"
+start=$(date +%s%N)
+out=$(lbctl reload 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+check "aliases naming 200,000 backends in a small file: refused in ${ms} ms" bash -c "[ $ms -lt 2000 ] && grep -q 'more than 65535 in all' <<<'$out'"
+check "the agent answered during all this" status_fast
+check "and nothing changed" test "$(fingerprint)" = "$before"
+check "traffic still flows" requests_ok 5
+head -c $((17 << 20)) /dev/zero | tr '\0' '#' >"$LAB_DIR/shoal.yaml"
+check "a 17 MiB file is refused unread" bash -c "'$BUILD/lbctl' -s '$SOCK' reload 2>&1 | grep -q 'larger than 16 MiB'"
+cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
+check "shoald --check: the good file passes" bash -c "'$SHOALD' --check -c '$LAB_DIR/good.yaml' >/dev/null"
+check "shoald --check: the duplicates fail with exit 1" bash -c "! '$SHOALD' --check -c '$LAB_DIR/dups.yaml' 2>/dev/null"
+
+# --- addresses and names that make no sense, at runtime too ---
+refused() { ! lbctl "$@" >/dev/null 2>&1; }
+check "lbctl vip add 0.0.0.0 is refused" refused vip add 0.0.0.0:80/tcp
+check "lbctl vip add 224.0.0.1 is refused" refused vip add 224.0.0.1:80/tcp
+check "lbctl vip add of the balancer's own address is refused" refused vip add 198.51.100.2:80/tcp
+check "a backend equal to its VIP is refused" refused backend add "$VIP:80/tcp" "$VIP"
+check "a broadcast backend is refused" refused backend add "$VIP:80/tcp" 255.255.255.255
+check "a name with a quote is refused" refused vip add 192.0.2.77:80/tcp --name 'we"ird'
+check "a 100-character name is refused, not cut" refused vip add 192.0.2.77:80/tcp --name "$(printf 'a%.0s' $(seq 100))"
+check "and nothing changed" test "$(fingerprint)" = "$before"
+check "traffic still flows" requests_ok 5
+lab_summary
