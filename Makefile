@@ -31,7 +31,7 @@ MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/state.c agent/
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
 CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c \
-	     agent/core/lock.c
+	     agent/core/lock.c agent/core/accept.c
 LIB_SRCS  := $(MODEL_SRCS) $(DP_SRCS)
 TEST_LIB  := tests/lib/pktgen.c tests/lib/lbfix.c
 LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)

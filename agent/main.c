@@ -27,6 +27,7 @@
 
 #include "configfile/configfile.h"
 #include "control/control.h"
+#include "core/accept.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -395,6 +396,9 @@ int main(int argc, char **argv)
 		return ret ? 1 : 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* many clients are no reason to run out: listeners shed load (core/accept) */
+	log_info("descriptor limit %ld", shoal_raise_fd_limit());
+	shoal_accept_reserve();
 	if (shoal_loop_new(&a.p.loop) || shoal_state_from_config(a.file.conf, NULL, &a.p.state))
 		goto out;
 	for (i = 0; i < 3; i++) {

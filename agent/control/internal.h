@@ -4,6 +4,7 @@
 #define SHOAL_CONTROL_INTERNAL_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 struct shoal_parts;
@@ -30,6 +31,8 @@ struct ctl_conn {
 	struct shoal_parts *p;
 	struct bufferevent *bev;
 	bool busy;		   /* a reply is pending: later requests wait */
+	bool stalled;		   /* too many replies unread: reading paused */
+	uid_t uid;		   /* the peer\'s */
 	bool wait_apply;	   /* set by a handler: reply once the change is applied */
 	bool wait_flows;	   /* set by a handler: run it again with a fresh flow count */
 	bool flows_fresh;	   /* set for that second run */

@@ -18,6 +18,7 @@
 #include "control/control.h"
 #include "control/internal.h"
 #include "control/proto.h"
+#include "core/accept.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/parts.h"
@@ -25,15 +26,37 @@
 #include "dataplane/flowwatch.h"
 #include "model/state.h"
 
+/* Bounds: a client is one connection, a request, its reply. */
+#define CTL_MAX_CONNS	      64	 /* all peers together */
+#define CTL_MAX_CONNS_PER_UID 16	 /* one peer uid (root too) */
+#define CTL_IDLE_SEC	      30	 /* no request for that long: closed */
+#define CTL_WRITE_SEC	      10	 /* a reply not taken for that long: closed */
+#define CTL_MAX_OUTPUT	      (1U << 20) /* unread replies past this: stop reading */
+
 struct shoal_control {
 	struct shoal_parts *p;
 	char path[108];
 	int fd;
 	struct event *ev;
 	struct ctl_conn *conns;
+	size_t nconns;
 };
 
 static void conn_process(struct ctl_conn *c);
+
+/*
+ * A client that sends but does not read: once CTL_MAX_OUTPUT of replies
+ * wait, nothing more is read or written for it until it has read them (the
+ * write callback, at the low watermark, resumes it).
+ */
+static bool conn_stalled(struct ctl_conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= CTL_MAX_OUTPUT)
+		return false;
+	bufferevent_disable(c->bev, EV_READ);
+	c->stalled = true;
+	return true;
+}
 
 #define STREAM_SLICE_NS (3ULL * 1000000)
 
@@ -102,6 +125,8 @@ static void on_stream_slice(void *arg)
 {
 	struct ctl_conn *c = arg;
 
+	if (conn_stalled(c))
+		return; /* conn_write resumes the stream */
 	if (!stream_slice(c)) {
 		shoal_timer_arm(c->slice, 0);
 		return;
@@ -130,6 +155,7 @@ static void conn_free(struct ctl_conn *c)
 	for (pp = &c->ctl->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			c->ctl->nconns--;
 			break;
 		}
 	shoal_reconcile_forget(c->p->reconcile, c);
@@ -225,7 +251,8 @@ static void conn_process(struct ctl_conn *c)
 	size_t len;
 	char *line;
 
-	while (!c->busy && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
+	while (!c->busy && !conn_stalled(c) &&
+	       (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
 		const char *cmd, *err = NULL;
 		json_t *req, *args;
 
@@ -253,11 +280,50 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	conn_process(arg);
 }
 
+/* The output drained to the low watermark: a stalled client reads again. */
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (!c->stalled)
+		return;
+	c->stalled = false;
+	bufferevent_enable(bev, EV_READ);
+	if (c->stream)
+		shoal_timer_arm(c->slice, 0);
+	else
+		conn_process(c);
+}
+
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	/* closed, broken, idle past CTL_IDLE_SEC or not reading past CTL_WRITE_SEC */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_free(arg);
+}
+
+static size_t conns_of(const struct shoal_control *ctl, uid_t uid)
+{
+	const struct ctl_conn *c;
+	size_t n = 0;
+
+	for (c = ctl->conns; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Says why, without waiting for a peer that may not read, and closes. */
+static void refuse(int fd, const char *why)
+{
+	char *msg = shoal_ctl_encode_reply(NULL, why);
+
+	if (msg) {
+		send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+		send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(msg);
+	}
+	close(fd);
 }
 
 /*
@@ -296,24 +362,28 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	int cfd;
 
 	(void)what;
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	cfd = shoal_accept(fd);
+	if (cfd < 0) {
+		if (cfd == -EMFILE || cfd == -ENFILE)
+			log_limited(LOG_LVL_WARN,
+				    "control socket: out of descriptors: a client shed");
 		return;
+	}
 	/* the group of the socket's file (fstat of the fd would name the socket's inode) */
 	if (stat(ctl->path, &st) || !peer_allowed(cfd, st.st_gid, &uid)) {
-		char *msg = shoal_ctl_encode_reply(
-			NULL, "permission denied: only root or members of the control socket's "
-			      "group may use shoald");
-
-		log_warn("control socket: uid %d refused (not root, not in group %d)", (int)uid,
-			 (int)st.st_gid);
-		/* said in words; a peer that does not read loses nothing of ours */
-		if (msg) {
-			send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
-			send(cfd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			free(msg);
-		}
-		close(cfd);
+		log_limited(LOG_LVL_WARN,
+			    "control socket: uid %d refused (not root, not in group %d)", (int)uid,
+			    (int)st.st_gid);
+		refuse(cfd, "permission denied: only root or members of the control socket's "
+			    "group may use shoald");
+		return;
+	}
+	if (ctl->nconns >= CTL_MAX_CONNS || conns_of(ctl, uid) >= CTL_MAX_CONNS_PER_UID) {
+		log_limited(LOG_LVL_WARN,
+			    "control socket: uid %d has too many connections (%zu "
+			    "of %d; %d in all)",
+			    (int)uid, conns_of(ctl, uid), CTL_MAX_CONNS_PER_UID, CTL_MAX_CONNS);
+		refuse(cfd, "too many connections: try again later");
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -336,9 +406,19 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		free(c);
 		return;
 	}
+	c->uid = uid;
 	c->next = ctl->conns;
 	ctl->conns = c;
-	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	ctl->nconns++;
+	{
+		const struct timeval idle = { CTL_IDLE_SEC, 0 }, wr = { CTL_WRITE_SEC, 0 };
+
+		bufferevent_set_timeouts(c->bev, &idle, &wr);
+	}
+	/* no more than one request line is read ahead */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, SHOAL_CTL_MAX_LINE + 1);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_MAX_OUTPUT / 4, 0);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

@@ -43,3 +43,27 @@ int shoal_log_level_parse(const char *s, enum shoal_log_level *ret)
 	}
 	return -EINVAL;
 }
+
+bool shoal_ratelimit_ok(struct shoal_ratelimit *rl, enum shoal_log_level lvl)
+{
+	struct timespec ts;
+	unsigned long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+	if (!rl->window_start_ns ||
+	    now - rl->window_start_ns >= SHOAL_LOG_WINDOW_SEC * 1000000000ULL) {
+		if (rl->suppressed)
+			shoal_log(lvl, "(%lu more like the line before suppressed in %d s)",
+				  rl->suppressed, SHOAL_LOG_WINDOW_SEC);
+		rl->window_start_ns = now;
+		rl->count = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->count < SHOAL_LOG_BURST) {
+		rl->count++;
+		return true;
+	}
+	rl->suppressed++;
+	return false;
+}

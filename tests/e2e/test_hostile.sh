@@ -52,6 +52,24 @@ check "with the socket open to all, the agent refuses a stranger (${out##*$'\n'}
 check "and says why" grep -q "permission denied: only root or members of the control socket's group" <<<"$out"
 chmod 660 "$SOCK"
 
+# --- a flood of connections and of requests never read: bounded, and root still gets in ---
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SHOALD_PID/status"; }
+rss0=$(rss)
+lab_bg flood setpriv --reuid=65534 --regid="$G" --groups="$G" /usr/bin/python3 "$LAB_LIB/ctl_flood.py" "$SOCK" idle 1000 3
+FLOOD=$LAST_PID
+wait_for "$LAB_DIR/flood.log" held
+check "1,000 idle connections: the agent keeps $(sed -n 's/held \([0-9]*\).*/\1/p' "$LAB_DIR/flood.log") of them (16 per user)" grep -q "^held 16 " "$LAB_DIR/flood.log"
+check "the others are told why ($(grep -o 'refused [0-9]*' "$LAB_DIR/flood.log"))" grep -q "refused 984" "$LAB_DIR/flood.log"
+check "lbctl status answers within 1 s during it" status_fast
+wait "$FLOOD"
+lab_bg pipeline setpriv --reuid=65534 --regid="$G" --groups="$G" /usr/bin/python3 "$LAB_LIB/ctl_flood.py" "$SOCK" pipeline 200000 4
+sleep 2
+check "200,000 pipelined requests never read: status answers within 1 s" status_fast
+wait_for "$LAB_DIR/pipeline.log" sent 10
+rss1=$(rss)
+check "the agent stopped reading them ($(cat "$LAB_DIR/pipeline.log"))" bash -c "grep -q '^sent [0-9]* of 200000' '$LAB_DIR/pipeline.log' && ! grep -q '^sent 200000' '$LAB_DIR/pipeline.log'"
+check "and stayed small (RSS ${rss0} -> ${rss1} kB, cap +16 MB)" test $((rss1 - rss0)) -lt 16384
+
 # --- a second agent on the same pin path ---
 nsenter --net="/run/netns/$(ns lb)" "$SHOALD" -c "$LAB_DIR/shoal.yaml" >"$LAB_DIR/second.log" 2>&1
 rc=$?
