@@ -7,11 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <event2/buffer.h>
-#include <event2/http.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "configfile/configfile.h"
 #include "core/version.h"
+#include "core/accept.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/parts.h"
 #include "dataplane/dataplane.h"
@@ -56,9 +63,34 @@ enum be_family {
 	BE_FAMILIES
 };
 
+/*
+ * The listener is a small HTTP/1.0 server of its own, so that every bound
+ * is ours: connections, the time a request may take to arrive, its size,
+ * and the reply waiting to be read. One request per connection.
+ */
+#define METRICS_MAX_CONNS   32
+#define METRICS_REQUEST_SEC 5	       /* the whole request, or the connection is closed */
+#define METRICS_WRITE_SEC   10	       /* a scraper that stops reading */
+#define METRICS_MAX_REQUEST 8192       /* request line and headers */
+#define METRICS_MAX_OUTPUT  (1U << 20) /* written ahead of the scraper */
+
+struct mconn;
+
 struct shoal_metrics {
 	const struct shoal_parts *p;
-	struct evhttp *http;
+	int fd;
+	struct event *ev;
+	struct mconn *conns;
+	size_t nconns;
+};
+
+struct mconn {
+	struct shoal_metrics *m;
+	struct bufferevent *bev;
+	struct scrape *sc; /* a reply being written */
+	bool paused;	   /* the scrape waits for the scraper to read */
+	bool closing;	   /* the reply is complete: close once it is out */
+	struct mconn *next;
 };
 
 static const struct {
@@ -84,7 +116,7 @@ static const struct {
  */
 struct scrape {
 	struct shoal_metrics *m;
-	struct evhttp_request *req;
+	struct mconn *conn;
 	struct shoal_timer *slice;
 	struct shoal_state *snap;
 	struct shoal_vip_stats *vs;	/* [snap->nvips] */
@@ -312,41 +344,57 @@ static void scrape_free(struct scrape *sc)
 	free(sc);
 }
 
-/* The scraper went away mid-reply. */
-static void scrape_closed(struct evhttp_connection *conn, void *arg)
+static void mconn_free(struct mconn *c)
 {
-	(void)conn;
-	scrape_free(arg);
+	struct mconn **pp;
+
+	for (pp = &c->m->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			c->m->nconns--;
+			break;
+		}
+	scrape_free(c->sc);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Writes a whole short reply and closes once it is out. */
+static void mconn_reply(struct mconn *c, const char *status, const char *body)
+{
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+			    "HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s",
+			    status, strlen(body), body);
+	c->closing = true;
 }
 
 static void scrape_slice(void *arg)
 {
 	struct scrape *sc = arg;
+	struct mconn *c = sc->conn;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	__u64 start = shoal_loop_enter();
-	struct evbuffer *b = evbuffer_new();
 	bool done;
 
-	if (!b) {
-		shoal_timer_arm(sc->slice, 1000);
+	if (evbuffer_get_length(out) > METRICS_MAX_OUTPUT) {
+		c->paused = true; /* mconn_write resumes it */
 		return;
 	}
-	done = put_vips_step(sc, b, start + SCRAPE_SLICE_NS);
+	done = put_vips_step(sc, out, start + SCRAPE_SLICE_NS);
 	if (done)
-		put_global(sc->m->p, b);
-	evhttp_send_reply_chunk(sc->req, b);
-	evbuffer_free(b);
+		put_global(sc->m->p, out);
 	shoal_loop_leave(sc->m->p->loop, "metrics", start);
 	if (!done) {
 		shoal_timer_arm(sc->slice, 0);
 		return;
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(sc->req), NULL, NULL);
-	evhttp_send_reply_end(sc->req);
-	scrape_free(sc);
+	c->closing = true;
+	/* the scrape's own timer: freed with the connection, once the reply is out */
 }
 
 /* Takes the snapshot a scrape is written from. */
-static struct scrape *scrape_new(struct shoal_metrics *m, struct evhttp_request *req)
+static struct scrape *scrape_new(struct shoal_metrics *m, struct mconn *conn)
 {
 	struct scrape *sc = calloc(1, sizeof(*sc));
 	size_t i, j, k, nbe = 0;
@@ -354,7 +402,7 @@ static struct scrape *scrape_new(struct shoal_metrics *m, struct evhttp_request 
 	if (!sc)
 		return NULL;
 	sc->m = m;
-	sc->req = req;
+	sc->conn = conn;
 	sc->slice = shoal_timer_new(m->p->loop, "metrics", scrape_slice, sc);
 	if (!sc->slice || shoal_state_dup(m->p->state, &sc->snap))
 		goto fail;
@@ -379,63 +427,162 @@ fail:
 	return NULL;
 }
 
-static void metrics_cb(struct evhttp_request *req, void *arg)
+/* The request: "GET /metrics HTTP/1.x" and headers, up to the blank line. */
+static void mconn_read(struct bufferevent *bev, void *arg)
+{
+	struct mconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char line[256], method[16], path[200];
+	__u64 start = shoal_loop_enter();
+	size_t n;
+
+	if (c->sc || c->closing)
+		return;
+	if (end.pos < 0) {
+		if (evbuffer_get_length(in) > METRICS_MAX_REQUEST)
+			mconn_reply(c, "431 Request Header Fields Too Large",
+				    "request too large\n");
+		goto out;
+	}
+	bufferevent_disable(bev, EV_READ); /* one request per connection */
+	n = evbuffer_copyout(in, line, sizeof(line) - 1);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (sscanf(line, "%15s %199s HTTP/1.%*c", method, path) != 2) {
+		mconn_reply(c, "400 Bad Request", "bad request\n");
+		goto out;
+	}
+	path[strcspn(path, "?")] = '\0';
+	if (strcmp(method, "GET")) {
+		mconn_reply(c, "405 Method Not Allowed", "GET /metrics\n");
+		goto out;
+	}
+	if (strcmp(path, "/metrics")) {
+		mconn_reply(c, "404 Not Found", "try /metrics\n");
+		goto out;
+	}
+	c->sc = scrape_new(c->m, c);
+	if (!c->sc) {
+		mconn_reply(c, "500 Internal Server Error", "out of memory\n");
+		goto out;
+	}
+	evbuffer_add_printf(bufferevent_get_output(bev),
+			    "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			    "Connection: close\r\n\r\n");
+	shoal_timer_arm(c->sc->slice, 0);
+out:
+	shoal_loop_leave(c->m->p->loop, "metrics", start);
+}
+
+/* Output drained to the low watermark: a paused scrape goes on; a finished one closes. */
+static void mconn_write(struct bufferevent *bev, void *arg)
+{
+	struct mconn *c = arg;
+
+	if (c->paused) {
+		c->paused = false;
+		shoal_timer_arm(c->sc->slice, 0);
+		return;
+	}
+	if (c->closing && !evbuffer_get_length(bufferevent_get_output(bev)))
+		mconn_free(c);
+}
+
+static void mconn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	/* closed, broken, a request too slow to arrive, a scraper that stopped reading */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		mconn_free(arg);
+}
+
+static void metrics_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct shoal_metrics *m = arg;
-	__u64 start = shoal_loop_enter();
-	struct scrape *sc;
+	const struct timeval rd = { METRICS_REQUEST_SEC, 0 }, wr = { METRICS_WRITE_SEC, 0 };
+	struct mconn *c;
+	int cfd;
 
-	if (strcmp(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)) ?: "", "/metrics")) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "try /metrics");
+	(void)what;
+	cfd = shoal_accept(fd);
+	if (cfd < 0) {
+		if (cfd == -EMFILE || cfd == -ENFILE)
+			log_limited(LOG_LVL_WARN, "metrics: out of descriptors: a client shed");
 		return;
 	}
-	sc = scrape_new(m, req);
-	if (!sc) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	if (m->nconns >= METRICS_MAX_CONNS) {
+		log_limited(LOG_LVL_WARN, "metrics: %d connections open: one more refused",
+			    METRICS_MAX_CONNS);
+		close(cfd);
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; version=0.0.4");
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), scrape_closed, sc);
-	evhttp_send_reply_start(req, HTTP_OK, "OK");
-	shoal_loop_leave(m->p->loop, "metrics", start);
-	shoal_timer_arm(sc->slice, 0);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return;
+	}
+	c->m = m;
+	c->bev = bufferevent_socket_new(shoal_loop_base(m->p->loop), cfd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(cfd);
+		free(c);
+		return;
+	}
+	c->next = m->conns;
+	m->conns = c;
+	m->nconns++;
+	bufferevent_set_timeouts(c->bev, &rd, &wr);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, METRICS_MAX_REQUEST + 1);
+	bufferevent_setwatermark(c->bev, EV_WRITE, METRICS_MAX_OUTPUT / 4, 0);
+	bufferevent_setcb(c->bev, mconn_read, mconn_write, mconn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 int shoal_metrics_open(const struct shoal_parts *p, const char *addr, struct shoal_metrics **ret)
 {
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+				  .ai_socktype = SOCK_STREAM },
+			*ai = NULL;
 	struct shoal_metrics *m;
 	char host[SHOAL_NAME_MAX];
 	const char *colon;
-	int port;
+	int one = 1, err;
 
 	*ret = NULL;
 	if (!addr[0])
 		return 0;
 	colon = strrchr(addr, ':');
-	if (!colon || colon == addr)
+	if (!colon || colon == addr || !colon[1])
 		return -EINVAL;
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
 	if (host[0] == '[') {
 		memmove(host, host + 1, strlen(host));
 		host[strcspn(host, "]")] = '\0';
 	}
-	port = atoi(colon + 1);
-	if (port <= 0 || port > 65535)
+	if (getaddrinfo(host, colon + 1, &hints, &ai) || !ai)
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->p = p;
-	m->http = evhttp_new(shoal_loop_base(p->loop));
-	if (!m->http) {
-		free(m);
+	if (!m) {
+		freeaddrinfo(ai);
 		return -ENOMEM;
 	}
-	evhttp_set_gencb(m->http, metrics_cb, m);
-	if (evhttp_bind_socket(m->http, host, (unsigned short)port)) {
+	m->p = p;
+	m->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->fd < 0 || setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->fd, ai->ai_addr, ai->ai_addrlen) || listen(m->fd, 64)) {
+		err = -errno;
+		freeaddrinfo(ai);
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m);
+		return err;
+	}
+	freeaddrinfo(ai);
+	m->ev = event_new(shoal_loop_base(p->loop), m->fd, EV_READ | EV_PERSIST, metrics_accept, m);
+	if (!m->ev || event_add(m->ev, NULL)) {
 		shoal_metrics_close(m);
-		return -EADDRINUSE;
+		return -ENOMEM;
 	}
 	*ret = m;
 	return 0;
@@ -445,6 +592,10 @@ void shoal_metrics_close(struct shoal_metrics *m)
 {
 	if (!m)
 		return;
-	evhttp_free(m->http);
+	while (m->conns)
+		mconn_free(m->conns);
+	if (m->ev)
+		event_free(m->ev);
+	close(m->fd);
 	free(m);
 }

@@ -70,6 +70,21 @@ rss1=$(rss)
 check "the agent stopped reading them ($(cat "$LAB_DIR/pipeline.log"))" bash -c "grep -q '^sent [0-9]* of 200000' '$LAB_DIR/pipeline.log' && ! grep -q '^sent 200000' '$LAB_DIR/pipeline.log'"
 check "and stayed small (RSS ${rss0} -> ${rss1} kB, cap +16 MB)" test $((rss1 - rss0)) -lt 16384
 
+# --- 1,100 half-open HTTP connections to the metrics port ---
+scrape_ok() { ip netns exec "$(ns lb)" curl -s --max-time 2 http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info'; }
+lab_bg halfopen ip netns exec "$(ns lb)" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	/usr/bin/python3 "$LAB_LIB/ctl_flood.py" 127.0.0.1:9435 halfopen 1100 7
+HALF=$LAST_PID
+wait_for "$LAB_DIR/halfopen.log" opened 20
+check "1,100 half-open scrapes: lbctl status answers within 1 s" status_fast
+check "and the agent is not spinning (CPU $(ps -o %cpu= -p "$SHOALD_PID")%)" \
+	test "$(ps -o %cpu= -p "$SHOALD_PID" | cut -d. -f1)" -lt 50
+wait "$HALF"
+check "the agent closed the half-open ones after 5 s ($(tail -n1 "$LAB_DIR/halfopen.log"))" \
+	awk '/^closed/ && $2 == $4 && $2 > 0 {ok = 1} END {exit !ok}' "$LAB_DIR/halfopen.log"
+check "and scrapes work again" scrape_ok
+check "its log did not flood ($(wc -l <"$LAB_DIR/shoald.log") lines)" test "$(wc -l <"$LAB_DIR/shoald.log")" -lt 200
+
 # --- a second agent on the same pin path ---
 nsenter --net="/run/netns/$(ns lb)" "$SHOALD" -c "$LAB_DIR/shoal.yaml" >"$LAB_DIR/second.log" 2>&1
 rc=$?
