@@ -53,7 +53,7 @@ BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
-FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl
+FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -125,6 +125,10 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(UNIT_LIBS_config) agent/mo
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_config) -o $@ -lyaml
+$(BUILD)/fuzz/fuzz_save: tests/fuzz/fuzz_save.c $(MODEL_SRCS) agent/model/state.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml
 $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -147,6 +151,7 @@ bench: all
 	$(Q)$(BUILD)/lbbench dataplane
 	$(Q)$(BUILD)/lbbench maglev
 	$(Q)$(BUILD)/lbbench apply
+	$(Q)$(BUILD)/lbbench config
 	$(Q)./tests/bench/loop.sh
 
 demo: all

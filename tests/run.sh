@@ -111,7 +111,8 @@ for kind in "${kinds[@]}"; do
 			"$BUILD"/tests/test_decap "$BUILD"/tests/test_apply; do
 			run_check "$t"; done ;;
 	fuzz)
-		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl; do run_fuzz "$t"; done ;;
+		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl "$BUILD"/fuzz/fuzz_save; do
+			run_fuzz "$t"; done ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do run_shell "$t"; done
 		run_agent_asan ;;

@@ -560,6 +560,84 @@ static int bench_apply(bool json)
 	return 0;
 }
 
+/* Parses YAML text n times; the median in ms. errs_out: errors of the last parse. */
+static double parse_ms(const char *text, size_t len, int n, size_t *errs_out, size_t *svcs_out)
+{
+	double t[9];
+	int r;
+
+	for (r = 0; r < n && r < 9; r++) {
+		struct shoal_errors errs = { 0 };
+		struct shoal_config *c = NULL;
+		double t0 = now_ms();
+
+		shoal_config_parse("bench.yaml", text, len, &c, &errs);
+		t[r] = now_ms() - t0;
+		*errs_out = errs.n;
+		*svcs_out = c ? c->nservices : 0;
+		shoal_config_free(c);
+		shoal_errors_free(&errs);
+	}
+	qsort(t, (size_t)r, sizeof(t[0]), cmp_double);
+	return t[r / 2];
+}
+
+/* Config validation at the sizes the issue names: hostile and largest-valid files. */
+static int bench_config(bool json)
+{
+	static const char host[] = "host:\n  interface: lo\n  source_v4: 198.51.100.2\n";
+	const char *names[4] = { "10000_services", "1023_services_x_64_backends",
+				 "1000_duplicate_services", "50000_unknown_keys" };
+	double ms[4];
+	size_t errs[4], svcs[4];
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		char *text = NULL;
+		size_t len = 0, i, j;
+		FILE *f = open_memstream(&text, &len);
+
+		if (!f)
+			return 1;
+		fputs(host, f);
+		if (k == 3)
+			for (i = 0; i < 50000; i++)
+				fprintf(f, "  key%zu: 1\n", i);
+		fputs("services:\n", f);
+		for (i = 0; k != 3 && i < (k == 0 ? 10000U : k == 1 ? 1023U : 1000U); i++) {
+			if (k == 2) {
+				fputs("  - vip: 192.0.2.10\n    port: 80\n", f);
+				continue;
+			}
+			fprintf(f, "  - vip: 10.%zu.%zu.%zu\n    port: 80\n", i >> 16,
+				(i >> 8) & 255, i & 255);
+			if (k == 1) {
+				fputs("    backends:\n", f);
+				for (j = 0; j < 64; j++)
+					fprintf(f, "      - 198.%zu.%zu.%zu\n",
+						18 + (i * 64 + j) / 65536 % 2,
+						(i * 64 + j) / 256 % 256, (i * 64 + j) % 256 + 0);
+			}
+		}
+		fclose(f);
+		ms[k] = parse_ms(text, len, 5, &errs[k], &svcs[k]);
+		free(text);
+	}
+	if (json) {
+		printf("[");
+		for (k = 0; k < 4; k++)
+			printf("%s\n {\"case\": \"%s\", \"median_ms\": %.1f, \"errors\": %zu}",
+			       k ? "," : "", names[k], ms[k], errs[k]);
+		printf("\n]\n");
+	} else {
+		printf("%-30s %10s %8s %9s   (shoal_config_parse, median of 5)\n", "config",
+		       "median_ms", "errors", "services");
+		for (k = 0; k < 4; k++)
+			printf("%-30s %10.1f %8zu %9zu\n", names[k], ms[k], errs[k], svcs[k]);
+	}
+	return 0;
+}
+
 /*
  * Fills a pinned flow table (a running or stopped shoald's) with n flows, half
  * from each of the first two CPUs: an LRU hash without a common LRU gives each
@@ -643,9 +721,11 @@ int main(int argc, char **argv)
 		return bench_maglev(json);
 	if (!strcmp(argv[1], "apply"))
 		return bench_apply(json);
+	if (!strcmp(argv[1], "config"))
+		return bench_config(json);
 usage:
 	fprintf(stderr,
-		"usage: lbbench dataplane|maglev|apply [--json] [--calls N>=1000] [--cpu C] "
+		"usage: lbbench dataplane|maglev|apply|config [--json] [--calls N>=1000] [--cpu C] "
 		"[--flows N>=1024] [--runs 1-15]\n"
 		"       lbbench fill-flows PINNED_FLOWS_MAP N\n");
 	return 2;

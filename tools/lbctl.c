@@ -14,7 +14,8 @@
  *   backend weight VIP ADDR W
  *   stats [--watch SECONDS]
  *   lookup SRC[:PORT] DST:PORT [tcp|udp]   which backend that flow gets
- *   save                         write runtime changes to the config file
+ *   save [--force]               write runtime changes to the config file (--force:
+ *                                even over edits made to it since shoald read it)
  *   reload
  *   version
  * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
@@ -48,7 +49,7 @@ static int usage(void)
 		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
 		"  stats [--watch SECONDS]\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
-		"  reload | save | version\n"
+		"  reload | save [--force] | version\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
 	return 2;
 }
@@ -456,6 +457,8 @@ int main(int argc, char **argv)
 	}
 	if (prefix(argv[i], "save") && argc == i + 1)
 		return run("save", NULL, NULL);
+	if (prefix(argv[i], "save") && argc == i + 2 && !strcmp(argv[i + 1], "--force"))
+		return run("save", json_pack("{s:b}", "force", 1), NULL);
 	if (prefix(argv[i], "reload") && argc == i + 1)
 		return run("reload", NULL, NULL);
 	if (prefix(argv[i], "version") && argc == i + 1) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* See configfile.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +11,22 @@
 #include "core/log.h"
 #include "model/state.h"
 
+/* The file's identity and last change, to tell later whether someone edited it. */
+static bool file_moved_on(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_dev != b->st_dev || a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
 static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
 		       struct shoal_errors *errs)
 {
 	struct shoal_config *c = NULL;
+	struct stat before;
+	bool seen;
 	int ret_code;
 
+	seen = !stat(f->path, &before);
 	ret_code = shoal_config_load(f->path, &c, errs);
 	if (ret_code)
 		return ret_code;
@@ -26,6 +37,8 @@ static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
 				 f->iface_override);
 	}
 	*ret = c;
+	f->seen = before;
+	f->have_seen = seen;
 	return 0;
 }
 
@@ -103,16 +116,26 @@ fail:
 	return ret ? ret : -EINVAL;
 }
 
-int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, char *err,
-			  size_t errlen)
+int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, bool force,
+			  char *err, size_t errlen)
 {
 	struct shoal_errors errs = { 0 };
 	struct shoal_config *check = NULL;
 	char *text = NULL, tmp[SHOAL_PATH_MAX + 8], bak[SHOAL_PATH_MAX + 8];
 	const char *path = f->path;
+	struct stat now;
+	bool exists;
 	FILE *out;
-	int ret;
+	int ret, fd;
 
+	exists = !stat(path, &now);
+	if (!force && exists && (!f->have_seen || file_moved_on(&f->seen, &now))) {
+		snprintf(err, errlen,
+			 "%s changed on disk since shoald read it: reload it, or save --force "
+			 "to overwrite those edits",
+			 path);
+		return -ESTALE;
+	}
 	if (shoal_state_format_yaml(state, &text)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -125,7 +148,17 @@ int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state,
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	snprintf(bak, sizeof(bak), "%s.bak", path);
-	out = fopen(tmp, "w");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  exists ? now.st_mode & 07777 : 0644);
+	/* the old file's mode and owner (open's mode is cut by the umask) */
+	if (fd >= 0 && exists &&
+	    (fchmod(fd, now.st_mode & 07777) || fchown(fd, now.st_uid, now.st_gid))) {
+		close(fd);
+		fd = -1;
+	}
+	out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out && fd >= 0)
+		close(fd);
 	if (!out || fputs(text, out) < 0 || fflush(out) || fsync(fileno(out))) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
@@ -151,6 +184,7 @@ int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state,
 	shoal_config_free(f->conf);
 	f->conf = check;
 	check = NULL;
+	f->have_seen = !stat(path, &f->seen);
 	shoal_state_mark_saved(state);
 out:
 	shoal_config_free(check);

@@ -7,7 +7,9 @@
 #ifndef SHOAL_CONFIGFILE_H
 #define SHOAL_CONFIGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 
 #include "model/config.h"
@@ -19,6 +21,8 @@ struct shoal_configfile {
 	const char *iface_override; /* -i: also names the pin path */
 	struct shoal_config *conf;  /* as last read or saved */
 	__u64 reloads, failures;
+	struct stat seen; /* the file as it was then: save refuses if it moved on */
+	bool have_seen;
 };
 
 /* The first read: f->conf, or -errno with every problem in errs. */
@@ -31,11 +35,13 @@ int shoal_configfile_load(struct shoal_configfile *f, struct shoal_errors *errs)
 int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *state,
 			    struct shoal_errors *errs);
 /*
- * Writes state over the file (checked by parsing it back; the old file kept
- * as FILE.bak; renamed into place). Returns 0 or -errno with err set.
+ * Writes state over the file (through libyaml's emitter, checked by parsing
+ * it back; the old file kept as FILE.bak; renamed into place, with the old
+ * file's mode and owner). Refuses, unless force, when the file changed on
+ * disk since shoald read it. Returns 0 or -errno with err set.
  */
-int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, char *err,
-			  size_t errlen);
+int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, bool force,
+			  char *err, size_t errlen);
 void shoal_configfile_close(struct shoal_configfile *f);
 /* Logs what the file is warned about (valid, but worth a word). */
 void shoal_configfile_log_warnings(const struct shoal_configfile *f);

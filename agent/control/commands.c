@@ -438,8 +438,9 @@ static json_t *h_save(struct ctl_conn *c, json_t *args, const char **err)
 {
 	char bak[SHOAL_PATH_MAX + 8];
 
-	(void)args;
-	if (shoal_configfile_save(c->p->file, c->p->state, errbuf, sizeof(errbuf))) {
+	if (shoal_configfile_save(c->p->file, c->p->state,
+				  json_is_true(json_object_get(args, "force")), errbuf,
+				  sizeof(errbuf))) {
 		*err = errbuf;
 		return NULL;
 	}

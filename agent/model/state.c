@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yaml.h>
+
 #include "model/addr.h"
 #include "model/state.h"
 
@@ -326,64 +328,174 @@ __u32 shoal_be_table_weight(const struct shoal_be_state *b)
 	return b->admin == SHOAL_ADMIN_DRAINING ? 0 : b->weight;
 }
 
-static void put_addr(FILE *f, const char *indent, const char *key, const struct shoal_addr *a)
+/*
+ * The state as YAML, written through libyaml's emitter (the library that
+ * reads it back), so quoting is the library's business, never ours.
+ */
+struct emit {
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	int failed;
+};
+
+static void emit_event(struct emit *e)
+{
+	if (!e->failed && !yaml_emitter_emit(&e->em, &e->ev))
+		e->failed = 1;
+}
+
+static void emit_scalar(struct emit *e, const char *v)
+{
+	if (!yaml_scalar_event_initialize(&e->ev, NULL, NULL, (yaml_char_t *)v, (int)strlen(v), 1,
+					  1, YAML_ANY_SCALAR_STYLE))
+		e->failed = 1;
+	else
+		emit_event(e);
+}
+
+static void emit_kv(struct emit *e, const char *k, const char *v)
+{
+	emit_scalar(e, k);
+	emit_scalar(e, v);
+}
+
+static void emit_kv_uint(struct emit *e, const char *k, unsigned long long v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	emit_kv(e, k, buf);
+}
+
+static void emit_kv_addr(struct emit *e, const char *k, const struct shoal_addr *a)
 {
 	char buf[SHOAL_ADDR_STRLEN];
 
-	fprintf(f, "%s%s: %s\n", indent, key, shoal_addr_format(a, buf, sizeof(buf)));
+	emit_kv(e, k, shoal_addr_format(a, buf, sizeof(buf)));
+}
+
+static void emit_begin(struct emit *e, bool mapping)
+{
+	if (mapping ? !yaml_mapping_start_event_initialize(&e->ev, NULL, NULL, 1,
+							   YAML_BLOCK_MAPPING_STYLE)
+		    : !yaml_sequence_start_event_initialize(&e->ev, NULL, NULL, 1,
+							    YAML_BLOCK_SEQUENCE_STYLE))
+		e->failed = 1;
+	else
+		emit_event(e);
+}
+
+static void emit_end(struct emit *e, bool mapping)
+{
+	if (mapping ? !yaml_mapping_end_event_initialize(&e->ev)
+		    : !yaml_sequence_end_event_initialize(&e->ev))
+		e->failed = 1;
+	else
+		emit_event(e);
+}
+
+static int emit_write(void *data, unsigned char *buf, size_t size)
+{
+	return fwrite(buf, 1, size, data) == size;
+}
+
+static void emit_host(struct emit *e, const struct shoal_host_conf *h)
+{
+	char buf[32];
+
+	emit_scalar(e, "host");
+	emit_begin(e, true);
+	emit_kv(e, "interface", h->interface);
+	emit_kv(e, "xdp_mode", h->xdp_mode == SHOAL_XDP_GENERIC ? "generic" : "native");
+	if (h->have_src_v4)
+		emit_kv_addr(e, "source_v4", &h->src_v4);
+	if (h->have_src_v6)
+		emit_kv_addr(e, "source_v6", &h->src_v6);
+	emit_kv(e, "encap", shoal_encap_name(h->encap));
+	emit_kv_uint(e, "gue_port", h->gue_port);
+	snprintf(buf, sizeof(buf), "0x%x", h->hash_seed);
+	emit_kv(e, "hash_seed", buf);
+	emit_kv_uint(e, "flow_table_size", h->flow_table_size);
+	emit_kv_uint(e, "mtu", h->mtu);
+	if (h->have_gateway_mac) {
+		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", h->gateway_mac[0],
+			 h->gateway_mac[1], h->gateway_mac[2], h->gateway_mac[3], h->gateway_mac[4],
+			 h->gateway_mac[5]);
+		emit_kv(e, "gateway_mac", buf);
+	}
+	emit_kv(e, "control_socket", h->control_socket);
+	emit_kv(e, "metrics", h->metrics_addr);
+	emit_kv(e, "pin_path", h->pin_path);
+	emit_end(e, true);
+}
+
+static void emit_service(struct emit *e, const struct shoal_vip_state *v)
+{
+	size_t j;
+
+	emit_begin(e, true);
+	if (v->name[0])
+		emit_kv(e, "name", v->name);
+	emit_kv_addr(e, "vip", &v->key.addr);
+	emit_kv_uint(e, "port", ntohs(v->key.port));
+	emit_kv(e, "protocol", v->key.proto == IPPROTO_UDP ? "udp" : "tcp");
+	emit_kv(e, "scheduler", shoal_sched_name(v->scheduler));
+	emit_kv_uint(e, "table_size", v->table_size);
+	emit_kv(e, "flow_table", v->flow_table ? "true" : "false");
+	emit_scalar(e, "backends");
+	emit_begin(e, false);
+	for (j = 0; j < v->nbe; j++) {
+		const struct shoal_be_state *b = &v->be[j];
+
+		emit_begin(e, true);
+		emit_kv_addr(e, "address", &b->addr);
+		emit_kv_uint(e, "weight", b->weight);
+		if (b->encap_conf != SHOAL_ENCAP_DEFAULT)
+			emit_kv(e, "encap", shoal_encap_name(b->encap_conf));
+		if (b->admin == SHOAL_ADMIN_DRAINING)
+			emit_kv(e, "drain", "true");
+		emit_end(e, true);
+	}
+	emit_end(e, false);
+	emit_end(e, true);
 }
 
 int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
 {
-	const struct shoal_host_conf *h = &s->host;
-	size_t len, i, j;
+	struct emit e = { 0 };
 	char *buf = NULL;
+	size_t len, i;
 	FILE *f;
 
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "# written by lbctl save\nhost:\n  interface: %s\n  xdp_mode: %s\n",
-		h->interface, h->xdp_mode == SHOAL_XDP_GENERIC ? "generic" : "native");
-	if (h->have_src_v4)
-		put_addr(f, "  ", "source_v4", &h->src_v4);
-	if (h->have_src_v6)
-		put_addr(f, "  ", "source_v6", &h->src_v6);
-	fprintf(f,
-		"  encap: %s\n  gue_port: %u\n  hash_seed: 0x%x\n  flow_table_size: %u\n"
-		"  mtu: %u\n",
-		shoal_encap_name(h->encap), h->gue_port, h->hash_seed, h->flow_table_size, h->mtu);
-	if (h->have_gateway_mac)
-		fprintf(f, "  gateway_mac: %02x:%02x:%02x:%02x:%02x:%02x\n", h->gateway_mac[0],
-			h->gateway_mac[1], h->gateway_mac[2], h->gateway_mac[3], h->gateway_mac[4],
-			h->gateway_mac[5]);
-	fprintf(f, "  control_socket: \"%s\"\n  metrics: \"%s\"\n  pin_path: \"%s\"\nservices:%s\n",
-		h->control_socket, h->metrics_addr, h->pin_path, s->nvips ? "" : " []");
-	for (i = 0; i < s->nvips; i++) {
-		const struct shoal_vip_state *v = &s->vips[i];
-
-		/* names are [A-Za-z0-9._-] (config.h): nothing in them needs quoting */
-		if (v->name[0])
-			fprintf(f, "  - name: %s\n", v->name);
-		put_addr(f, v->name[0] ? "    " : "  - ", "vip", &v->key.addr);
-		fprintf(f,
-			"    port: %u\n    protocol: %s\n    scheduler: %s\n    table_size: %u\n"
-			"    flow_table: %s\n    backends:%s\n",
-			ntohs(v->key.port), v->key.proto == IPPROTO_UDP ? "udp" : "tcp",
-			shoal_sched_name(v->scheduler), v->table_size,
-			v->flow_table ? "true" : "false", v->nbe ? "" : " []");
-		for (j = 0; j < v->nbe; j++) {
-			const struct shoal_be_state *b = &v->be[j];
-
-			put_addr(f, "      - ", "address", &b->addr);
-			fprintf(f, "        weight: %u\n", b->weight);
-			if (b->encap_conf != SHOAL_ENCAP_DEFAULT)
-				fprintf(f, "        encap: %s\n", shoal_encap_name(b->encap_conf));
-			if (b->admin == SHOAL_ADMIN_DRAINING)
-				fprintf(f, "        drain: true\n");
-		}
+	fputs("# written by lbctl save\n", f);
+	if (!yaml_emitter_initialize(&e.em)) {
+		fclose(f);
+		free(buf);
+		return -ENOMEM;
 	}
-	if (fclose(f)) {
+	yaml_emitter_set_output(&e.em, emit_write, f);
+	yaml_emitter_set_unicode(&e.em, 1);
+	if (yaml_stream_start_event_initialize(&e.ev, YAML_UTF8_ENCODING))
+		emit_event(&e);
+	if (yaml_document_start_event_initialize(&e.ev, NULL, NULL, NULL, 1))
+		emit_event(&e);
+	emit_begin(&e, true);
+	emit_host(&e, &s->host);
+	emit_scalar(&e, "services");
+	emit_begin(&e, false);
+	for (i = 0; i < s->nvips; i++)
+		emit_service(&e, &s->vips[i]);
+	emit_end(&e, false);
+	emit_end(&e, true);
+	if (yaml_document_end_event_initialize(&e.ev, 1))
+		emit_event(&e);
+	if (yaml_stream_end_event_initialize(&e.ev))
+		emit_event(&e);
+	yaml_emitter_delete(&e.em);
+	if (fclose(f) || e.failed) {
 		free(buf);
 		return -ENOMEM;
 	}

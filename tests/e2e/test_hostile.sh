@@ -146,4 +146,21 @@ check "a name with a quote is refused" refused vip add 192.0.2.77:80/tcp --name 
 check "a 100-character name is refused, not cut" refused vip add 192.0.2.77:80/tcp --name "$(printf 'a%.0s' $(seq 100))"
 check "and nothing changed" test "$(fingerprint)" = "$before"
 check "traffic still flows" requests_ok 5
+# --- lbctl save: through the emitter, mode and owner kept, edits on disk not lost ---
+cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
+chmod 600 "$LAB_DIR/shoal.yaml"
+chown 65534:"$G" "$LAB_DIR/shoal.yaml"
+lbctl reload >/dev/null
+lbctl backend weight "$VIP:80/tcp" 198.51.100.11 3 >/dev/null
+check "save writes the running state" lbctl save
+check "and keeps the file's mode and owner ($(stat -c '%a %u:%g' "$LAB_DIR/shoal.yaml"))" \
+	test "$(stat -c '%a %u:%g' "$LAB_DIR/shoal.yaml")" = "600 65534:$G"
+check "what it wrote passes shoald --check" bash -c "'$SHOALD' --check -c '$LAB_DIR/shoal.yaml' >/dev/null"
+echo "# an operator's edit" >>"$LAB_DIR/shoal.yaml"
+lbctl backend weight "$VIP:80/tcp" 198.51.100.11 4 >/dev/null
+out=$(lbctl save 2>&1)
+check "a save over an edit made on disk since is refused ($out)" grep -q "changed on disk since shoald read it" <<<"$out"
+check "and the edit is still there" grep -q "an operator's edit" "$LAB_DIR/shoal.yaml"
+check "save --force overwrites it" lbctl save --force
+check "with the running weight" bash -c "'$SHOALD' --check -c '$LAB_DIR/shoal.yaml' >/dev/null && grep -A1 '198.51.100.11' '$LAB_DIR/shoal.yaml' | grep -q 'weight: 4'"
 lab_summary
