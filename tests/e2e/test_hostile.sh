@@ -83,6 +83,32 @@ wait "$HALF"
 check "the agent closed the half-open ones after 5 s ($(tail -n1 "$LAB_DIR/halfopen.log"))" \
 	awk '/^closed/ && $2 == $4 && $2 > 0 {ok = 1} END {exit !ok}' "$LAB_DIR/halfopen.log"
 check "and scrapes work again" scrape_ok
+check "and the agent stayed small through it (RSS $(rss) kB, cap +16 MB over ${rss0})" test $(($(rss) - rss0)) -lt 16384
+
+# --- out of descriptors: the listeners shed clients, the loop does not spin ---
+nfd=$(find "/proc/$SHOALD_PID/fd" -mindepth 1 | wc -l)
+soft=$(prlimit --pid "$SHOALD_PID" --nofile -o SOFT --noheadings)
+prlimit --pid "$SHOALD_PID" --nofile=$((nfd + 4)):
+lab_bg emfile ip netns exec "$(ns lb)" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	/usr/bin/python3 "$LAB_LIB/ctl_flood.py" 127.0.0.1:9435 halfopen 200 4
+EMF=$LAST_PID
+wait_for "$LAB_DIR/emfile.log" opened 20
+sleep 1
+check "with its descriptors used up the agent does not spin (CPU $(ps -o %cpu= -p "$SHOALD_PID")%)" \
+	test "$(ps -o %cpu= -p "$SHOALD_PID" | cut -d. -f1)" -lt 50
+check "and says so, rate-limited" bash -c "[ \$(grep -c 'out of descriptors' '$LAB_DIR/shoald.log') -ge 1 ] && [ \$(grep -c 'out of descriptors' '$LAB_DIR/shoald.log') -le 10 ]"
+wait "$EMF"
+prlimit --pid "$SHOALD_PID" --nofile="$soft":
+check "once they are back, status answers within 1 s" status_fast
+
+# --- lbctl does not hang on an agent that does not answer ---
+kill -STOP "$SHOALD_PID"
+start=$(date +%s%N)
+"$BUILD/lbctl" -t 1 -s "$SOCK" status >/dev/null 2>"$LAB_DIR/t.err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+kill -CONT "$SHOALD_PID"
+check "lbctl -t 1 gives up after ${ms} ms with exit $rc" bash -c "[ $rc -eq 1 ] && [ $ms -lt 2500 ] && grep -q 'no answer from shoald within 1 s' '$LAB_DIR/t.err'"
 check "its log did not flood ($(wc -l <"$LAB_DIR/shoald.log") lines)" test "$(wc -l <"$LAB_DIR/shoald.log")" -lt 200
 
 # --- a second agent on the same pin path ---
