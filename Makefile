@@ -26,7 +26,8 @@ BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o \
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
 # the agent in rooms (README: layout); model/ is pure, dataplane/ the only map writer
-MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/state.c agent/model/maglev.c \
+MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/config_check.c \
+	      agent/model/state.c agent/model/maglev.c \
 	      agent/model/ids.c
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
@@ -100,7 +101,8 @@ $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LI
 # Unit tests: pure modules (and the loop's scheduling), under ASan/UBSan.
 UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
-UNIT_LIBS_config := agent/model/config.c agent/model/addr.c agent/model/maglev.c
+UNIT_LIBS_config := agent/model/config.c agent/model/config_check.c agent/model/addr.c \
+		    agent/model/maglev.c
 UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c

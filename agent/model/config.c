@@ -17,21 +17,13 @@
 #include "model/addr.h"
 #include "model/config.h"
 #include "model/maglev.h"
+#include "model/config_internal.h"
 
 #define DEFAULT_GUE_PORT       6080
 #define DEFAULT_CONTROL_SOCKET "/run/shoal/shoald.sock"
 #define DEFAULT_METRICS	       "127.0.0.1:9435"
 #define DEFAULT_PIN_ROOT       "/sys/fs/bpf/shoal"
 #define MAX_WEIGHT	       1000000
-
-struct parse_ctx {
-	const char *path;
-	yaml_document_t *doc;
-	struct shoal_errors *errs;
-	struct shoal_errors *warnings;
-	size_t errors;	       /* all of them; errs keeps the first SHOAL_MAX_ERRORS */
-	size_t total_backends; /* parsing stops taking backends past the limit */
-};
 
 static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
 static const char *const encap_names[SHOAL_ENCAP_MAX] = { "gue", "ipip" };
@@ -87,10 +79,7 @@ static void msg_add(struct shoal_errors *e, char *msg)
 	e->msg[e->n++] = msg;
 }
 
-static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+void config_errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 {
 	char msg[512], *full;
 	va_list ap;
@@ -106,10 +95,7 @@ static void errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	msg_add(ctx->errs, full);
 }
 
-static void warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
+void config_warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 {
 	char msg[512], *full;
 	va_list ap;
@@ -151,7 +137,7 @@ static yaml_node_t *node_at(struct parse_ctx *ctx, int idx)
 static const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		errorf(ctx, line_of(n), "%s must be a single value", what);
+		config_errorf(ctx, line_of(n), "%s must be a single value", what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -169,12 +155,12 @@ static bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (!*s || *s == '-' || *end || errno) {
-		errorf(ctx, line_of(n), "%s: '%s' is not a whole number", what, s);
+		config_errorf(ctx, line_of(n), "%s: '%s' is not a whole number", what, s);
 		return false;
 	}
 	if (v < min || v > max) {
-		errorf(ctx, line_of(n), "%s: %llu is out of range (%llu to %llu)", what, v, min,
-		       max);
+		config_errorf(ctx, line_of(n), "%s: %llu is out of range (%llu to %llu)", what, v,
+			      min, max);
 		return false;
 	}
 	*ret = v;
@@ -195,7 +181,7 @@ static bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, 
 		*ret = false;
 		return true;
 	}
-	errorf(ctx, line_of(n), "%s: '%s' is not true or false", what, s);
+	config_errorf(ctx, line_of(n), "%s: '%s' is not true or false", what, s);
 	return false;
 }
 
@@ -207,7 +193,7 @@ static bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what
 	if (!s)
 		return false;
 	if (strlen(s) >= len) {
-		errorf(ctx, line_of(n), "%s: longer than %zu characters", what, len - 1);
+		config_errorf(ctx, line_of(n), "%s: longer than %zu characters", what, len - 1);
 		return false;
 	}
 	snprintf(buf, len, "%s", s);
@@ -237,8 +223,8 @@ static bool parse_name(struct parse_ctx *ctx, yaml_node_t *n, char *buf)
 	if (!s)
 		return false;
 	if (!shoal_name_valid(s)) {
-		errorf(ctx, line_of(n), "name: '%.80s%s' is not " SHOAL_NAME_RULE, s,
-		       strlen(s) > 80 ? "..." : "");
+		config_errorf(ctx, line_of(n), "name: '%.80s%s' is not " SHOAL_NAME_RULE, s,
+			      strlen(s) > 80 ? "..." : "");
 		return false;
 	}
 	memcpy(buf, s, strlen(s) + 1);
@@ -253,7 +239,7 @@ static bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 	if (!s)
 		return false;
 	if (shoal_addr_parse(s, ret, family)) {
-		errorf(ctx, line_of(n), "%s: '%s' is not an IPv4 or IPv6 address", what, s);
+		config_errorf(ctx, line_of(n), "%s: '%s' is not an IPv4 or IPv6 address", what, s);
 		return false;
 	}
 	return true;
@@ -266,8 +252,8 @@ static bool parse_mac(struct parse_ctx *ctx, yaml_node_t *n, __u8 mac[6])
 	if (!s)
 		return false;
 	if (shoal_mac_parse(s, mac)) {
-		errorf(ctx, line_of(n),
-		       "gateway_mac: '%s' is not a MAC address like 02:00:5e:00:53:01", s);
+		config_errorf(ctx, line_of(n),
+			      "gateway_mac: '%s' is not a MAC address like 02:00:5e:00:53:01", s);
 		return false;
 	}
 	return true;
@@ -323,9 +309,10 @@ static bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
 		if (!dup)
 			break;
 		dup[refs[i].idx] = true;
-		errorf(ctx, line_of(node_at(ctx, n->data.mapping.pairs.start[refs[i].idx].key)),
-		       "'%s' is given twice (first at line %d)", refs[i].key,
-		       line_of(node_at(ctx, n->data.mapping.pairs.start[refs[first].idx].key)));
+		config_errorf(
+			ctx, line_of(node_at(ctx, n->data.mapping.pairs.start[refs[i].idx].key)),
+			"'%s' is given twice (first at line %d)", refs[i].key,
+			line_of(node_at(ctx, n->data.mapping.pairs.start[refs[first].idx].key)));
 	}
 	free(refs);
 	return dup;
@@ -344,7 +331,7 @@ static bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
 static bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_MAPPING_NODE) {
-		errorf(ctx, line_of(n), "%s must be a mapping of keys to values", what);
+		config_errorf(ctx, line_of(n), "%s must be a mapping of keys to values", what);
 		return false;
 	}
 	return true;
@@ -377,14 +364,15 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 			else if (s && !strcmp(s, "generic"))
 				h->xdp_mode = SHOAL_XDP_GENERIC;
 			else if (s)
-				errorf(ctx, line_of(v), "xdp_mode: '%s' is not native or generic",
-				       s);
+				config_errorf(ctx, line_of(v),
+					      "xdp_mode: '%s' is not native or generic", s);
 		} else if (!strcmp(key, "source_v4")) {
 			int fam = 0;
 
 			if (parse_addr(ctx, v, key, &h->src_v4, &fam)) {
 				if (fam != AF_INET)
-					errorf(ctx, line_of(v), "source_v4: not an IPv4 address");
+					config_errorf(ctx, line_of(v),
+						      "source_v4: not an IPv4 address");
 				else
 					h->have_src_v4 = true;
 			}
@@ -393,7 +381,8 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 
 			if (parse_addr(ctx, v, key, &h->src_v6, &fam)) {
 				if (fam != AF_INET6)
-					errorf(ctx, line_of(v), "source_v6: not an IPv6 address");
+					config_errorf(ctx, line_of(v),
+						      "source_v6: not an IPv6 address");
 				else
 					h->have_src_v6 = true;
 			}
@@ -401,7 +390,7 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 			const char *s = scalar(ctx, v, key);
 
 			if (s && shoal_encap_parse(s, &h->encap))
-				errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
+				config_errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
 		} else if (!strcmp(key, "gue_port")) {
 			if (parse_uint(ctx, v, key, 1, 65535, &u))
 				h->gue_port = (__u16)u;
@@ -414,7 +403,7 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 		} else if (!strcmp(key, "mtu")) {
 			if (parse_uint(ctx, v, key, 0, 65535, &u)) {
 				if (u && u < 576)
-					errorf(ctx, line_of(v), "mtu: %llu is below 576", u);
+					config_errorf(ctx, line_of(v), "mtu: %llu is below 576", u);
 				h->mtu = (__u16)u;
 			}
 		} else if (!strcmp(key, "gateway_mac")) {
@@ -426,7 +415,7 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 		} else if (!strcmp(key, "pin_path")) {
 			parse_string(ctx, v, key, h->pin_path, sizeof(h->pin_path));
 		} else {
-			errorf(ctx, line_of(k), "host: unknown key '%s'", key);
+			config_errorf(ctx, line_of(k), "host: unknown key '%s'", key);
 		}
 	}
 	free(dups);
@@ -468,14 +457,14 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 			const char *s = scalar(ctx, v, key);
 
 			if (s && shoal_encap_parse(s, &b->encap))
-				errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
+				config_errorf(ctx, line_of(v), "encap: '%s' is not gue or ipip", s);
 		} else {
-			errorf(ctx, line_of(k), "backend: unknown key '%s'", key);
+			config_errorf(ctx, line_of(k), "backend: unknown key '%s'", key);
 		}
 	}
 	free(dups);
 	if (!have_addr && b->family != -1)
-		errorf(ctx, b->line, "backend: 'address' is missing");
+		config_errorf(ctx, b->line, "backend: 'address' is missing");
 }
 
 static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s)
@@ -515,22 +504,25 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			else if (p && !strcmp(p, "udp"))
 				s->key.proto = IPPROTO_UDP;
 			else if (p)
-				errorf(ctx, line_of(v), "protocol: '%s' is not tcp or udp", p);
+				config_errorf(ctx, line_of(v), "protocol: '%s' is not tcp or udp",
+					      p);
 		} else if (!strcmp(key, "scheduler")) {
 			const char *p = scalar(ctx, v, key);
 
 			if (p && shoal_sched_parse(p, &s->scheduler))
-				errorf(ctx, line_of(v),
-				       "scheduler: '%s' is not maglev, maglev-src, rr or random",
-				       p);
+				config_errorf(
+					ctx, line_of(v),
+					"scheduler: '%s' is not maglev, maglev-src, rr or random",
+					p);
 		} else if (!strcmp(key, "table_size")) {
 			s->table_size_given = true;
 			if (parse_uint(ctx, v, key, 2, SHOAL_MAX_TABLE_SIZE, &u)) {
 				if (!maglev_is_prime((__u32)u))
-					errorf(ctx, line_of(v),
-					       "table_size: %llu is not a prime (65537 and 251 "
-					       "are)",
-					       u);
+					config_errorf(
+						ctx, line_of(v),
+						"table_size: %llu is not a prime (65537 and 251 "
+						"are)",
+						u);
 				s->table_size = (__u32)u;
 			}
 		} else if (!strcmp(key, "flow_table")) {
@@ -539,14 +531,14 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			size_t i, cnt;
 
 			if (v->type != YAML_SEQUENCE_NODE) {
-				errorf(ctx, line_of(v), "backends must be a list");
+				config_errorf(ctx, line_of(v), "backends must be a list");
 				continue;
 			}
 			cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 			/* aliases can make a small file name a huge set: stop at the limit */
 			if (ctx->total_backends + cnt >= SHOAL_MAX_BACKENDS) {
-				errorf(ctx, line_of(v), "backends: more than %d in all",
-				       SHOAL_MAX_BACKENDS - 1);
+				config_errorf(ctx, line_of(v), "backends: more than %d in all",
+					      SHOAL_MAX_BACKENDS - 1);
 				ctx->total_backends = SHOAL_MAX_BACKENDS;
 				continue;
 			}
@@ -554,7 +546,7 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			free(s->backends);
 			s->backends = calloc(cnt ? cnt : 1, sizeof(*s->backends));
 			if (!s->backends) {
-				errorf(ctx, line_of(v), "out of memory");
+				config_errorf(ctx, line_of(v), "out of memory");
 				continue;
 			}
 			s->nbackends = cnt;
@@ -562,214 +554,19 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 				parse_backend(ctx, node_at(ctx, v->data.sequence.items.start[i]),
 					      &s->backends[i]);
 		} else {
-			errorf(ctx, line_of(k), "service: unknown key '%s'", key);
+			config_errorf(ctx, line_of(k), "service: unknown key '%s'", key);
 		}
 	}
 	free(dups);
 	if (!have_vip)
-		errorf(ctx, s->line, "service: 'vip' is missing");
+		config_errorf(ctx, s->line, "service: 'vip' is missing");
 	if (!have_port)
-		errorf(ctx, s->line, "service: 'port' is missing (0 means all ports)");
+		config_errorf(ctx, s->line, "service: 'port' is missing (0 means all ports)");
 	if (!s->flow_table &&
 	    (s->scheduler == SHOAL_SCHED_RR || s->scheduler == SHOAL_SCHED_RANDOM))
-		errorf(ctx, s->line,
-		       "service: scheduler %s needs the flow table (flow_table: true)",
-		       shoal_sched_name(s->scheduler));
-}
-
-static const char *article(const char *word)
-{
-	return strchr("aeiou", word[0]) ? "an" : "a";
-}
-
-const char *shoal_vip_addr_refused(const struct shoal_host_conf *host,
-				   const struct shoal_addr *addr, char *buf, size_t len)
-{
-	const char *cls = shoal_addr_class(addr);
-
-	if (cls) {
-		snprintf(buf, len, "a VIP cannot be %s %s address", article(cls), cls);
-		return buf;
-	}
-	if ((host->have_src_v4 && !memcmp(addr, &host->src_v4, sizeof(*addr))) ||
-	    (host->have_src_v6 && !memcmp(addr, &host->src_v6, sizeof(*addr)))) {
-		snprintf(buf, len, "a VIP cannot be the balancer's own address (host.source_v%c)",
-			 shoal_addr_is_v4(addr) ? '4' : '6');
-		return buf;
-	}
-	return NULL;
-}
-
-const char *shoal_backend_addr_refused(const struct shoal_host_conf *host,
-				       const struct shoal_addr *vip, const struct shoal_addr *addr,
-				       char *buf, size_t len)
-{
-	const char *cls = shoal_addr_class(addr);
-
-	if (cls) {
-		/* link-local: a tunnel to it has no scope to leave by */
-		snprintf(buf, len, "a backend cannot be %s %s address", article(cls), cls);
-		return buf;
-	}
-	if ((host->have_src_v4 && !memcmp(addr, &host->src_v4, sizeof(*addr))) ||
-	    (host->have_src_v6 && !memcmp(addr, &host->src_v6, sizeof(*addr)))) {
-		snprintf(buf, len, "a backend cannot be the balancer itself (host.source_v%c)",
-			 shoal_addr_is_v4(addr) ? '4' : '6');
-		return buf;
-	}
-	if (vip && !memcmp(addr, vip, sizeof(*addr))) {
-		/* the balancer would send the packet to itself, again and again */
-		snprintf(buf, len, "a backend cannot be its own VIP");
-		return buf;
-	}
-	return NULL;
-}
-
-__u32 shoal_table_size_default(size_t nbackends)
-{
-	unsigned long long want = (unsigned long long)nbackends * SHOAL_TABLE_PER_BACKEND;
-	__u32 m;
-
-	if (want <= SHOAL_DEFAULT_TABLE_SIZE)
-		return SHOAL_DEFAULT_TABLE_SIZE;
-	if (want >= SHOAL_MAX_TABLE_SIZE)
-		return SHOAL_MAX_TABLE_SIZE;
-	for (m = (__u32)want | 1; !maglev_is_prime(m); m += 2)
-		;
-	return m;
-}
-
-struct idx_ref {
-	const void *item;
-	size_t idx;
-	size_t size; /* bytes compared (keys, addresses) or 0 for names */
-};
-
-static int idx_item_cmp(const struct idx_ref *x, const struct idx_ref *y)
-{
-	return x->size ? memcmp(x->item, y->item, x->size) : strcmp(x->item, y->item);
-}
-
-static int idx_ref_cmp(const void *a, const void *b)
-{
-	const struct idx_ref *x = a, *y = b;
-	int c = idx_item_cmp(x, y);
-
-	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
-}
-
-/*
- * Reports every item equal to an earlier one, sorted (n log n): 1,000
- * duplicate services cost what sorting them costs, and say so 100 times.
- */
-static void report_dups(struct parse_ctx *ctx, struct idx_ref *refs, size_t n,
-			void (*report)(struct parse_ctx *ctx, size_t dup, size_t first, void *arg),
-			void *arg)
-{
-	size_t i, first = 0;
-
-	qsort(refs, n, sizeof(*refs), idx_ref_cmp);
-	for (i = 1; i < n; i++) {
-		if (idx_item_cmp(&refs[first], &refs[i])) {
-			first = i;
-			continue;
-		}
-		report(ctx, refs[i].idx, refs[first].idx, arg);
-	}
-}
-
-static void dup_service(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
-{
-	const struct shoal_config *c = arg;
-
-	errorf(ctx, c->services[dup].line,
-	       "service: the same VIP, port and protocol as the service at line %d",
-	       c->services[first].line);
-}
-
-static void dup_name(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
-{
-	const struct shoal_config *c = arg;
-
-	errorf(ctx, c->services[dup].line, "service: name '%s' already used at line %d",
-	       c->services[dup].name, c->services[first].line);
-}
-
-static void dup_backend(struct parse_ctx *ctx, size_t dup, size_t first, void *arg)
-{
-	const struct shoal_service_conf *s = arg;
-
-	errorf(ctx, s->backends[dup].line, "backend: the same address as the backend at line %d",
-	       s->backends[first].line);
-}
-
-/* Cross-checks that need the whole file. */
-static void validate(struct parse_ctx *ctx, struct shoal_config *c)
-{
-	size_t i, j, n = 0, total = 0, most = c->nservices;
-	struct idx_ref *refs;
-	char why[128];
-
-	if (c->nservices >= SHOAL_MAX_VIPS)
-		errorf(ctx, 1, "%zu services: at most %d", c->nservices, SHOAL_MAX_VIPS - 1);
-	for (i = 0; i < c->nservices; i++)
-		if (c->services[i].nbackends > most)
-			most = c->services[i].nbackends;
-	refs = calloc(most ? most : 1, sizeof(*refs));
-	if (!refs) {
-		errorf(ctx, 1, "out of memory");
-		return;
-	}
-	for (i = 0; i < c->nservices; i++)
-		refs[i] = (struct idx_ref){ &c->services[i].key, i, sizeof(c->services[i].key) };
-	report_dups(ctx, refs, c->nservices, dup_service, c);
-	for (i = 0; i < c->nservices; i++)
-		if (c->services[i].name[0])
-			refs[n++] = (struct idx_ref){ c->services[i].name, i, 0 };
-	report_dups(ctx, refs, n, dup_name, c);
-
-	for (i = 0; i < c->nservices; i++) {
-		struct shoal_service_conf *s = &c->services[i];
-
-		if (shoal_vip_addr_refused(&c->host, &s->key.addr, why, sizeof(why)))
-			errorf(ctx, s->line, "vip: %s", why);
-		total += s->nbackends;
-		for (j = 0; j < s->nbackends; j++) {
-			const struct shoal_backend_conf *b = &s->backends[j];
-
-			refs[j] = (struct idx_ref){ &b->addr, j, sizeof(b->addr) };
-			if (shoal_backend_addr_refused(&c->host, &s->key.addr, &b->addr, why,
-						       sizeof(why)))
-				errorf(ctx, b->line, "backend: %s", why);
-			if (b->family == AF_INET && !c->host.have_src_v4)
-				errorf(ctx, b->line,
-				       "backend: an IPv4 backend needs host.source_v4 for the "
-				       "tunnel");
-			if (b->family == AF_INET6 && !c->host.have_src_v6)
-				errorf(ctx, b->line,
-				       "backend: an IPv6 backend needs host.source_v6 for the "
-				       "tunnel");
-		}
-		report_dups(ctx, refs, s->nbackends, dup_backend, s);
-		/* Maglev needs M well above N: every backend its share, none starved */
-		if (!s->table_size_given)
-			s->table_size = shoal_table_size_default(s->nbackends);
-		else if (s->table_size < s->nbackends)
-			errorf(ctx, s->line,
-			       "table_size: %u slots for %zu backends: some would get none "
-			       "(at least %zu; %d per backend balances well)",
-			       s->table_size, s->nbackends, s->nbackends, SHOAL_TABLE_PER_BACKEND);
-		else if ((unsigned long long)s->table_size <
-			 (unsigned long long)s->nbackends * SHOAL_TABLE_PER_BACKEND)
-			warnf(ctx, s->line,
-			      "table_size: %u slots for %zu backends: Maglev balances well from "
-			      "%d per backend (%zu)",
-			      s->table_size, s->nbackends, SHOAL_TABLE_PER_BACKEND,
-			      s->nbackends * SHOAL_TABLE_PER_BACKEND);
-	}
-	free(refs);
-	if (total >= SHOAL_MAX_BACKENDS)
-		errorf(ctx, 1, "%zu backends in all: at most %d", total, SHOAL_MAX_BACKENDS - 1);
+		config_errorf(ctx, s->line,
+			      "service: scheduler %s needs the flow table (flow_table: true)",
+			      shoal_sched_name(s->scheduler));
 }
 
 int shoal_config_parse(const char *path, const char *text, size_t len, struct shoal_config **ret,
@@ -801,8 +598,8 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		errorf(&ctx, (int)parser.problem_mark.line + 1, "YAML: %s",
-		       parser.problem ? parser.problem : "cannot parse");
+		config_errorf(&ctx, (int)parser.problem_mark.line + 1, "YAML: %s",
+			      parser.problem ? parser.problem : "cannot parse");
 		yaml_parser_delete(&parser);
 		free(c);
 		return -EINVAL;
@@ -810,7 +607,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	ctx.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
-		errorf(&ctx, 1, "the file is empty: it needs host and services");
+		config_errorf(&ctx, 1, "the file is empty: it needs host and services");
 	} else if (expect_mapping(&ctx, root, "the file")) {
 		bool *dups = dup_keys(&ctx, root);
 
@@ -827,14 +624,14 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 				size_t i, n;
 
 				if (v->type != YAML_SEQUENCE_NODE) {
-					errorf(&ctx, line_of(v), "services must be a list");
+					config_errorf(&ctx, line_of(v), "services must be a list");
 					continue;
 				}
 				n = (size_t)(v->data.sequence.items.top -
 					     v->data.sequence.items.start);
 				if (n >= SHOAL_MAX_VIPS) {
-					errorf(&ctx, line_of(v), "%zu services: at most %d", n,
-					       SHOAL_MAX_VIPS - 1);
+					config_errorf(&ctx, line_of(v), "%zu services: at most %d",
+						      n, SHOAL_MAX_VIPS - 1);
 					continue;
 				}
 				c->services = calloc(n ? n : 1, sizeof(*c->services));
@@ -847,20 +644,21 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 						node_at(&ctx, v->data.sequence.items.start[i]),
 						&c->services[i]);
 			} else {
-				errorf(&ctx, line_of(k), "unknown key '%s' (host, services)", key);
+				config_errorf(&ctx, line_of(k), "unknown key '%s' (host, services)",
+					      key);
 			}
 		}
 		free(dups);
 		if (!have_host)
-			errorf(&ctx, line_of(root), "'host' is missing");
+			config_errorf(&ctx, line_of(root), "'host' is missing");
 		else if (!have_iface)
-			errorf(&ctx, line_of(root), "host: 'interface' is missing");
+			config_errorf(&ctx, line_of(root), "host: 'interface' is missing");
 	}
 	if (have_iface && !c->host.pin_path[0])
 		snprintf(c->host.pin_path, sizeof(c->host.pin_path), "%s/%s", DEFAULT_PIN_ROOT,
 			 c->host.interface);
 	if (!errs->n)
-		validate(&ctx, c);
+		config_validate(&ctx, c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (ctx.errors > SHOAL_MAX_ERRORS &&
@@ -885,7 +683,7 @@ int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_
 	f = fopen(path, "r");
 	if (!f) {
 		ret_code = -errno;
-		errorf(&ctx, 0, "cannot open: %s", strerror(errno));
+		config_errorf(&ctx, 0, "cannot open: %s", strerror(errno));
 		return ret_code;
 	}
 	{
@@ -898,8 +696,8 @@ int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_
 			if (len + n > SHOAL_CONFIG_MAX_BYTES) {
 				free(text);
 				fclose(f);
-				errorf(&ctx, 0, "larger than %u MiB: refused unread",
-				       SHOAL_CONFIG_MAX_BYTES >> 20);
+				config_errorf(&ctx, 0, "larger than %u MiB: refused unread",
+					      SHOAL_CONFIG_MAX_BYTES >> 20);
 				return -EFBIG;
 			}
 			grown = realloc(text, len + n + 1);

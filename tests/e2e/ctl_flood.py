@@ -58,6 +58,16 @@ elif mode == "idle":
             held += 1
     print("held %d refused %d failed %d" % (held, refused, failed), flush=True)
     time.sleep(hold)
+    closed = 0
+    for s in conns:
+        try:
+            if s.recv(4096) == b"":
+                closed += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+    print("closed by the agent %d of %d" % (closed, len(conns)), flush=True)
 else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)

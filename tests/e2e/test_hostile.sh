@@ -27,6 +27,9 @@ status_fast() { timeout 1 "$BUILD/lbctl" -t 1 -s "$SOCK" status >/dev/null; }
 fingerprint() { lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")'; }
 check "traffic flows" requests_ok 10
 before=$(fingerprint)
+# an idle client, left alone while everything below happens (the agent closes it after 30 s)
+lab_bg idle /usr/bin/python3 "$LAB_LIB/ctl_flood.py" "$SOCK" idle 1 34
+IDLE=$LAST_PID
 
 # --- who may use the control socket: root, or a member of its group ---
 G=4242
@@ -108,6 +111,9 @@ start=$(date +%s%N)
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 kill -CONT "$SHOALD_PID"
+wait "$IDLE"
+check "an idle control connection was closed by the agent ($(tail -n1 "$LAB_DIR/idle.log"))" \
+	grep -q "^closed by the agent 1 of 1" "$LAB_DIR/idle.log"
 check "lbctl -t 1 gives up after ${ms} ms with exit $rc" bash -c "[ $rc -eq 1 ] && [ $ms -lt 2500 ] && grep -q 'no answer from shoald within 1 s' '$LAB_DIR/t.err'"
 check "its log did not flood ($(wc -l <"$LAB_DIR/shoald.log") lines)" test "$(wc -l <"$LAB_DIR/shoald.log")" -lt 200
 
@@ -153,6 +159,7 @@ out=$(lbctl reload 2>&1)
 ms=$((($(date +%s%N) - start) / 1000000))
 check "aliases naming 200,000 backends in a small file: refused in ${ms} ms" bash -c "[ $ms -lt 2000 ] && grep -q 'more than 65535 in all' <<<'$out'"
 check "the agent answered during all this" status_fast
+check "and stayed small (RSS $(rss) kB, cap +16 MB over ${rss0})" test $(($(rss) - rss0)) -lt 16384
 check "and nothing changed" test "$(fingerprint)" = "$before"
 check "traffic still flows" requests_ok 5
 head -c $((17 << 20)) /dev/zero | tr '\0' '#' >"$LAB_DIR/shoal.yaml"
