@@ -39,12 +39,13 @@ LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/control/server.c \
 	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
+	      agent/metrics/http.c \
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
-              $(BUILD)/tests/test_reconcile
+              $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http
 LB_SUITES := encap flows sched icmp hostile
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
@@ -54,7 +55,8 @@ BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
-FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save
+FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
+	     $(BUILD)/fuzz/fuzz_http
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -107,6 +109,7 @@ UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
 UNIT_LIBS_reconcile := agent/core/loop.c agent/core/reconcile.c
+UNIT_LIBS_http := agent/metrics/http.c
 UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
@@ -131,6 +134,10 @@ $(BUILD)/fuzz/fuzz_save: tests/fuzz/fuzz_save.c $(MODEL_SRCS) agent/model/state.
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml
+$(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c agent/metrics/http.c agent/metrics/http.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/metrics/http.c -o $@
 $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

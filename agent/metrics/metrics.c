@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/parts.h"
 #include "dataplane/dataplane.h"
+#include "metrics/http.h"
 #include "metrics/metrics.h"
 #include "model/addr.h"
 #include "model/state.h"
@@ -432,36 +433,34 @@ static void mconn_read(struct bufferevent *bev, void *arg)
 {
 	struct mconn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	char line[256], method[16], path[200];
+	size_t len = evbuffer_get_length(in);
 	__u64 start = shoal_loop_enter();
-	size_t n;
+	const char *buf;
 
 	if (c->sc || c->closing)
 		return;
-	if (end.pos < 0) {
-		if (evbuffer_get_length(in) > METRICS_MAX_REQUEST)
-			mconn_reply(c, "431 Request Header Fields Too Large",
-				    "request too large\n");
+	if (len > METRICS_MAX_REQUEST + 1)
+		len = METRICS_MAX_REQUEST + 1;
+	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	switch (buf ? shoal_http_request(buf, len, METRICS_MAX_REQUEST) : SHOAL_HTTP_BAD) {
+	case SHOAL_HTTP_INCOMPLETE:
 		goto out;
-	}
-	bufferevent_disable(bev, EV_READ); /* one request per connection */
-	n = evbuffer_copyout(in, line, sizeof(line) - 1);
-	line[n] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (sscanf(line, "%15s %199s HTTP/1.%*c", method, path) != 2) {
+	case SHOAL_HTTP_TOO_LARGE:
+		mconn_reply(c, "431 Request Header Fields Too Large", "request too large\n");
+		goto out;
+	case SHOAL_HTTP_BAD:
 		mconn_reply(c, "400 Bad Request", "bad request\n");
 		goto out;
-	}
-	path[strcspn(path, "?")] = '\0';
-	if (strcmp(method, "GET")) {
+	case SHOAL_HTTP_METHOD:
 		mconn_reply(c, "405 Method Not Allowed", "GET /metrics\n");
 		goto out;
-	}
-	if (strcmp(path, "/metrics")) {
+	case SHOAL_HTTP_NOT_FOUND:
 		mconn_reply(c, "404 Not Found", "try /metrics\n");
 		goto out;
+	case SHOAL_HTTP_METRICS:
+		break;
 	}
+	bufferevent_disable(bev, EV_READ); /* one request per connection */
 	c->sc = scrape_new(c->m, c);
 	if (!c->sc) {
 		mconn_reply(c, "500 Internal Server Error", "out of memory\n");
