@@ -136,11 +136,24 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 
 		shoal_ids_take(s->vip_ids, ov->id);
 		shoal_ids_free(s->vip_ids, ov->id);
+		if (!old->vip_ids && ov->id >= s->vip_ids->next)
+			s->vip_ids->next = ov->id + 1;
 		for (j = 0; j < ov->nbe; j++) {
 			shoal_ids_take(s->be_ids, ov->be[j].id);
 			shoal_ids_free(s->be_ids, ov->be[j].id);
+			if (!old->be_ids && ov->be[j].id >= s->be_ids->next)
+				s->be_ids->next = ov->be[j].id + 1;
 		}
 	}
+	/*
+	 * old without an allocator is what adopted maps say (a restart): which ids
+	 * were freed lately is not known, so new ones are handed out past the
+	 * highest in use rather than from the bottom.
+	 */
+	if (old && !old->vip_ids)
+		s->vip_ids->next = 1 + (s->vip_ids->next - 1) % (SHOAL_MAX_VIPS - 1);
+	if (old && !old->be_ids)
+		s->be_ids->next = 1 + (s->be_ids->next - 1) % (SHOAL_MAX_BACKENDS - 1);
 	/* first keep the ids of what old also has, then allocate the rest */
 	for (i = 0; i < c->nservices; i++) {
 		const struct shoal_service_conf *sc = &c->services[i];

@@ -170,6 +170,48 @@ START_TEST(test_runtime_edits)
 }
 END_TEST
 
+/*
+ * After a restart the state comes from adopted maps (no allocator): new ids
+ * are handed out past the highest in use, not from the bottom, where a VIP
+ * removed just before the restart had its id.
+ */
+START_TEST(test_adopted_ids_start_past_the_highest)
+{
+	struct shoal_config *a = parse(conf_a), *b = parse(conf_b);
+	struct shoal_state *s1 = NULL, *adopted, *s2 = NULL;
+	struct shoal_vip_key k3 = key("192.0.2.3", 443, IPPROTO_TCP);
+	__u32 max_vip = 0, max_be = 0;
+	size_t i, j;
+
+	struct shoal_vip_key k1 = key("192.0.2.1", 80, IPPROTO_TCP);
+	__u32 gone;
+
+	ck_assert_int_eq(shoal_state_from_config(a, NULL, &s1), 0);
+	/* what the maps say after 192.0.2.1 was removed, just before a restart */
+	gone = shoal_state_vip(s1, &k1)->id;
+	ck_assert_int_eq(shoal_state_vip_del(s1, &k1), 0);
+	ck_assert_int_eq(shoal_state_dup(s1, &adopted), 0);
+	for (i = 0; i < adopted->nvips; i++) {
+		if (adopted->vips[i].id > max_vip)
+			max_vip = adopted->vips[i].id;
+		for (j = 0; j < adopted->vips[i].nbe; j++)
+			if (adopted->vips[i].be[j].id > max_be)
+				max_be = adopted->vips[i].be[j].id;
+	}
+	ck_assert_int_eq(shoal_state_from_config(b, adopted, &s2), 0);
+	/* 192.0.2.1 comes back as new: not on the id it had before the restart */
+	ck_assert_uint_ne(shoal_state_vip(s2, &k1)->id, gone);
+	ck_assert_uint_gt(shoal_state_vip(s2, &k1)->id, max_vip);
+	ck_assert_uint_gt(shoal_state_vip(s2, &k3)->id, max_vip);
+	ck_assert_uint_gt(shoal_state_vip(s2, &k3)->be[0].id, max_be);
+	shoal_state_free(s1);
+	shoal_state_free(adopted);
+	shoal_state_free(s2);
+	shoal_config_free(a);
+	shoal_config_free(b);
+}
+END_TEST
+
 /* What lbctl save writes parses back to the same state. */
 START_TEST(test_yaml_round_trip)
 {
@@ -214,6 +256,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_reload_keeps_ids);
 	tcase_add_test(tc, test_runtime_edits);
 	tcase_add_test(tc, test_yaml_round_trip);
+	tcase_add_test(tc, test_adopted_ids_start_past_the_highest);
 	suite_add_tcase(s, tc);
 	return s;
 }
