@@ -56,7 +56,7 @@ all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
 FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
-	     $(BUILD)/fuzz/fuzz_http
+	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -138,6 +138,10 @@ $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c agent/metrics/http.c agent/metri
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/metrics/http.c -o $@
+$(BUILD)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c agent/net/netlink.c agent/net/netlink.h agent/model/addr.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/net/netlink.c agent/model/addr.c -o $@ -lmnl
 $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -116,7 +116,7 @@ for kind in "${kinds[@]}"; do
 			run_check "$t"; done ;;
 	fuzz)
 		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl "$BUILD"/fuzz/fuzz_save \
-			"$BUILD"/fuzz/fuzz_http; do
+			"$BUILD"/fuzz/fuzz_http "$BUILD"/fuzz/fuzz_netlink; do
 			run_fuzz "$t"; done ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do run_shell "$t"; done

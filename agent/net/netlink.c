@@ -299,6 +299,8 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_DELLINK: {
 		struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
+			break;
 		if (ifm->ifi_index == e->ifindex)
 			e->what |= SHOAL_NL_EV_LINK;
 		break;
@@ -307,6 +309,8 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_DELROUTE: {
 		struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+			break;
 		if (rtm->rtm_dst_len == 0 && rtm->rtm_table == RT_TABLE_MAIN)
 			e->what |= SHOAL_NL_EV_ROUTE;
 		break;
@@ -317,9 +321,11 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 		struct shoal_addr dst;
 
-		if (ndm->ndm_ifindex != e->ifindex || !e->gw)
+		if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm) ||
+		    ndm->ndm_ifindex != e->ifindex || !e->gw)
 			break;
-		mnl_attr_parse(nlh, sizeof(*ndm), nd_attr_cb, tb);
+		if (mnl_attr_parse(nlh, sizeof(*ndm), nd_attr_cb, tb) < 0)
+			break;
 		if (!tb[NDA_DST])
 			break;
 		if (ndm->ndm_family == AF_INET && mnl_attr_get_payload_len(tb[NDA_DST]) == 4)
@@ -354,9 +360,33 @@ int shoal_nl_events_read(void *sock, struct shoal_nl_events *e, unsigned int max
 			}
 			return -errno;
 		}
-		mnl_cb_run(buf, (size_t)n, 0, 0, event_cb, e);
+		shoal_nl_events_parse(buf, (size_t)n, e);
 	}
 	return 1;
+}
+
+void shoal_nl_events_parse(const void *buf, size_t len, struct shoal_nl_events *e)
+{
+	const char *p = buf;
+
+	/*
+	 * Walked here rather than with mnl_cb_run: libmnl compares nlmsg_len as
+	 * an int, so a length of 2^31 or more would pass its check (found by
+	 * tests/fuzz/fuzz_netlink.c).
+	 */
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		size_t step;
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			break;
+		event_cb(nlh, e);
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
 }
 
 void shoal_nl_events_close(void *sock)

@@ -45,6 +45,8 @@ struct shoal_nl_events {
  * (read again later), or -errno.
  */
 int shoal_nl_events_read(void *sock, struct shoal_nl_events *e, unsigned int max_reads);
+/* Classifies the messages of one datagram into e (pure; fuzzed). */
+void shoal_nl_events_parse(const void *buf, size_t len, struct shoal_nl_events *e);
 void shoal_nl_events_close(void *sock);
 
 #endif /* SHOAL_NETLINK_H */
