@@ -505,29 +505,33 @@ static json_t *h_version(struct ctl_conn *c, json_t *args, const char **err)
 static const struct {
 	const char *name;
 	ctl_handler_fn fn;
+	const char *handler; /* its name among the loop's handlers */
 } commands[] = {
-	{ "status", h_status },
-	{ "vip.list", h_vip_list },
-	{ "vip.add", h_vip_add },
-	{ "vip.del", h_vip_del },
-	{ "backend.add", h_backend_add },
-	{ "backend.del", h_backend_del },
-	{ "backend.weight", h_backend_weight },
-	{ "backend.drain", h_backend_drain },
-	{ "backend.undrain", h_backend_undrain },
-	{ "stats", h_stats },
-	{ "reload", h_reload },
-	{ "lookup", h_lookup },
-	{ "save", h_save },
-	{ "version", h_version },
+	{ "status", h_status, "control status" },
+	{ "vip.list", h_vip_list, "control vip.list" },
+	{ "vip.add", h_vip_add, "control vip.add" },
+	{ "vip.del", h_vip_del, "control vip.del" },
+	{ "backend.add", h_backend_add, "control backend.add" },
+	{ "backend.del", h_backend_del, "control backend.del" },
+	{ "backend.weight", h_backend_weight, "control backend.weight" },
+	{ "backend.drain", h_backend_drain, "control backend.drain" },
+	{ "backend.undrain", h_backend_undrain, "control backend.undrain" },
+	{ "stats", h_stats, "control stats" },
+	{ "reload", h_reload, "control reload" },
+	{ "lookup", h_lookup, "control lookup" },
+	{ "save", h_save, "control save" },
+	{ "version", h_version, "control version" },
 };
 
-ctl_handler_fn ctl_command(const char *name)
+ctl_handler_fn ctl_command(const char *name, const char **ret_name)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(name, commands[i].name))
+		if (!strcmp(name, commands[i].name)) {
+			if (ret_name)
+				*ret_name = commands[i].handler;
 			return commands[i].fn;
+		}
 	return NULL;
 }

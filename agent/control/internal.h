@@ -52,7 +52,7 @@ json_t *ctl_stream_item(struct ctl_conn *c, size_t i);
 void ctl_stream_free(struct ctl_stream *st);
 
 /* The handler of command name, or NULL. */
-ctl_handler_fn ctl_command(const char *name);
+ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);
 const char *ctl_errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* SHOAL_CONTROL_INTERNAL_H */

@@ -208,7 +208,8 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 	const char *cmd = json_string_value(json_object_get(c->req, "command"));
 	json_t *args = json_object_get(c->req, "args");
 	const char *err = NULL;
-	ctl_handler_fn fn = ctl_command(cmd ? cmd : "");
+	const char *handler = "control";
+	ctl_handler_fn fn = ctl_command(cmd ? cmd : "", &handler);
 	__u64 start = shoal_loop_enter();
 	json_t *res;
 
@@ -221,7 +222,7 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 		json_decref(res);
 		res = NULL;
 		if (!shoal_flowwatch_fresh(c->p->flows, 1000000000ULL, on_flows_fresh, c)) {
-			shoal_loop_leave(c->p->loop, "control", start);
+			shoal_loop_leave(c->p->loop, handler, start);
 			return;
 		}
 		/* fresh enough already */
@@ -231,11 +232,11 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 	}
 	if (c->stream && !err) {
 		json_decref(res);
-		shoal_loop_leave(c->p->loop, "control", start);
+		shoal_loop_leave(c->p->loop, handler, start);
 		shoal_timer_arm(c->slice, 0);
 		return;
 	}
-	shoal_loop_leave(c->p->loop, "control", start);
+	shoal_loop_leave(c->p->loop, handler, start);
 	if (!res && !err)
 		err = "internal error";
 	if (!err && c->wait_apply && !shoal_reconcile_request(c->p->reconcile, on_applied, c)) {
@@ -258,7 +259,7 @@ static void conn_process(struct ctl_conn *c)
 
 		if (shoal_ctl_decode_request(line, len, &req, &cmd, &args, &err)) {
 			conn_send(c, shoal_ctl_encode_reply(NULL, err));
-		} else if (!ctl_command(cmd)) {
+		} else if (!ctl_command(cmd, NULL)) {
 			conn_send(c, shoal_ctl_encode_reply(NULL,
 							    ctl_errf("unknown command '%s'", cmd)));
 			json_decref(req);

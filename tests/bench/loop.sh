@@ -96,11 +96,11 @@ metrics >"$LAB_DIR/metrics.txt"
 lbctl -o json status >"$LAB_DIR/status.json"
 
 max_ms() { # HANDLER
-	awk -v h="$1" -F'[{}" ]+' '$1 == "shoal_agent_handler_seconds_max" && $3 == h {printf "%.1f", $4 * 1000}' \
+	awk -v h="$1" 'index($0, "shoal_agent_handler_seconds_max{handler=\"" h "\"}") == 1 {printf "%.1f", $NF * 1000}' \
 		"$LAB_DIR/metrics.txt"
 }
 runs() {
-	awk -v h="$1" -F'[{}" ]+' '$1 == "shoal_agent_handler_runs_total" && $3 == h {print $4}' \
+	awk -v h="$1" 'index($0, "shoal_agent_handler_runs_total{handler=\"" h "\"}") == 1 {print $NF}' \
 		"$LAB_DIR/metrics.txt"
 }
 bucket() { # LE
@@ -113,14 +113,14 @@ msgs=$(awk '/^# netlink/ {print}' "$LAB_DIR/metrics.txt")
 : "$msgs"
 if [ "${1:-}" = --json ]; then
 	printf '{"flows": %s' "$counted"
-	for h in flow-walk reconcile control control-stream metrics netlink netlink-lookup rates; do
-		printf ', "%s_max_ms": %s, "%s_runs": %s' "$h" "$(max_ms $h)" "$h" "$(runs $h)"
+	for h in flow-walk reconcile "control status" "control reload" control-stream metrics netlink netlink-lookup rates; do
+		printf ', "%s_max_ms": %s, "%s_runs": %s' "$h" "$(max_ms "$h")" "$h" "$(runs "$h")"
 	done
 	printf ', "timers": %s, "timers_late_over_20ms": %s}\n' "$total" "$over20"
 else
 	printf '%-16s %12s %8s   (%s flows counted, 100 VIPs x 100 backends)\n' handler max_ms runs "$counted"
-	for h in flow-walk reconcile control control-stream metrics netlink netlink-lookup rates; do
-		printf '%-16s %12s %8s\n' "$h" "$(max_ms $h)" "$(runs $h)"
+	for h in flow-walk reconcile "control status" "control reload" control-stream metrics netlink netlink-lookup rates; do
+		printf '%-16s %12s %8s\n' "$h" "$(max_ms "$h")" "$(runs "$h")"
 	done
 	printf 'timers fired: %s, of which late by more than 20 ms: %s\n' "$total" "$over20"
 	jq -r '"slowest handler (lbctl status): \(.loop.slowest_handler) \(.loop.slowest_handler_ms) ms"' "$LAB_DIR/status.json"
