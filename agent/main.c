@@ -158,11 +158,27 @@ static void on_nexthop_changed(void *arg)
 	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
 }
 
+static void sighup_reloaded(void *arg, int ret, const struct shoal_errors *errs)
+{
+	struct agent *a = arg;
+	size_t i;
+
+	if (ret) {
+		log_err("reload refused, nothing changed:");
+		for (i = 0; i < errs->n; i++)
+			log_err("  %s", errs->msg[i]);
+		return;
+	}
+	log_info("reloaded %s: %zu VIPs", a->file.path, a->p.state->nvips);
+	shoal_configfile_log_warnings(&a->file);
+	shoal_nexthop_refresh(a->p.nexthop);
+	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct agent *a = arg;
-	struct shoal_errors errs = { 0 };
-	size_t i;
+	int ret;
 
 	(void)what;
 	if (sig != SIGHUP) {
@@ -171,17 +187,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		shoal_loop_stop(a->p.loop);
 		return;
 	}
-	if (shoal_configfile_reload(&a->file, a->p.state, &errs)) {
-		log_err("reload refused, nothing changed:");
-		for (i = 0; i < errs.n; i++)
-			log_err("  %s", errs.msg[i]);
-		shoal_errors_free(&errs);
-		return;
-	}
-	log_info("reloaded %s: %zu VIPs", a->file.path, a->p.state->nvips);
-	shoal_configfile_log_warnings(&a->file);
-	shoal_nexthop_refresh(a->p.nexthop);
-	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
+	/* read and parsed off the loop; applied when it is back */
+	ret = shoal_configfile_reload_start(&a->file, a->p.state, sighup_reloaded, a);
+	if (ret)
+		log_err("SIGHUP: %s", ret == -EBUSY ? "a reload is under way" : strerror(-ret));
 }
 
 static void on_rates(void *arg)
@@ -287,6 +296,7 @@ static void stop(struct agent *a)
 	shoal_timer_free(a->rates);
 	shoal_metrics_close(a->metrics);
 	shoal_control_close(a->control);
+	shoal_configfile_reload_forget(&a->file, a);
 	shoal_reconcile_free(a->p.reconcile);
 	shoal_flowwatch_close(a->p.flows);
 	shoal_nexthop_close(a->p.nexthop);
@@ -401,6 +411,7 @@ int main(int argc, char **argv)
 	shoal_accept_reserve();
 	if (shoal_loop_new(&a.p.loop) || shoal_state_from_config(a.file.conf, NULL, &a.p.state))
 		goto out;
+	a.file.loop = a.p.loop;
 	for (i = 0; i < 3; i++) {
 		a.sig_ev[i] = evsignal_new(shoal_loop_base(a.p.loop), sigs[i], on_signal, &a);
 		if (!a.sig_ev[i] || event_add(a.sig_ev[i], NULL))

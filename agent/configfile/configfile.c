@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* See configfile.h. */
 #include <errno.h>
+#include <pthread.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "configfile/configfile.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "model/state.h"
 
 /* The file's identity and last change, to tell later whether someone edited it. */
@@ -18,8 +21,9 @@ static bool file_moved_on(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
-static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
-		       struct shoal_errors *errs)
+/* Reads and parses the file; touches nothing of f but reading path and override (a thread may run it). */
+static int read_file(const struct shoal_configfile *f, struct shoal_config **ret,
+		     struct shoal_errors *errs, struct stat *ret_seen, bool *ret_have_seen)
 {
 	struct shoal_config *c = NULL;
 	struct stat before;
@@ -37,9 +41,15 @@ static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
 				 f->iface_override);
 	}
 	*ret = c;
-	f->seen = before;
-	f->have_seen = seen;
+	*ret_seen = before;
+	*ret_have_seen = seen;
 	return 0;
+}
+
+static int read_config(struct shoal_configfile *f, struct shoal_config **ret,
+		       struct shoal_errors *errs)
+{
+	return read_file(f, ret, errs, &f->seen, &f->have_seen);
 }
 
 int shoal_configfile_load(struct shoal_configfile *f, struct shoal_errors *errs)
@@ -81,17 +91,14 @@ static void errs_add(struct shoal_errors *errs, char *msg)
 	errs->msg[errs->n++] = msg;
 }
 
-int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *state,
-			    struct shoal_errors *errs)
+/* The part of a reload that needs the state: after the file was read (ret its result). */
+static int reload_finish(struct shoal_configfile *f, struct shoal_state *state,
+			 struct shoal_config *c, int ret, struct shoal_errors *errs)
 {
-	struct shoal_config *c = NULL;
 	struct shoal_state *s = NULL;
 	const char *what;
 	char *msg;
-	int ret;
 
-	f->reloads++;
-	ret = read_config(f, &c, errs);
 	if (ret)
 		goto fail;
 	what = host_needs_restart(&f->conf->host, &c->host);
@@ -114,6 +121,125 @@ fail:
 	f->failures++;
 	shoal_config_free(c);
 	return ret ? ret : -EINVAL;
+}
+
+int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *state,
+			    struct shoal_errors *errs)
+{
+	struct shoal_config *c = NULL;
+	struct stat seen;
+	bool have_seen = false;
+	int ret;
+
+	f->reloads++;
+	ret = read_file(f, &c, errs, &seen, &have_seen);
+	if (!ret) {
+		f->seen = seen;
+		f->have_seen = have_seen;
+	}
+	return reload_finish(f, state, c, ret, errs);
+}
+
+/*
+ * A reload whose reading and parsing (libyaml's document load of a large
+ * file takes tens of ms) runs on a thread of its own: it touches nothing but
+ * the file and its own memory, and hands the result back through a pipe the
+ * loop watches. Everything that touches the state runs on the loop.
+ */
+struct reload_job {
+	struct shoal_configfile *f;
+	struct shoal_state *state;
+	shoal_reload_done_fn done;
+	void *arg;
+	pthread_t thread;
+	int pipe[2];
+	struct event *ev;
+	struct shoal_config *c;
+	struct shoal_errors errs;
+	struct stat seen;
+	bool have_seen;
+	int ret;
+};
+
+static void *reload_thread(void *arg)
+{
+	struct reload_job *j = arg;
+	char one = 1;
+
+	j->ret = read_file(j->f, &j->c, &j->errs, &j->seen, &j->have_seen);
+	if (write(j->pipe[1], &one, 1) < 0)
+		j->ret = j->ret ? j->ret : -EIO;
+	return NULL;
+}
+
+static void reload_job_free(struct reload_job *j)
+{
+	if (j->ev)
+		event_free(j->ev);
+	close(j->pipe[0]);
+	close(j->pipe[1]);
+	shoal_errors_free(&j->errs);
+	free(j);
+}
+
+static void reload_parsed(evutil_socket_t fd, short what, void *arg)
+{
+	struct reload_job *j = arg;
+	struct shoal_configfile *f = j->f;
+	__u64 start = shoal_loop_enter();
+	int ret;
+
+	(void)fd;
+	(void)what;
+	pthread_join(j->thread, NULL);
+	f->job = NULL;
+	if (!j->ret) {
+		f->seen = j->seen;
+		f->have_seen = j->have_seen;
+	}
+	ret = reload_finish(f, j->state, j->c, j->ret, &j->errs);
+	if (j->done)
+		j->done(j->arg, ret, &j->errs);
+	shoal_loop_leave(f->loop, "reload", start);
+	reload_job_free(j);
+}
+
+int shoal_configfile_reload_start(struct shoal_configfile *f, struct shoal_state *state,
+				  shoal_reload_done_fn done, void *arg)
+{
+	struct reload_job *j;
+
+	if (f->job)
+		return -EBUSY;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->pipe[0] = j->pipe[1] = -1;
+	j->f = f;
+	j->state = state;
+	j->done = done;
+	j->arg = arg;
+	if (pipe2(j->pipe, O_CLOEXEC | O_NONBLOCK))
+		goto fail;
+	j->ev = event_new(shoal_loop_base(f->loop), j->pipe[0], EV_READ, reload_parsed, j);
+	if (!j->ev || event_add(j->ev, NULL))
+		goto fail;
+	f->reloads++;
+	if (pthread_create(&j->thread, NULL, reload_thread, j)) {
+		f->reloads--;
+		goto fail;
+	}
+	f->job = j;
+	return 0;
+fail:
+	reload_job_free(j);
+	return -ENOMEM;
+}
+
+void shoal_configfile_reload_forget(struct shoal_configfile *f, void *arg)
+{
+	if (f->job && f->job->arg == arg)
+		f->job->done = NULL;
 }
 
 int shoal_configfile_save(struct shoal_configfile *f, struct shoal_state *state, bool force,

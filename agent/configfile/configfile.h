@@ -15,6 +15,8 @@
 #include "model/config.h"
 
 struct shoal_state;
+struct shoal_loop;
+struct reload_job;
 
 struct shoal_configfile {
 	const char *path;
@@ -23,7 +25,11 @@ struct shoal_configfile {
 	__u64 reloads, failures;
 	struct stat seen; /* the file as it was then: save refuses if it moved on */
 	bool have_seen;
+	struct shoal_loop *loop; /* for reloads that parse off the loop */
+	struct reload_job *job;	 /* the reload under way */
 };
+
+typedef void (*shoal_reload_done_fn)(void *arg, int ret, const struct shoal_errors *errs);
 
 /* The first read: f->conf, or -errno with every problem in errs. */
 int shoal_configfile_load(struct shoal_configfile *f, struct shoal_errors *errs);
@@ -34,6 +40,16 @@ int shoal_configfile_load(struct shoal_configfile *f, struct shoal_errors *errs)
  */
 int shoal_configfile_reload(struct shoal_configfile *f, struct shoal_state *state,
 			    struct shoal_errors *errs);
+/*
+ * The same, with the file read and parsed on a thread of its own (a large
+ * file takes tens of ms in libyaml): done(arg, 0 or -errno, errs) runs on the
+ * loop once the state is replaced or the reload refused. -EBUSY while one
+ * runs.
+ */
+int shoal_configfile_reload_start(struct shoal_configfile *f, struct shoal_state *state,
+				  shoal_reload_done_fn done, void *arg);
+/* done will not be called with arg (its owner is going away). */
+void shoal_configfile_reload_forget(struct shoal_configfile *f, void *arg);
 /*
  * Writes state over the file (through libyaml's emitter, checked by parsing
  * it back; the old file kept as FILE.bak; renamed into place, with the old

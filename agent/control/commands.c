@@ -402,31 +402,45 @@ static json_t *h_stats(struct ctl_conn *c, json_t *args, const char **err)
 	return json_null();
 }
 
-static json_t *h_reload(struct ctl_conn *c, json_t *args, const char **err)
+static void reload_done(void *arg, int ret, const struct shoal_errors *errs)
 {
-	struct shoal_errors errs = { 0 };
+	struct ctl_conn *c = arg;
 	size_t i, off = 0;
 
-	(void)args;
-	if (!shoal_configfile_reload(c->p->file, c->p->state, &errs)) {
+	if (!ret) {
 		log_info("reloaded %s: %zu VIPs", c->p->file->path, c->p->state->nvips);
 		shoal_configfile_log_warnings(c->p->file);
 		/* a next hop followed while a static gateway_mac was set may be stale */
 		shoal_nexthop_refresh(c->p->nexthop);
-		c->wait_apply = true;
-		return json_null();
+		ctl_reply_after_apply(c, json_null());
+		return;
 	}
 	log_err("reload refused, nothing changed:");
 	errbuf[0] = '\0';
-	for (i = 0; i < errs.n; i++) {
-		log_err("  %s", errs.msg[i]);
+	for (i = 0; i < errs->n; i++) {
+		log_err("  %s", errs->msg[i]);
 		if (off < sizeof(errbuf) - 1)
 			off += (size_t)snprintf(errbuf + off, sizeof(errbuf) - off, "%s%s",
-						i ? "\n" : "", errs.msg[i]);
+						i ? "\n" : "", errs->msg[i]);
 	}
-	shoal_errors_free(&errs);
-	*err = errbuf;
-	return NULL;
+	if (!errs->n)
+		snprintf(errbuf, sizeof(errbuf), "reload failed: %s", strerror(-ret));
+	ctl_reply(c, NULL, errbuf);
+}
+
+/* The file is read and parsed off the loop; the reply comes once the change is applied. */
+static json_t *h_reload(struct ctl_conn *c, json_t *args, const char **err)
+{
+	int ret;
+
+	(void)args;
+	ret = shoal_configfile_reload_start(c->p->file, c->p->state, reload_done, c);
+	if (ret) {
+		*err = ret == -EBUSY ? "a reload is under way: try again" : "cannot start a reload";
+		return NULL;
+	}
+	c->deferred = true;
+	return json_null();
 }
 
 /*

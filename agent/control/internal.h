@@ -36,6 +36,7 @@ struct ctl_conn {
 	bool wait_apply;	   /* set by a handler: reply once the change is applied */
 	bool wait_flows;	   /* set by a handler: run it again with a fresh flow count */
 	bool flows_fresh;	   /* set for that second run */
+	bool deferred;		   /* set by a handler: it replies later (ctl_reply*) */
 	json_t *req;		   /* the request being served */
 	json_t *result;		   /* its result, held until the apply */
 	struct ctl_stream *stream; /* set by a handler: the reply is streamed */
@@ -50,6 +51,11 @@ int ctl_stream_vips(struct ctl_conn *c, json_t *head, const char *list_key, bool
 /* Item i of a stream: a VIP of the snapshot as JSON. */
 json_t *ctl_stream_item(struct ctl_conn *c, size_t i);
 void ctl_stream_free(struct ctl_stream *st);
+
+/* The reply of a deferred request; the connection goes on with its next. */
+void ctl_reply(struct ctl_conn *c, json_t *res, const char *err);
+/* The same, once the reconcile it asks for has applied the change. */
+void ctl_reply_after_apply(struct ctl_conn *c, json_t *res);
 
 /* The handler of command name, or NULL. */
 ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);

@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "configfile/configfile.h"
 #include "control/control.h"
 #include "control/internal.h"
 #include "control/proto.h"
@@ -160,6 +161,7 @@ static void conn_free(struct ctl_conn *c)
 		}
 	shoal_reconcile_forget(c->p->reconcile, c);
 	shoal_flowwatch_forget(c->p->flows, c);
+	shoal_configfile_reload_forget(c->p->file, c);
 	shoal_timer_free(c->slice);
 	ctl_stream_free(c->stream);
 	bufferevent_free(c->bev);
@@ -216,6 +218,7 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 	c->busy = true;
 	c->wait_apply = false;
 	c->wait_flows = false;
+	c->deferred = false;
 	c->flows_fresh = flows_fresh;
 	res = fn(c, args, &err);
 	if (c->wait_flows) {
@@ -229,6 +232,11 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 		c->wait_flows = false;
 		c->flows_fresh = true;
 		res = fn(c, args, &err);
+	}
+	if (c->deferred && !err) {
+		json_decref(res);
+		shoal_loop_leave(c->p->loop, handler, start);
+		return;
 	}
 	if (c->stream && !err) {
 		json_decref(res);
@@ -244,6 +252,21 @@ static void request_run(struct ctl_conn *c, bool flows_fresh)
 		return;
 	}
 	request_done(c, res, err);
+}
+
+void ctl_reply(struct ctl_conn *c, json_t *res, const char *err)
+{
+	request_done(c, res, err);
+	conn_process(c);
+}
+
+void ctl_reply_after_apply(struct ctl_conn *c, json_t *res)
+{
+	if (shoal_reconcile_request(c->p->reconcile, on_applied, c)) {
+		ctl_reply(c, res, "out of memory");
+		return;
+	}
+	c->result = res;
 }
 
 static void conn_process(struct ctl_conn *c)

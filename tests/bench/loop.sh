@@ -113,13 +113,13 @@ msgs=$(awk '/^# netlink/ {print}' "$LAB_DIR/metrics.txt")
 : "$msgs"
 if [ "${1:-}" = --json ]; then
 	printf '{"flows": %s' "$counted"
-	for h in flow-walk reconcile "control status" "control reload" control-stream metrics netlink netlink-lookup rates; do
+	for h in flow-walk reconcile "control status" "control reload" reload control-stream metrics netlink netlink-lookup rates; do
 		printf ', "%s_max_ms": %s, "%s_runs": %s' "$h" "$(max_ms "$h")" "$h" "$(runs "$h")"
 	done
 	printf ', "timers": %s, "timers_late_over_20ms": %s}\n' "$total" "$over20"
 else
 	printf '%-16s %12s %8s   (%s flows counted, 100 VIPs x 100 backends)\n' handler max_ms runs "$counted"
-	for h in flow-walk reconcile "control status" "control reload" control-stream metrics netlink netlink-lookup rates; do
+	for h in flow-walk reconcile "control status" "control reload" reload control-stream metrics netlink netlink-lookup rates; do
 		printf '%-16s %12s %8s\n' "$h" "$(max_ms "$h")" "$(runs "$h")"
 	done
 	printf 'timers fired: %s, of which late by more than 20 ms: %s\n' "$total" "$over20"
