@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * shoald: loads and attaches the balancer, is the only writer of its maps,
- * and serves lbctl and Prometheus. One thread, one libevent loop.
+ * and serves lbctl and Prometheus. One libevent loop on one thread; only a
+ * reload's read and parse of the file (pure: it touches no state) runs on a
+ * thread of its own (configfile/).
  *
  *   shoald -c FILE [-i IFACE] [--foreground] [--log-level L] [--detach]
  *   shoald --check -c FILE   (validates FILE as a reload would; touches nothing)
