@@ -76,21 +76,6 @@ static const char *host_needs_restart(const struct shoal_host_conf *o,
 	return NULL;
 }
 
-static void errs_add(struct shoal_errors *errs, char *msg)
-{
-	char **grown;
-
-	if (!msg)
-		return;
-	grown = realloc(errs->msg, (errs->n + 1) * sizeof(char *));
-	if (!grown) {
-		free(msg);
-		return;
-	}
-	errs->msg = grown;
-	errs->msg[errs->n++] = msg;
-}
-
 /* The part of a reload that needs the state: after the file was read (ret its result). */
 static int reload_finish(struct shoal_configfile *f, struct shoal_state *state,
 			 struct shoal_config *c, int ret, struct shoal_errors *errs)
@@ -106,7 +91,7 @@ static int reload_finish(struct shoal_configfile *f, struct shoal_state *state,
 		if (asprintf(&msg, "%s: host.%s changed: restart shoald to apply it", c->path,
 			     what) < 0)
 			msg = NULL;
-		errs_add(errs, msg);
+		shoal_errors_add(errs, msg);
 		ret = -EINVAL;
 		goto fail;
 	}

@@ -64,7 +64,7 @@ int shoal_encap_parse(const char *s, __u8 *ret)
 	return -EINVAL;
 }
 
-static void msg_add(struct shoal_errors *e, char *msg)
+void shoal_errors_add(struct shoal_errors *e, char *msg)
 {
 	char **grown;
 
@@ -92,7 +92,7 @@ void config_errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	va_end(ap);
 	if (asprintf(&full, "%s:%d: %s", ctx->path, line, msg) < 0)
 		return;
-	msg_add(ctx->errs, full);
+	shoal_errors_add(ctx->errs, full);
 }
 
 void config_warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
@@ -107,7 +107,7 @@ void config_warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	va_end(ap);
 	if (asprintf(&full, "%s:%d: warning: %s", ctx->path, line, msg) < 0)
 		return;
-	msg_add(ctx->warnings, full);
+	shoal_errors_add(ctx->warnings, full);
 }
 
 void shoal_errors_free(struct shoal_errors *e)
@@ -663,7 +663,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	yaml_parser_delete(&parser);
 	if (ctx.errors > SHOAL_MAX_ERRORS &&
 	    asprintf(&more, "%s: and %zu more errors", path, ctx.errors - SHOAL_MAX_ERRORS) >= 0)
-		msg_add(errs, more);
+		shoal_errors_add(errs, more);
 	if (errs->n) {
 		shoal_config_free(c);
 		return -EINVAL;

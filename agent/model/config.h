@@ -88,6 +88,8 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 int shoal_config_load(const char *path, struct shoal_config **ret, struct shoal_errors *errs);
 void shoal_config_free(struct shoal_config *c);
 void shoal_errors_free(struct shoal_errors *e);
+/* Appends msg (taken; NULL ignored) to e. */
+void shoal_errors_add(struct shoal_errors *e, char *msg);
 
 /* Whether s is a valid VIP name (SHOAL_NAME_RULE). */
 bool shoal_name_valid(const char *s);
