@@ -46,7 +46,7 @@ PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
               $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http
-LB_SUITES := encap flows sched icmp hostile
+LB_SUITES := encap flows sched icmp hostile checks
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
 

@@ -61,34 +61,26 @@ __shoal_inline void encap_udp(struct udphdr *uh, __u32 hash, __u32 inner_len)
 	uh->check = 0;
 }
 
-__shoal_inline int encap_packet(struct xdp_md *ctx, const struct pkt *p,
-				const struct shoal_backend *be, __u32 hash)
+/*
+ * Writes the outer IP (and GUE's UDP) header at oh, in front of an inner
+ * packet of inner_len bytes whose family is inner_family. Shared by the XDP
+ * path and the tc path of health checks, so both build the same tunnel.
+ */
+__shoal_inline int encap_outer(void *oh_ptr, void *data_end, const struct shoal_backend *be,
+			       int inner_family, __u8 tos, __u32 hash, __u32 inner_len)
 {
 	int gue = be->encap == SHOAL_ENCAP_GUE;
 	__u32 olen = encap_overhead(be);
-	__u32 l2_len = p->l3_off;
-	__u32 inner_len = p->ip_len;
-	__u8 ipproto = p->family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	void *data, *data_end;
-	int ret;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)olen))
-		return SHOAL_DROP_ENCAP;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
+	__u8 ipproto = inner_family == AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 
 	if (be->family == AF_INET6) {
-		struct ipv6hdr *oh;
+		struct ipv6hdr *oh = oh_ptr;
 
-		ret = encap_l2(data, data_end, olen, l2_len, bpf_htons(ETH_P_IPV6));
-		if (ret)
-			return ret;
-		oh = data + (l2_len & 0x1f);
 		if ((void *)(oh + 1) > data_end)
 			return SHOAL_DROP_ENCAP;
 		oh->version = 6;
-		oh->priority = p->tos >> 4;
-		oh->flow_lbl[0] = ((p->tos & 0xf) << 4) | ((hash >> 16) & 0xf);
+		oh->priority = tos >> 4;
+		oh->flow_lbl[0] = ((tos & 0xf) << 4) | ((hash >> 16) & 0xf);
 		oh->flow_lbl[1] = hash >> 8;
 		oh->flow_lbl[2] = hash;
 		oh->payload_len = bpf_htons(olen - sizeof(*oh) + inner_len);
@@ -104,17 +96,13 @@ __shoal_inline int encap_packet(struct xdp_md *ctx, const struct pkt *p,
 			encap_udp(uh, hash, inner_len);
 		}
 	} else {
-		struct iphdr *oh;
+		struct iphdr *oh = oh_ptr;
 
-		ret = encap_l2(data, data_end, olen, l2_len, bpf_htons(ETH_P_IP));
-		if (ret)
-			return ret;
-		oh = data + (l2_len & 0x1f);
 		if ((void *)(oh + 1) > data_end)
 			return SHOAL_DROP_ENCAP;
 		oh->version = 4;
 		oh->ihl = sizeof(*oh) / 4;
-		oh->tos = p->tos;
+		oh->tos = tos;
 		oh->tot_len = bpf_htons(olen + inner_len);
 		oh->id = 0;
 		oh->frag_off = bpf_htons(SHOAL_IP_DF);
@@ -132,6 +120,26 @@ __shoal_inline int encap_packet(struct xdp_md *ctx, const struct pkt *p,
 		}
 	}
 	return 0;
+}
+
+__shoal_inline int encap_packet(struct xdp_md *ctx, const struct pkt *p,
+				const struct shoal_backend *be, __u32 hash)
+{
+	__u32 olen = encap_overhead(be);
+	__u32 l2_len = p->l3_off;
+	void *data, *data_end;
+	int ret;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return SHOAL_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ret = encap_l2(data, data_end, olen, l2_len,
+		       bpf_htons(be->family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP));
+	if (ret)
+		return ret;
+	return encap_outer(data + (l2_len & 0x1f), data_end, be, p->family, p->tos, hash,
+			   p->ip_len);
 }
 
 #endif /* SHOAL_BPF_ENCAP_H */

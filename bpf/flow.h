@@ -150,6 +150,19 @@ __shoal_inline int flow_touch(const struct pkt *p, struct flow_choice *c, __u32 
 }
 
 /*
+ * The backend a recorded flow names, unless it is gone, or down with
+ * on_down: reschedule (then the flow is scheduled afresh).
+ */
+__shoal_inline const struct shoal_backend *flow_backend_get(__u32 id, __u32 vip_id)
+{
+	const struct shoal_backend *be = backend_get(id, vip_id);
+
+	if (be && (be->flags & SHOAL_BE_F_RESCHEDULE))
+		return NULL;
+	return be;
+}
+
+/*
  * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
  * miss (c->vip set when the flow's VIP still exists: re-schedule on it).
  */
@@ -192,7 +205,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	if (ce && !pkt_is_syn(p) && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
 		c->vip = vip_get(ce->vip_id);
 		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
-			c->be = backend_get(ce->backend_id, ce->vip_id);
+			c->be = flow_backend_get(ce->backend_id, ce->vip_id);
 			if (c->be) {
 				c->backend_id = ce->backend_id;
 				c->new_flow = 0;
@@ -226,7 +239,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	/* a new connection on the 5-tuple of one the client closed */
 	if ((fl->flags & SHOAL_FLOW_F_CLOSING) && pkt_is_syn(p))
 		return 0;
-	c->be = backend_get(fl->backend_id, fl->vip_id);
+	c->be = flow_backend_get(fl->backend_id, fl->vip_id);
 	if (!c->be) {
 		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
 		return 0;

@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "encap.h"
 #include "icmp.h"
+#include "check_encap.h"
 
 char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 shoal_abi_version = SHOAL_ABI_VERSION;
@@ -127,4 +128,11 @@ int shoal_lb(struct xdp_md *ctx)
 		cnt_inc(SHOAL_CNT_ICMP_FORWARDED);
 	cnt_inc(SHOAL_CNT_TX);
 	return XDP_TX;
+}
+
+/* tc egress on the same interface: health checks through the tunnel (check_encap.h). */
+SEC("tc")
+int shoal_check_encap(struct __sk_buff *skb)
+{
+	return check_encap(skb);
 }

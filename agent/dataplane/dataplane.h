@@ -36,6 +36,8 @@ bool shoal_dp_adopted(const struct shoal_dp *dp);
 /* Removes everything pinned under pin_dir (detaching the program). */
 int shoal_dp_unpin(const char *pin_dir);
 int shoal_dp_prog_fd(const struct shoal_dp *dp);
+/* The tc egress program of health checks through the tunnel. */
+int shoal_dp_check_prog_fd(const struct shoal_dp *dp);
 int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name);
 
 /* Host configuration; marks the data plane ready. */
@@ -53,7 +55,7 @@ int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backe
 int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
 
 /* Names of the global counters (SHOAL_CNT_*, below the drops) and drop reasons; NULL past the end. */
-#define SHOAL_CNT_NAMED 8 /* SHOAL_CNT_PASS .. SHOAL_CNT_FRAG_FORWARDED */
+#define SHOAL_CNT_NAMED 10 /* SHOAL_CNT_PASS .. SHOAL_CNT_CHECK_REFUSED */
 const char *shoal_counter_name(__u32 idx);
 /* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
 const char *shoal_drop_name(int reason);

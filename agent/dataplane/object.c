@@ -276,6 +276,11 @@ int shoal_dp_prog_fd(const struct shoal_dp *dp)
 	return bpf_program__fd(dp->skel->progs.shoal_lb);
 }
 
+int shoal_dp_check_prog_fd(const struct shoal_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.shoal_check_encap);
+}
+
 int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, name);

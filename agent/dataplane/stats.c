@@ -24,6 +24,8 @@ const char *shoal_counter_name(__u32 idx)
 		[SHOAL_CNT_PTB_SENT] = "ptb_sent",
 		[SHOAL_CNT_V6_EXTHDR] = "ipv6_ext_headers",
 		[SHOAL_CNT_FRAG_FORWARDED] = "fragments_forwarded",
+		[SHOAL_CNT_CHECK_TUNNELED] = "checks_tunneled",
+		[SHOAL_CNT_CHECK_REFUSED] = "checks_refused",
 	};
 
 	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;

@@ -62,6 +62,25 @@ enum shoal_encap {
 
 /* struct shoal_backend.flags */
 #define SHOAL_BE_F_VALID (1U << 0) /* cleared when the backend is removed */
+/*
+ * Down, with on_down: reschedule: a packet of a flow recorded for it is
+ * scheduled afresh on the VIP's current table (which no longer names it).
+ */
+#define SHOAL_BE_F_RESCHEDULE (1U << 1)
+/*
+ * Out of its VIP's table because its health checks failed. The data plane
+ * ignores it; a restarted agent reads it to keep the backend out until its
+ * checks pass ("unknown = keep as is").
+ */
+#define SHOAL_BE_F_DOWN (1U << 2)
+
+/*
+ * Health checks through the tunnel: a check socket to VIP:port carries the
+ * mark SHOAL_CHECK_MARK | backend id (SO_MARK), and the tc egress program
+ * encapsulates it to that backend as the XDP program encapsulates clients'.
+ */
+#define SHOAL_CHECK_MARK      0x5c000000U
+#define SHOAL_CHECK_MARK_MASK 0xff000000U
 
 /* struct shoal_host_cfg.flags */
 #define SHOAL_HOST_F_READY (1U << 0) /* config written; until then pass all */
@@ -203,6 +222,8 @@ enum shoal_counter {
 	SHOAL_CNT_PTB_SENT,	    /* frag-needed / packet-too-big answered */
 	SHOAL_CNT_V6_EXTHDR,	    /* IPv6 with extension headers: passed */
 	SHOAL_CNT_FRAG_FORWARDED,   /* IPv4 fragments to maglev-src VIPs */
+	SHOAL_CNT_CHECK_TUNNELED,   /* health-check packets encapsulated by the tc program */
+	SHOAL_CNT_CHECK_REFUSED,    /* marked packets not for their backend's VIP: dropped */
 	/* drops by reason: SHOAL_CNT_DROP_BASE + (-SHOAL_DROP_x) */
 	SHOAL_CNT_DROP_BASE = 16,
 	SHOAL_CNT_MAX = 32,

@@ -92,6 +92,56 @@ START_TEST(test_flow_rescheduled_when_backend_removed)
 }
 END_TEST
 
+static void backend_flags_set(__u32 id, __u16 flags)
+{
+	int fd = shoal_dp_map_fd(fx.dp, "backends");
+	struct shoal_backend be;
+
+	ck_assert_int_eq(bpf_map_lookup_elem(fd, &id, &be), 0);
+	be.flags = flags;
+	ck_assert_int_eq(bpf_map_update_elem(fd, &id, &be, BPF_EXIST), 0);
+}
+
+/*
+ * A backend down with on_down: keep_flows leaves the table but keeps its
+ * flows; with on_down: reschedule (SHOAL_BE_F_RESCHEDULE) its flows move at
+ * once to the VIP's current table, and only those.
+ */
+START_TEST(test_down_backend_keeps_or_reschedules_flows)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
+				       { "198.51.100.3", 0, 1 } };
+	static int before[STICKY_FLOWS];
+	struct lbfix_vip v;
+	int i, on_down = 0;
+
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 3, 0, &v), 0);
+	for (i = 0; i < STICKY_FLOWS; i++)
+		before[i] = send_flow(&v, i, PKT_TCP_SYN);
+	v.be[1].weight = 0;
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	backend_flags_set(v.be[1].id, SHOAL_BE_F_VALID | SHOAL_BE_F_DOWN);
+	for (i = 0; i < STICKY_FLOWS; i++)
+		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_ACK), before[i]);
+	backend_flags_set(v.be[1].id, SHOAL_BE_F_VALID | SHOAL_BE_F_DOWN | SHOAL_BE_F_RESCHEDULE);
+	touch_interval_passes();
+	for (i = 0; i < STICKY_FLOWS; i++) {
+		int now = send_flow(&v, i, PKT_TCP_ACK);
+
+		if (before[i] == 1) {
+			on_down++;
+			ck_assert_int_ne(now, 1);
+			ck_assert_int_ge(now, 0);
+		} else {
+			ck_assert_int_eq(now, before[i]);
+		}
+	}
+	ck_assert_int_gt(on_down, STICKY_FLOWS / 5);
+}
+END_TEST
+
 START_TEST(test_syn_repeat_counted)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
@@ -302,6 +352,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_flow_sticky_after_backend_added);
 	tcase_add_test(tc, test_flow_rescheduled_when_backend_removed);
+	tcase_add_test(tc, test_down_backend_keeps_or_reschedules_flows);
 	tcase_add_test(tc, test_syn_repeat_counted);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_vip_delete_stops_known_flows);
