@@ -18,6 +18,7 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
 LIBS      := -lbpf -lelf -lz -lyaml
+AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -27,8 +28,8 @@ SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
 # the agent in rooms (README: layout); model/ is pure, dataplane/ the only map writer
 MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/config_check.c \
-	      agent/model/state.c agent/model/maglev.c \
-	      agent/model/ids.c
+	      agent/model/config_health.c agent/model/health.c agent/model/checkwire.c \
+	      agent/model/state.c agent/model/maglev.c agent/model/ids.c
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
 CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c \
@@ -39,13 +40,14 @@ LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/control/server.c \
 	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
-	      agent/metrics/http.c \
-	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c
+	      agent/metrics/http.c agent/metrics/health_metrics.c agent/control/health_json.c \
+	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
+	      agent/health/health.c agent/health/check_stream.c agent/health/check_dgram.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
-              $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http
+              $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http $(BUILD)/tests/test_health
 LB_SUITES := encap flows sched icmp hostile checks
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
@@ -56,7 +58,7 @@ all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
 FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
-	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink
+	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink $(BUILD)/fuzz/fuzz_check_reply
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -81,12 +83,12 @@ $(BUILD)/lbbench: tools/lbbench.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard
 
 $(BUILD)/shoald: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
+	$(Q)$(CC) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
 
 # the agent under ASan/UBSan, for one run of its namespace lab in make test
 $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) -lmnl -levent -ljansson
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
 
 $(BUILD)/lbctl: tools/lbctl.c agent/control/proto.c agent/control/proto.h agent/model/addr.c
 	@echo "  CC      $@"
@@ -104,12 +106,13 @@ $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LI
 UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
 UNIT_LIBS_config := agent/model/config.c agent/model/config_check.c agent/model/addr.c \
-		    agent/model/maglev.c
+		    agent/model/maglev.c agent/model/config_health.c agent/model/health.c
 UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
 UNIT_LIBS_reconcile := agent/core/loop.c agent/core/reconcile.c
 UNIT_LIBS_http := agent/metrics/http.c
+UNIT_LIBS_health := agent/model/health.c agent/model/checkwire.c
 UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
@@ -138,6 +141,10 @@ $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c agent/metrics/http.c agent/metri
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/metrics/http.c -o $@
+$(BUILD)/fuzz/fuzz_check_reply: tests/fuzz/fuzz_check_reply.c $(UNIT_LIBS_health) agent/model/checkwire.h agent/model/health.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_health) -o $@
 $(BUILD)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c agent/net/netlink.c agent/net/netlink.h agent/model/addr.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 
 #include "configfile/configfile.h"
 #include "control/control.h"
@@ -38,6 +39,7 @@
 #include "core/reconcile.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/flowwatch.h"
+#include "health/health.h"
 #include "metrics/metrics.h"
 #include "model/state.h"
 #include "net/nexthop.h"
@@ -116,6 +118,9 @@ static int reconcile_begin(void *arg)
 	int ret;
 
 	host_push(a);
+	/* the latest health results into the state, then a snapshot of it to apply */
+	if (a->p.health)
+		shoal_health_sync(a->p.health);
 	ret = shoal_state_dup(a->p.state, &a->snapshot);
 	if (ret)
 		return ret;
@@ -268,6 +273,16 @@ static int start(struct agent *a)
 		ret = shoal_flowwatch_open(a->p.loop, a->p.dp, SLICE_NS, &a->p.flows);
 	if (ret)
 		return ret;
+	ret = shoal_dp_checks_attach(a->p.dp, shoal_nexthop_link(a->p.nexthop)->ifindex);
+	if (ret)
+		log_warn("health checks through the tunnel: cannot attach to %s egress: %s (they "
+			 "will fail)",
+			 h->interface, strerror(-ret));
+	ret = shoal_health_open(&a->p, &a->p.health);
+	if (ret)
+		return ret;
+	/* the first sync starts the checks */
+	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
 	/* from now on a change of interface or next hop is an input like any other */
 	shoal_nexthop_on_change(a->p.nexthop, on_nexthop_changed, a);
 	ret = shoal_control_open(&a->p, h->control_socket, &a->control);
@@ -296,6 +311,8 @@ static void stop(struct agent *a)
 			event_free(a->sig_ev[i]);
 	shoal_timer_free(a->watchdog);
 	shoal_timer_free(a->rates);
+	shoal_health_close(a->p.health);
+	a->p.health = NULL;
 	shoal_metrics_close(a->metrics);
 	shoal_control_close(a->control);
 	shoal_configfile_reload_forget(&a->file, a);
@@ -398,6 +415,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (detach) {
+		unsigned int ifindex = if_nametoindex(a.file.conf->host.interface);
+
+		if (ifindex && shoal_dp_checks_detach((int)ifindex))
+			log_warn("cannot remove the health-check filter from %s egress",
+				 a.file.conf->host.interface);
 		ret = shoal_dp_unpin(a.file.conf->host.pin_path);
 		if (ret)
 			log_err("cannot remove %s: %s", a.file.conf->host.pin_path, strerror(-ret));

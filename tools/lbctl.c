@@ -18,6 +18,7 @@
  *                                even over edits made to it since shoald read it)
  *   reload
  *   version
+ *   health [VIP]
  * VIP is ADDR:PORT/tcp|udp ([V6]:PORT/udp for IPv6).
  * -t: how long to wait for shoald (default 10 s); then "no answer" and exit 1.
  * Exit codes: 0 ok, 1 the request failed, 2 usage error.
@@ -48,6 +49,7 @@ static int usage(void)
 		"  backend add VIP ADDR [--weight W] [--encap gue|ipip]\n"
 		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
 		"  stats [--watch SECONDS]\n"
+		"  health [VIP]\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
 		"  reload | save [--force] | version\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
@@ -156,6 +158,15 @@ static long long num(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
+/* "2 healthy (min 1), PANIC, availability 0.999" */
+static void print_vip_health(json_t *h)
+{
+	printf("%lld healthy (min %lld)%s%s, availability %.6f\n", num(h, "healthy"),
+	       num(h, "min_healthy"), json_is_true(json_object_get(h, "panic")) ? ", PANIC" : "",
+	       json_is_true(json_object_get(h, "servable")) ? "" : ", UNSERVABLE",
+	       json_real_value(json_object_get(h, "availability")));
+}
+
 static void print_status(json_t *r)
 {
 	json_t *vips = json_object_get(r, "vips"), *v, *b;
@@ -188,8 +199,10 @@ static void print_status(json_t *r)
 		       json_real_value(json_object_get(v, "pps")),
 		       (unsigned long long)num(v, "packets"),
 		       (unsigned long long)num(v, "new_flows"), num(v, "flows"));
-		printf("  %-40s %7s %-9s %-10s %8s %12s %10s %8s\n", "BACKEND", "WEIGHT", "ADMIN",
-		       "HEALTH", "PPS", "PACKETS", "NEW_FLOWS", "SYN_REP");
+		printf("  health: ");
+		print_vip_health(json_object_get(v, "health"));
+		printf("  %-40s %7s %-9s %-12s %8s %12s %10s %8s %8s\n", "BACKEND", "WEIGHT",
+		       "ADMIN", "HEALTH", "PPS", "PACKETS", "NEW_FLOWS", "SYN_REP", "FLOWS");
 		json_array_foreach(json_object_get(v, "backends"), j, b)
 		{
 			bool brt = json_is_true(json_object_get(b, "runtime"));
@@ -197,10 +210,10 @@ static void print_status(json_t *r)
 
 			runtime |= brt;
 			snprintf(name, sizeof(name), "%s%s", brt ? "*" : "", str(b, "address"));
-			printf("  %-40s %7lld %-9s %-10s %8.0f %12lld %10lld %8lld\n", name,
+			printf("  %-40s %7lld %-9s %-12s %8.0f %12lld %10lld %8lld %8lld\n", name,
 			       num(b, "weight"), str(b, "admin"), str(b, "health"),
 			       json_real_value(json_object_get(b, "pps")), num(b, "packets"),
-			       num(b, "new_flows"), num(b, "syn_repeats"));
+			       num(b, "new_flows"), num(b, "syn_repeats"), num(b, "flows"));
 		}
 	}
 	if (runtime)
@@ -232,6 +245,85 @@ static void print_stats(json_t *r)
 			       num(b, "packets"), num(b, "bytes"), num(b, "new_flows"),
 			       num(b, "syn_repeats"));
 	}
+}
+
+static void print_health(json_t *r)
+{
+	json_t *v, *b;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(r, "vips"), i, v)
+	{
+		printf("%s %s: ", str(v, "vip"), str(v, "name"));
+		print_vip_health(json_object_get(v, "health"));
+		printf("  %-32s %-12s %-16s %-36s %8s %8s %9s %9s %6s\n", "BACKEND", "HEALTH",
+		       "CHECK", "LAST", "LATENCY", "SINCE", "AVAIL", "AVAIL_1H", "WEIGHT");
+		json_array_foreach(json_object_get(v, "backends"), j, b)
+		{
+			json_t *c = json_object_get(b, "check"), *ag = json_object_get(c, "agent");
+			char check[40], last[80];
+
+			if (*str(c, "via"))
+				snprintf(check, sizeof(check), "%s:%lld/%s", str(c, "type"),
+					 num(c, "port"), str(c, "via"));
+			else
+				snprintf(check, sizeof(check), "%s",
+					 json_is_object(c) ? "passive" : "-");
+			snprintf(last, sizeof(last), "%s%s%s", str(c, "last"),
+				 ag ? "; agent: " : "", ag ? str(ag, "reply") : "");
+			printf("  %-32s %-12s %-16s %-36.36s %6.1fms %7.0fs %9.6f %9.6f %6.2f\n",
+			       str(b, "address"), str(b, "health"), check, last,
+			       json_real_value(json_object_get(c, "latency_ms")),
+			       json_real_value(json_object_get(c, "since_s")),
+			       json_real_value(json_object_get(c, "availability")),
+			       json_real_value(json_object_get(c, "availability_hour")),
+			       json_real_value(json_object_get(b, "effective_weight")));
+		}
+	}
+}
+
+static int run(const char *cmd, json_t *args, void (*print)(json_t *));
+
+/* lbctl health [VIP]: the agent sends every VIP; one is picked here. */
+static int cmd_health(int argc, char **argv)
+{
+	json_t *result = NULL, *reply, *vips, *v;
+	const char *err;
+	size_t i;
+
+	if (argc > 1)
+		return usage();
+	reply = request("health", NULL, &result, &err);
+	if (err) {
+		json_decref(reply);
+		/* the same words, and in json the same shape, as every other command */
+		return run("health", NULL, NULL);
+	}
+	vips = json_object_get(result, "vips");
+	if (argc == 1) {
+		json_t *keep = json_array();
+
+		json_array_foreach(vips, i, v) if (!strcmp(str(v, "vip"), argv[0]) ||
+						   !strcmp(str(v, "name"), argv[0]))
+			json_array_append(keep, v);
+		if (!json_array_size(keep)) {
+			fprintf(stderr, "lbctl: no VIP %s\n", argv[0]);
+			json_decref(keep);
+			json_decref(reply);
+			return 1;
+		}
+		json_object_set_new(result, "vips", keep);
+	}
+	if (json_out) {
+		char *out = json_dumps(result, JSON_INDENT(2));
+
+		printf("%s\n", out ? out : "{}");
+		free(out);
+	} else {
+		print_health(result);
+	}
+	json_decref(reply);
+	return 0;
 }
 
 static void print_vips(json_t *r)
@@ -447,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_backend(argc - i - 1, argv + i + 1);
 	if (prefix(argv[i], "stats"))
 		return cmd_stats(argc - i - 1, argv + i + 1);
+	if (prefix(argv[i], "health"))
+		return cmd_health(argc - i - 1, argv + i + 1);
 	if (prefix(argv[i], "lookup") && (argc == i + 3 || argc == i + 4)) {
 		if (argc == i + 4 && strcmp(argv[i + 3], "tcp") && strcmp(argv[i + 3], "udp"))
 			return usage();

@@ -81,18 +81,23 @@ static const char *admin_name(enum shoal_admin ad)
 	return ad == SHOAL_ADMIN_DRAINING ? "draining" : "active";
 }
 
-static json_t *backend_json(struct ctl_conn *c, const struct shoal_be_state *b)
+static json_t *backend_json(struct ctl_conn *c, const struct shoal_vip_state *v,
+			    const struct shoal_be_state *b)
 {
 	struct shoal_backend_stats st = *shoal_dp_backend_sums(c->p->dp, b->id);
 	char addr[SHOAL_ADDR_STRLEN];
 
 	shoal_addr_format(&b->addr, addr, sizeof(addr));
-	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:f}", "address", addr,
-			 "weight", (json_int_t)b->weight, "encap", shoal_encap_name(b->encap),
-			 "admin", admin_name(b->admin), "health", "unchecked", "runtime",
-			 b->runtime, "packets", (json_int_t)st.packets, "bytes",
-			 (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "syn_repeats",
-			 (json_int_t)st.syn_repeats, "pps", shoal_dp_backend_pps(c->p->dp, b->id));
+	return json_pack("{s:s, s:I, s:f, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+			 "address", addr, "weight", (json_int_t)b->weight, "effective_weight",
+			 (double)shoal_be_table_weight(b) / 1000.0, "encap",
+			 shoal_encap_name(b->encap), "admin", admin_name(b->admin), "health",
+			 b->health_desc[0] ? b->health_desc : "unchecked", "runtime", b->runtime,
+			 "packets", (json_int_t)st.packets, "bytes", (json_int_t)st.bytes,
+			 "new_flows", (json_int_t)st.new_flows, "syn_repeats",
+			 (json_int_t)st.syn_repeats, "flows",
+			 (json_int_t)shoal_dp_backend_flow_count(c->p->dp, b->id), "pps",
+			 shoal_dp_backend_pps(c->p->dp, b->id), "check", ctl_health_json(c, v, b));
 }
 
 static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, bool with_backends)
@@ -112,11 +117,14 @@ static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, boo
 		      "bytes", (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "flows",
 		      (json_int_t)shoal_dp_vip_flow_count(c->p->dp, v->id), "pps",
 		      shoal_dp_vip_pps(c->p->dp, v->id));
-	if (!o || !with_backends)
+	if (!o)
+		return o;
+	json_object_set_new(o, "health", ctl_vip_health_json(c, v));
+	if (!with_backends)
 		return o;
 	bes = json_array();
 	for (i = 0; i < v->nbe; i++)
-		json_array_append_new(bes, backend_json(c, &v->be[i]));
+		json_array_append_new(bes, backend_json(c, v, &v->be[i]));
 	json_object_set_new(o, "backends", bes);
 	return o;
 }
@@ -402,6 +410,21 @@ static json_t *h_stats(struct ctl_conn *c, json_t *args, const char **err)
 	return json_null();
 }
 
+/* Every VIP with its backends' checks (lbctl health; the client picks a VIP). */
+static json_t *h_stats_health(struct ctl_conn *c, json_t *args, const char **err)
+{
+	json_t *head = json_object();
+
+	(void)args;
+	shoal_dp_stats_refresh(c->p->dp, c->p->state);
+	if (!head || ctl_stream_vips(c, head, "vips", true)) {
+		json_decref(head);
+		*err = "out of memory";
+		return NULL;
+	}
+	return json_null();
+}
+
 static void reload_done(void *arg, int ret, const struct shoal_errors *errs)
 {
 	struct ctl_conn *c = arg;
@@ -531,6 +554,7 @@ static const struct {
 	{ "backend.drain", h_backend_drain, "control backend.drain" },
 	{ "backend.undrain", h_backend_undrain, "control backend.undrain" },
 	{ "stats", h_stats, "control stats" },
+	{ "health", h_stats_health, "control health" },
 	{ "reload", h_reload, "control reload" },
 	{ "lookup", h_lookup, "control lookup" },
 	{ "save", h_save, "control save" },

@@ -58,6 +58,14 @@ void ctl_reply(struct ctl_conn *c, json_t *res, const char *err);
 void ctl_reply_after_apply(struct ctl_conn *c, json_t *res);
 
 /* The handler of command name, or NULL. */
+struct shoal_vip_state;
+struct shoal_be_state;
+/* A backend's checks (health_json.c): null before its first sync. */
+json_t *ctl_health_json(struct ctl_conn *c, const struct shoal_vip_state *v,
+			const struct shoal_be_state *b);
+/* A VIP's panic, servability and availability. */
+json_t *ctl_vip_health_json(struct ctl_conn *c, const struct shoal_vip_state *v);
+
 ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);
 const char *ctl_errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

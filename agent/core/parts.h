@@ -14,6 +14,7 @@ struct shoal_configfile;
 struct shoal_dp;
 struct shoal_nexthop;
 struct shoal_flowwatch;
+struct shoal_health;
 
 struct shoal_parts {
 	struct shoal_loop *loop;
@@ -23,6 +24,7 @@ struct shoal_parts {
 	struct shoal_nexthop *nexthop;	   /* input: interface and next hop */
 	struct shoal_dp *dp;		   /* output: the maps */
 	struct shoal_flowwatch *flows;	   /* the flow table, counted in slices */
+	struct shoal_health *health;	   /* input: checks, passive signal, load feedback */
 };
 
 #endif /* SHOAL_CORE_PARTS_H */

@@ -379,7 +379,7 @@ static void backend_write(struct shoal_dp_apply *ap, const struct shoal_vip_stat
 	struct shoal_backend be = { .addr = b->addr,
 				    .family = (__u8)b->family,
 				    .encap = b->encap,
-				    .flags = SHOAL_BE_F_VALID,
+				    .flags = (__u16)(SHOAL_BE_F_VALID | b->dp_flags),
 				    .vip_id = v->id };
 	int ret;
 

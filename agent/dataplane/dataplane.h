@@ -36,6 +36,12 @@ bool shoal_dp_adopted(const struct shoal_dp *dp);
 /* Removes everything pinned under pin_dir (detaching the program). */
 int shoal_dp_unpin(const char *pin_dir);
 int shoal_dp_prog_fd(const struct shoal_dp *dp);
+/*
+ * Health checks through the tunnel: the tc egress program on ifindex (our
+ * filter replaced in place; other filters untouched), and its removal.
+ */
+int shoal_dp_checks_attach(struct shoal_dp *dp, int ifindex);
+int shoal_dp_checks_detach(int ifindex);
 /* The tc egress program of health checks through the tunnel. */
 int shoal_dp_check_prog_fd(const struct shoal_dp *dp);
 int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name);
@@ -153,6 +159,8 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns);
 /* Entries (in all, of one VIP) at the last complete walk; -EAGAIN before one. */
 long shoal_dp_flow_count(const struct shoal_dp *dp);
 long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id);
+/* Flow-table entries naming backend id (how many flows a draining backend still holds). */
+long shoal_dp_backend_flow_count(const struct shoal_dp *dp, __u32 id);
 __u64 shoal_dp_flow_count_walks(const struct shoal_dp *dp);
 /* A whole walk now (tools and tests; the agent walks in slices). */
 long shoal_dp_flow_count_now(struct shoal_dp *dp);

@@ -19,6 +19,7 @@ struct flow_walk {
 	struct shoal_flow_key keys[WALK_BATCH];
 	struct shoal_flow vals[WALK_BATCH];
 	__u32 per_vip[SHOAL_MAX_VIPS];
+	__u32 per_backend[SHOAL_MAX_BACKENDS];
 	struct shoal_flow_key cursor;
 	bool started;
 	long total;
@@ -59,13 +60,17 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 			return ret;
 		}
 		w->total += n;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (w->vals[i].vip_id < SHOAL_MAX_VIPS)
 				w->per_vip[w->vals[i].vip_id]++;
+			if (w->vals[i].backend_id < SHOAL_MAX_BACKENDS)
+				w->per_backend[w->vals[i].backend_id]++;
+		}
 		if (ret) {
 			/* ENOENT: the walk is complete */
 			dp->flow_count = w->total;
 			memcpy(dp->vip_flows, w->per_vip, sizeof(w->per_vip));
+			memcpy(dp->backend_flows, w->per_backend, sizeof(w->per_backend));
 			dp->flow_count_ns = mono_ns();
 			dp->flow_walks++;
 			free(w);
@@ -88,6 +93,13 @@ long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id)
 	if (!dp->flow_walks)
 		return -EAGAIN;
 	return vip_id < SHOAL_MAX_VIPS ? (long)dp->vip_flows[vip_id] : 0;
+}
+
+long shoal_dp_backend_flow_count(const struct shoal_dp *dp, __u32 id)
+{
+	if (!dp->flow_walks)
+		return -EAGAIN;
+	return id < SHOAL_MAX_BACKENDS ? (long)dp->backend_flows[id] : 0;
 }
 
 __u64 shoal_dp_flow_count_walks(const struct shoal_dp *dp)

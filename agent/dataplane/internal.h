@@ -37,8 +37,9 @@ struct shoal_dp {
 	struct flow_walk *walk;		 /* a walk under way (flows.c) */
 	long flow_count;		 /* from the last complete walk */
 	__u32 vip_flows[SHOAL_MAX_VIPS]; /* entries per VIP id, from the same walk */
-	__u64 flow_count_ns;		 /* when it completed */
-	__u64 flow_walks;		 /* walks completed */
+	__u32 backend_flows[SHOAL_MAX_BACKENDS]; /* entries per backend id (a draining one's) */
+	__u64 flow_count_ns;			 /* when it completed */
+	__u64 flow_walks;			 /* walks completed */
 	int ncpus;
 	int link_fd;	   /* the XDP link (pinned with a pin_dir), or -1 */
 	bool adopted;	   /* maps found pinned and reused */

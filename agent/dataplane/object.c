@@ -271,6 +271,36 @@ int shoal_dp_unpin(const char *root)
 	return 0;
 }
 
+/* Our filter on the clsact egress hook: a fixed handle and priority, replaced in place. */
+#define CHECK_TC_HANDLE 0x5c
+#define CHECK_TC_PRIO	0x5c
+
+int shoal_dp_checks_attach(struct shoal_dp *dp, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CHECK_TC_HANDLE, .priority = CHECK_TC_PRIO,
+		    .prog_fd = shoal_dp_check_prog_fd(dp), .flags = BPF_TC_F_REPLACE);
+	bool was_quiet = dp_quiet;
+	int ret;
+
+	/* the clsact qdisc may be there already (a restart): libbpf would say so loudly */
+	dp_quiet = true;
+	ret = bpf_tc_hook_create(&hook);
+	dp_quiet = was_quiet;
+	if (ret && ret != -EEXIST)
+		return ret;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int shoal_dp_checks_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CHECK_TC_HANDLE, .priority = CHECK_TC_PRIO);
+	int ret = bpf_tc_detach(&hook, &opts);
+
+	return ret == -ENOENT || ret == -EINVAL ? 0 : ret;
+}
+
 int shoal_dp_prog_fd(const struct shoal_dp *dp)
 {
 	return bpf_program__fd(dp->skel->progs.shoal_lb);
@@ -353,6 +383,14 @@ int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret)
 			memset(&v->be[v->nbe], 0, sizeof(v->be[0]));
 			v->be[v->nbe].addr = be.addr;
 			v->be[v->nbe].id = id;
+			/* down before the restart: kept out until its checks pass */
+			if (be.flags & SHOAL_BE_F_DOWN) {
+				v->be[v->nbe].health = SHOAL_HEALTH_DOWN;
+				snprintf(v->be[v->nbe].health_desc,
+					 sizeof(v->be[v->nbe].health_desc), "down");
+				v->be[v->nbe].dp_flags =
+					be.flags & (SHOAL_BE_F_DOWN | SHOAL_BE_F_RESCHEDULE);
+			}
 			v->nbe++;
 			break;
 		}

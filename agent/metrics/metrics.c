@@ -24,6 +24,7 @@
 #include "dataplane/dataplane.h"
 #include "metrics/http.h"
 #include "metrics/metrics.h"
+#include "metrics/metrics_internal.h"
 #include "model/addr.h"
 #include "model/state.h"
 #include "net/nexthop.h"
@@ -48,7 +49,7 @@ static const char *label(const char *in, char *buf, size_t len)
 	return buf;
 }
 
-static void help(struct evbuffer *b, const char *name, const char *type, const char *text)
+void metrics_help(struct evbuffer *b, const char *name, const char *type, const char *text)
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
@@ -126,29 +127,37 @@ struct scrape {
 	size_t sec, f, i;
 };
 
-enum { SEC_VIPS, SEC_BACKENDS, SEC_FLOWS, SEC_TABLES, SEC_END };
+enum { SEC_VIPS, SEC_BACKENDS, SEC_FLOWS, SEC_TABLES, SEC_HEALTH, SEC_END };
 
 static size_t families(size_t sec)
 {
-	return sec == SEC_VIPS ? VIP_FAMILIES : sec == SEC_BACKENDS ? BE_FAMILIES + 1 : 1;
+	return sec == SEC_VIPS	     ? VIP_FAMILIES
+	       : sec == SEC_BACKENDS ? BE_FAMILIES + 1
+	       : sec == SEC_HEALTH   ? HEALTH_FAMILIES
+				     : 1;
 }
 
 static void put_help(struct evbuffer *b, size_t sec, size_t f)
 {
 	if (sec == SEC_VIPS)
-		help(b, vfam[f].name, vfam[f].type, vfam[f].text);
+		metrics_help(b, vfam[f].name, vfam[f].type, vfam[f].text);
 	else if (sec == SEC_BACKENDS && f < BE_FAMILIES)
-		help(b, bfam[f].name, bfam[f].type, bfam[f].text);
+		metrics_help(b, bfam[f].name, bfam[f].type, bfam[f].text);
 	else if (sec == SEC_BACKENDS)
-		help(b, "shoal_backend_health", "gauge",
-		     "The backend's health state, as a label (unchecked: no health "
-		     "checks yet, every backend is used).");
+		metrics_help(b, "shoal_backend_health", "gauge",
+			     "The backend's health state, as a label: up, down, unknown (no "
+			     "result yet: served), rising, falling, panic (down, but serving), "
+			     "drain (by its agent), unchecked.");
+	else if (sec == SEC_HEALTH)
+		metrics_health_help(b, f);
 	else if (sec == SEC_FLOWS)
-		help(b, "shoal_vip_flows", "gauge",
-		     "Flows of the VIP in the flow table (from the last walk, at most 10 s old).");
-	else
-		help(b, "shoal_vip_table_info", "gauge",
-		     "The fingerprint of the VIP's lookup table: equal on hosts that agree.");
+		metrics_help(b, "shoal_vip_flows", "gauge",
+			     "Flows of the VIP in the flow table (from the last walk, at most 10 s "
+			     "old).");
+	else if (sec == SEC_TABLES)
+		metrics_help(
+			b, "shoal_vip_table_info", "gauge",
+			"The fingerprint of the VIP's lookup table: equal on hosts that agree.");
 }
 
 static __u64 be_value(const struct shoal_be_state *be, const struct shoal_backend_stats *bs,
@@ -199,8 +208,8 @@ static void put_item(struct scrape *sc, struct evbuffer *b)
 			if (sc->f == BE_FAMILIES)
 				evbuffer_add_printf(b,
 						    "shoal_backend_health{vip=\"%s\",backend="
-						    "\"%s\",state=\"unchecked\"} 1\n",
-						    spec, addr);
+						    "\"%s\",state=\"%s\"} 1\n",
+						    spec, addr, metrics_health_state(be));
 			else
 				evbuffer_add_printf(
 					b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n", bfam[sc->f].name,
@@ -214,10 +223,13 @@ static void put_item(struct scrape *sc, struct evbuffer *b)
 			evbuffer_add_printf(b, "shoal_vip_flows{vip=\"%s\"} %ld\n", spec,
 					    shoal_dp_vip_flow_count(dp, v->id));
 		break;
-	default:
+	case SEC_TABLES:
 		evbuffer_add_printf(b,
 				    "shoal_vip_table_info{vip=\"%s\",fingerprint=\"%016llx\"} 1\n",
 				    spec, (unsigned long long)shoal_dp_fingerprint(dp, v->id));
+		break;
+	default:
+		metrics_health_put(b, sc->m->p->health, sc->f, v, spec);
 		break;
 	}
 }
@@ -246,8 +258,8 @@ static void put_loop(const struct shoal_parts *a, struct evbuffer *b)
 	const struct shoal_loop_stats *st = shoal_loop_stats(a->loop);
 	size_t i;
 
-	help(b, "shoal_agent_loop_lag_seconds", "histogram",
-	     "How late the agent's timers fired: a loop held by a handler shows here.");
+	metrics_help(b, "shoal_agent_loop_lag_seconds", "histogram",
+		     "How late the agent's timers fired: a loop held by a handler shows here.");
 	for (i = 0; i < SHOAL_LAG_BUCKETS; i++)
 		evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_bucket{le=\"%g\"} %llu\n",
 				    shoal_lag_bounds[i], (unsigned long long)st->lag_le[i]);
@@ -256,13 +268,13 @@ static void put_loop(const struct shoal_parts *a, struct evbuffer *b)
 	evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_sum %.9f\n", st->lag_sum);
 	evbuffer_add_printf(b, "shoal_agent_loop_lag_seconds_count %llu\n",
 			    (unsigned long long)st->lag_count);
-	help(b, "shoal_agent_handler_seconds_max", "gauge",
-	     "The longest single run of each of the agent's handlers.");
+	metrics_help(b, "shoal_agent_handler_seconds_max", "gauge",
+		     "The longest single run of each of the agent's handlers.");
 	for (i = 0; i < st->nh; i++)
 		evbuffer_add_printf(b, "shoal_agent_handler_seconds_max{handler=\"%s\"} %.6f\n",
 				    st->h[i].name, (double)st->h[i].max_ns / 1e9);
-	help(b, "shoal_agent_handler_runs_total", "counter",
-	     "Runs of each of the agent's handlers.");
+	metrics_help(b, "shoal_agent_handler_runs_total", "counter",
+		     "Runs of each of the agent's handlers.");
 	for (i = 0; i < st->nh; i++)
 		evbuffer_add_printf(b, "shoal_agent_handler_runs_total{handler=\"%s\"} %llu\n",
 				    st->h[i].name, (unsigned long long)st->h[i].calls);
@@ -293,12 +305,12 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 	int r;
 
 	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
-		help(b, cnt[i].name, "counter", cnt[i].text);
+		metrics_help(b, cnt[i].name, "counter", cnt[i].text);
 		if (!shoal_dp_counter(a->dp, cnt[i].idx, &v))
 			evbuffer_add_printf(b, "%s %llu\n", cnt[i].name, (unsigned long long)v);
 	}
-	help(b, "shoal_flow_table_entries", "gauge",
-	     "Flows in the flow table (counted at most every 10 s).");
+	metrics_help(b, "shoal_flow_table_entries", "gauge",
+		     "Flows in the flow table (counted at most every 10 s).");
 	{
 		long n = shoal_dp_flow_count(a->dp);
 
@@ -306,27 +318,28 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 			evbuffer_add_printf(b, "shoal_flow_table_entries %ld\n", n);
 	}
 	put_loop(a, b);
-	help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
+	metrics_help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)
 		if (!shoal_dp_counter(a->dp, SHOAL_CNT_DROP(-r), &v))
 			evbuffer_add_printf(b, "shoal_drops_total{reason=\"%s\"} %llu\n",
 					    shoal_drop_name(r), (unsigned long long)v);
-	help(b, "shoal_map_write_errors_total", "counter", "BPF map writes that failed.");
+	metrics_help(b, "shoal_map_write_errors_total", "counter", "BPF map writes that failed.");
 	evbuffer_add_printf(b, "shoal_map_write_errors_total %llu\n",
 			    (unsigned long long)shoal_dp_write_errors(a->dp));
-	help(b, "shoal_config_reloads_total", "counter", "Configuration reloads, by result.");
+	metrics_help(b, "shoal_config_reloads_total", "counter",
+		     "Configuration reloads, by result.");
 	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"ok\"} %llu\n",
 			    (unsigned long long)(a->file->reloads - a->file->failures));
 	evbuffer_add_printf(b, "shoal_config_reloads_total{result=\"failed\"} %llu\n",
 			    (unsigned long long)a->file->failures);
-	help(b, "shoal_gateway_resolved", "gauge", "1 when the next hop's MAC is known.");
+	metrics_help(b, "shoal_gateway_resolved", "gauge", "1 when the next hop's MAC is known.");
 	{
 		__u8 mac[6];
 
 		evbuffer_add_printf(b, "shoal_gateway_resolved %d\n",
 				    shoal_nexthop_mac(a->nexthop, mac));
 	}
-	help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
+	metrics_help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
 	evbuffer_add_printf(b, "shoal_build_info{version=\"%s\",abi=\"%d\"} 1\n", SHOAL_VERSION,
 			    SHOAL_ABI_VERSION);
 }

@@ -123,18 +123,18 @@ void shoal_errors_free(struct shoal_errors *e)
 	e->n = 0;
 }
 
-static int line_of(const yaml_node_t *n)
+int line_of(const yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
 }
 
-static yaml_node_t *node_at(struct parse_ctx *ctx, int idx)
+yaml_node_t *node_at(struct parse_ctx *ctx, int idx)
 {
 	return yaml_document_get_node(ctx->doc, idx);
 }
 
 /* The scalar text of n, or NULL (with an error naming what) when n is no scalar. */
-static const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
+const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_SCALAR_NODE) {
 		config_errorf(ctx, line_of(n), "%s must be a single value", what);
@@ -143,8 +143,8 @@ static const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *wha
 	return (const char *)n->data.scalar.value;
 }
 
-static bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
-		       unsigned long long min, unsigned long long max, unsigned long long *ret)
+bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigned long long min,
+		unsigned long long max, unsigned long long *ret)
 {
 	const char *s = scalar(ctx, n, what);
 	unsigned long long v;
@@ -167,7 +167,7 @@ static bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 	return true;
 }
 
-static bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *ret)
+bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *ret)
 {
 	const char *s = scalar(ctx, n, what);
 
@@ -185,8 +185,7 @@ static bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, 
 	return false;
 }
 
-static bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf,
-			 size_t len)
+bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf, size_t len)
 {
 	const char *s = scalar(ctx, n, what);
 
@@ -277,7 +276,7 @@ static int key_ref_cmp(const void *a, const void *b)
  * each): sorted, so 50,000 keys cost what sorting them costs. Returns an
  * array of flags (NULL when none repeats or memory is short).
  */
-static bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
+bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
 {
 	size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), i, m = 0;
 	struct key_ref *refs;
@@ -318,17 +317,7 @@ static bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n)
 	return dup;
 }
 
-/* Whether pair p_ of a mapping repeats an earlier key (see dup_keys). */
-#define pair_is_dup(n, dups, p) ((dups) && (dups)[(p) - (n)->data.mapping.pairs.start])
-
-/* Calls fn for each pair of mapping n; unknown keys are fn's to report. */
-#define for_each_pair(ctx, n, k, v)                                               \
-	for (yaml_node_pair_t *p_ = (n)->data.mapping.pairs.start;                \
-	     p_ < (n)->data.mapping.pairs.top && ((k) = node_at(ctx, p_->key)) && \
-	     ((v) = node_at(ctx, p_->value));                                     \
-	     p_++)
-
-static bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
+bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_MAPPING_NODE) {
 		config_errorf(ctx, line_of(n), "%s must be a mapping of keys to values", what);
@@ -478,6 +467,7 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 	s->scheduler = SHOAL_SCHED_MAGLEV;
 	s->table_size = SHOAL_DEFAULT_TABLE_SIZE;
 	s->flow_table = true;
+	s->health = *ctx->defaults;
 	if (!expect_mapping(ctx, n, "a service"))
 		return;
 	dups = dup_keys(ctx, n);
@@ -553,11 +543,12 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			for (i = 0; i < cnt; i++)
 				parse_backend(ctx, node_at(ctx, v->data.sequence.items.start[i]),
 					      &s->backends[i]);
-		} else {
+		} else if (!config_health_key(ctx, key, v, &s->health)) {
 			config_errorf(ctx, line_of(k), "service: unknown key '%s'", key);
 		}
 	}
 	free(dups);
+	config_health_check(ctx, s);
 	if (!have_vip)
 		config_errorf(ctx, s->line, "service: 'vip' is missing");
 	if (!have_port)
@@ -567,6 +558,30 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 		config_errorf(ctx, s->line,
 			      "service: scheduler %s needs the flow table (flow_table: true)",
 			      shoal_sched_name(s->scheduler));
+}
+
+/* The host-wide defaults of every service's health keys. */
+static void parse_defaults(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_health_conf *h)
+{
+	yaml_node_t *k, *v;
+	bool *dups;
+
+	if (!expect_mapping(ctx, n, "defaults"))
+		return;
+	dups = dup_keys(ctx, n);
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key || pair_is_dup(n, dups, p_))
+			continue;
+		if (!config_health_key(ctx, key, v, h))
+			config_errorf(ctx, line_of(k),
+				      "defaults: unknown key '%s' (health, slow_start, "
+				      "panic_threshold, min_healthy, agent_check)",
+				      key);
+	}
+	free(dups);
 }
 
 int shoal_config_parse(const char *path, const char *text, size_t len, struct shoal_config **ret,
@@ -585,6 +600,8 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 		return -ENOMEM;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	ctx.warnings = &c->warnings;
+	shoal_health_conf_init(&c->health_defaults);
+	ctx.defaults = &c->health_defaults;
 	c->host.encap = SHOAL_ENCAP_GUE;
 	c->host.gue_port = DEFAULT_GUE_PORT;
 	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
@@ -611,11 +628,18 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	} else if (expect_mapping(&ctx, root, "the file")) {
 		bool *dups = dup_keys(&ctx, root);
 
+		/* the defaults first: services start from them, wherever they stand */
+		for_each_pair(&ctx, root, k, v)
+		{
+			if (k->type == YAML_SCALAR_NODE && !pair_is_dup(root, dups, p_) &&
+			    !strcmp((const char *)k->data.scalar.value, "defaults"))
+				parse_defaults(&ctx, v, &c->health_defaults);
+		}
 		for_each_pair(&ctx, root, k, v)
 		{
 			const char *key = scalar(&ctx, k, "a key");
 
-			if (!key || pair_is_dup(root, dups, p_))
+			if (!key || pair_is_dup(root, dups, p_) || !strcmp(key, "defaults"))
 				continue;
 			if (!strcmp(key, "host")) {
 				have_host = true;
@@ -644,8 +668,8 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 						node_at(&ctx, v->data.sequence.items.start[i]),
 						&c->services[i]);
 			} else {
-				config_errorf(&ctx, line_of(k), "unknown key '%s' (host, services)",
-					      key);
+				config_errorf(&ctx, line_of(k),
+					      "unknown key '%s' (host, defaults, services)", key);
 			}
 		}
 		free(dups);

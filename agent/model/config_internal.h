@@ -3,6 +3,7 @@
 #ifndef SHOAL_MODEL_CONFIG_INTERNAL_H
 #define SHOAL_MODEL_CONFIG_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -15,6 +16,7 @@ struct parse_ctx {
 	struct shoal_errors *warnings;
 	size_t errors;	       /* all of them; errs keeps the first SHOAL_MAX_ERRORS */
 	size_t total_backends; /* parsing stops taking backends past the limit */
+	const struct shoal_health_conf *defaults; /* what a service's health starts from */
 };
 
 /* "file:line: message", kept among the first SHOAL_MAX_ERRORS, counted always. */
@@ -22,6 +24,39 @@ void config_errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void config_warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* YAML helpers of config.c, for the parsers of sections in their own files. */
+int line_of(const yaml_node_t *n);
+yaml_node_t *node_at(struct parse_ctx *ctx, int idx);
+/* The scalar text of n, or NULL (with an error naming what) when n is no scalar. */
+const char *scalar(struct parse_ctx *ctx, yaml_node_t *n, const char *what);
+bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigned long long min,
+		unsigned long long max, unsigned long long *ret);
+bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *ret);
+bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf, size_t len);
+/* Which pairs of mapping n repeat an earlier key (reported); NULL when none. */
+bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n);
+bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what);
+
+/* Whether pair p_ of a mapping repeats an earlier key (see dup_keys). */
+#define pair_is_dup(n, dups, p) ((dups) && (dups)[(p) - (n)->data.mapping.pairs.start])
+
+/* Calls fn for each pair of mapping n; unknown keys are fn's to report. */
+#define for_each_pair(ctx, n, k, v)                                               \
+	for (yaml_node_pair_t *p_ = (n)->data.mapping.pairs.start;                \
+	     p_ < (n)->data.mapping.pairs.top && ((k) = node_at(ctx, p_->key)) && \
+	     ((v) = node_at(ctx, p_->value));                                     \
+	     p_++)
+
+/*
+ * Service keys about health (health, slow_start, panic_threshold,
+ * min_healthy, agent_check) into h; false when key is none of them
+ * (config_health.c).
+ */
+bool config_health_key(struct parse_ctx *ctx, const char *key, yaml_node_t *v,
+		       struct shoal_health_conf *h);
+/* What a service's health needs of the service (a port for all-port VIPs). */
+void config_health_check(struct parse_ctx *ctx, struct shoal_service_conf *s);
+
 /* Cross-checks that need the whole file (config_check.c). */
 void config_validate(struct parse_ctx *ctx, struct shoal_config *c);
 

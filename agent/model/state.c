@@ -67,6 +67,7 @@ int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret)
 	if (!d)
 		return -ENOMEM;
 	d->host = s->host;
+	d->health_defaults = s->health_defaults;
 	d->vips = calloc(s->nvips ? s->nvips : 1, sizeof(*d->vips));
 	if (!d->vips)
 		goto nomem;
@@ -123,6 +124,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 	if (!s)
 		return -ENOMEM;
 	s->host = c->host;
+	s->health_defaults = c->health_defaults;
 	s->vips = calloc(c->nservices ? c->nservices : 1, sizeof(*s->vips));
 	s->vip_ids = ids_inherit(old ? old->vip_ids : NULL, SHOAL_MAX_VIPS);
 	s->be_ids = ids_inherit(old ? old->be_ids : NULL, SHOAL_MAX_BACKENDS);
@@ -166,6 +168,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		v->scheduler = sc->scheduler;
 		v->table_size = sc->table_size;
 		v->flow_table = sc->flow_table;
+		v->health = sc->health;
 		v->be = calloc(sc->nbackends ? sc->nbackends : 1, sizeof(*v->be));
 		if (!v->be) {
 			err = -ENOMEM;
@@ -193,6 +196,12 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 			if (ob) {
 				b->id = ob->id;
 				shoal_ids_take(s->be_ids, b->id);
+				/* health is kept until the health room says otherwise */
+				b->health = ob->health;
+				b->health_out = ob->health_out || ob->health == SHOAL_HEALTH_DOWN;
+				b->dp_flags = ob->dp_flags;
+				b->ramp_permille = ob->ramp_permille;
+				memcpy(b->health_desc, ob->health_desc, sizeof(b->health_desc));
 			}
 		}
 	}
@@ -233,6 +242,10 @@ int shoal_state_vip_add(struct shoal_state *s, const struct shoal_vip_state *tmp
 		return err;
 	v = &s->vips[s->nvips++];
 	*v = *tmpl;
+	v->health = s->health_defaults;
+	/* as in a config file: a UDP service is checked only when asked to be */
+	if (v->key.proto == IPPROTO_UDP && !v->health.check.type_given)
+		v->health.check.type = SHOAL_CHECK_NONE;
 	v->id = id;
 	v->runtime = true;
 	v->be = NULL;
@@ -338,7 +351,9 @@ int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key 
 
 __u32 shoal_be_table_weight(const struct shoal_be_state *b)
 {
-	return b->admin == SHOAL_ADMIN_DRAINING ? 0 : b->weight;
+	if (b->admin == SHOAL_ADMIN_DRAINING || b->health_out)
+		return 0;
+	return b->weight * (b->ramp_permille ? b->ramp_permille : 1000U);
 }
 
 /*
@@ -442,6 +457,88 @@ static void emit_host(struct emit *e, const struct shoal_host_conf *h)
 	emit_end(e, true);
 }
 
+static void emit_kv_ms(struct emit *e, const char *k, __u32 ms)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), ms % 1000 ? "%ums" : "%us", ms % 1000 ? ms : ms / 1000);
+	emit_kv(e, k, buf);
+}
+
+static void emit_kv_pct(struct emit *e, const char *k, __u32 pct)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u%%", pct);
+	emit_kv(e, k, buf);
+}
+
+/* A service's health keys: timings always, the optional ones when set. */
+static void emit_health(struct emit *e, const struct shoal_vip_state *v)
+{
+	const struct shoal_health_conf *h = &v->health;
+	const struct shoal_check_conf *c = &h->check;
+	struct shoal_health_conf base;
+	char buf[16];
+	__u32 i;
+
+	shoal_health_conf_init(&base);
+	emit_scalar(e, "health");
+	emit_begin(e, true);
+	if (c->type_given)
+		emit_kv(e, "type", shoal_check_type_name(c->type));
+	if (c->port)
+		emit_kv_uint(e, "port", c->port);
+	if (strcmp(c->path, base.check.path))
+		emit_kv(e, "path", c->path);
+	if (c->host[0])
+		emit_kv(e, "host", c->host);
+	if (c->body[0])
+		emit_kv(e, "body", c->body);
+	if (c->query[0])
+		emit_kv(e, "query", c->query);
+	if (c->send[0])
+		emit_kv(e, "send", c->send);
+	if (c->type == SHOAL_CHECK_UDP && c->expect_reply[0])
+		emit_kv(e, "expect", c->expect_reply);
+	if (c->nexpect) {
+		emit_scalar(e, "expect");
+		emit_begin(e, false);
+		for (i = 0; i < c->nexpect; i++) {
+			snprintf(buf, sizeof(buf), "%u-%u", c->expect[i].lo, c->expect[i].hi);
+			emit_scalar(e, buf);
+		}
+		emit_end(e, false);
+	}
+	if (c->via == SHOAL_VIA_DIRECT)
+		emit_kv(e, "via", "direct");
+	emit_kv_ms(e, "interval", c->interval_ms);
+	emit_kv_ms(e, "timeout", c->timeout_ms);
+	emit_kv_uint(e, "rise", c->rise);
+	emit_kv_uint(e, "fall", c->fall);
+	emit_kv_pct(e, "jitter", c->jitter_pct);
+	emit_kv(e, "on_down", h->reschedule ? "reschedule" : "keep_flows");
+	emit_scalar(e, "passive");
+	emit_begin(e, true);
+	emit_kv(e, "enabled", h->passive.on ? "true" : "false");
+	emit_kv_ms(e, "window", h->passive.window_ms);
+	emit_kv_uint(e, "min_syns", h->passive.min_syns);
+	emit_kv_pct(e, "ratio", h->passive.ratio_pct);
+	emit_end(e, true);
+	emit_end(e, true);
+	emit_kv_ms(e, "slow_start", h->slow_start_ms);
+	emit_kv_pct(e, "panic_threshold", h->panic_pct);
+	emit_kv_uint(e, "min_healthy", h->min_healthy);
+	if (h->agent.on) {
+		emit_scalar(e, "agent_check");
+		emit_begin(e, true);
+		emit_kv_uint(e, "port", h->agent.port);
+		emit_kv_ms(e, "interval", h->agent.interval_ms);
+		emit_kv_ms(e, "timeout", h->agent.timeout_ms);
+		emit_end(e, true);
+	}
+}
+
 static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 {
 	size_t j;
@@ -455,6 +552,7 @@ static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 	emit_kv(e, "scheduler", shoal_sched_name(v->scheduler));
 	emit_kv_uint(e, "table_size", v->table_size);
 	emit_kv(e, "flow_table", v->flow_table ? "true" : "false");
+	emit_health(e, v);
 	emit_scalar(e, "backends");
 	emit_begin(e, false);
 	for (j = 0; j < v->nbe; j++) {

@@ -26,6 +26,12 @@ struct shoal_be_state {
 	enum shoal_admin admin;
 	bool runtime; /* added or changed by lbctl, not (yet) in the config file */
 	__u32 id;     /* data-plane backend id */
+	/* written by the health room before every apply; zero: unchecked, full weight */
+	__u8 health;	     /* enum shoal_health_state (a restart starts from what the maps say) */
+	bool health_out;     /* out of the table: down (and no panic), or the agent's drain */
+	__u16 dp_flags;	     /* SHOAL_BE_F_DOWN, SHOAL_BE_F_RESCHEDULE */
+	__u16 ramp_permille; /* slow start x agent weight; 0: full (1000) */
+	char health_desc[24]; /* "up", "rising 1/2", "panic", ... ("" unchecked) */
 };
 
 struct shoal_vip_state {
@@ -37,12 +43,18 @@ struct shoal_vip_state {
 	bool flow_table;
 	bool runtime;
 	__u32 id; /* data-plane VIP id */
+	struct shoal_health_conf health;
+	/* written by the health room */
+	bool panic;    /* too few healthy: every active backend serves */
+	bool servable; /* at least min_healthy healthy backends */
+	__u32 healthy; /* active backends up (or not known to be down) */
 	struct shoal_be_state *be;
 	size_t nbe;
 };
 
 struct shoal_state {
 	struct shoal_host_conf host;
+	struct shoal_health_conf health_defaults; /* what a VIP added at runtime gets */
 	struct shoal_vip_state *vips;
 	size_t nvips;
 	/* id allocation (absent in a copy made by shoal_state_dup) */
@@ -83,7 +95,11 @@ int shoal_state_format_yaml(const struct shoal_state *s, char **ret);
 /* After a save: nothing is a runtime change any more. */
 void shoal_state_mark_saved(struct shoal_state *s);
 
-/* The weight a backend has in its VIP's table: 0 when draining. */
+/*
+ * The weight a backend has in its VIP's table: 0 when draining or out by
+ * health, else weight x 1000 scaled by slow start and load feedback (the
+ * factor is the same for all backends at rest, so tables are unchanged by it).
+ */
 __u32 shoal_be_table_weight(const struct shoal_be_state *b);
 
 #endif /* SHOAL_STATE_H */

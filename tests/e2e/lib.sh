@@ -29,6 +29,9 @@ lab_cleanup() {
 	local pid n
 	# LAB_SHOW_LOGS=1: the agents' logs, to see why a run failed
 	[ -n "${LAB_SHOW_LOGS:-}" ] && [ -n "$LAB_DIR" ] && tail -n 40 "$LAB_DIR"/shoald*.log
+	# LAB_KEEP_LOGS=DIR: every log of the run, copied there
+	[ -n "${LAB_KEEP_LOGS:-}" ] && [ -n "$LAB_DIR" ] && mkdir -p "$LAB_KEEP_LOGS" &&
+		cp "$LAB_DIR"/*.log "$LAB_KEEP_LOGS"/
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done

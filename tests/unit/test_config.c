@@ -156,7 +156,104 @@ static const struct bad_case bad_cases[] = {
 	  "5: name: 'a23456789012" },
 	{ HOST "services:\n  - name: 'x\\y'\n    vip: 192.0.2.1\n    port: 80\n",
 	  "5: name: 'x\\y'" },
+	/* health: every bound */
+	{ HOST SVC "    health: {type: smtp}\n", "7: type: 'smtp' is not tcp, http, https" },
+	{ HOST SVC "    health: {interval: 2}\n", "7: health.interval: '2' is not a duration" },
+	{ HOST SVC "    health: {interval: 50ms}\n", "7: health.interval: 50ms is out of range" },
+	{ HOST SVC "    health: {interval: 2h}\n", "7: health.interval: '2h' is not a duration" },
+	{ HOST SVC "    health: {interval: 1s, timeout: 2s}\n",
+	  "7: health: timeout (2000ms) is longer than interval (1000ms)" },
+	{ HOST SVC "    health: {rise: 0}\n", "7: health.rise: 0 is out of range (1 to 100)" },
+	{ HOST SVC "    health: {fall: 101}\n", "7: health.fall: 101 is out of range" },
+	{ HOST SVC "    health: {jitter: 60%}\n", "7: health.jitter: 60% is out of range" },
+	{ HOST SVC "    health: {jitter: lots}\n", "7: health.jitter: 'lots' is not a percentage" },
+	{ HOST SVC "    health: {type: http, path: healthz}\n",
+	  "7: health.path: must start with '/'" },
+	{ HOST SVC "    health: {type: http, path: '/a b'}\n",
+	  "7: health.path: only printable characters without spaces" },
+	{ HOST SVC "    health: {type: http, host: \"a\\r\\nX: 1\"}\n",
+	  "7: health.host: only printable characters" },
+	{ HOST SVC "    health: {type: http, expect: [200, 700]}\n",
+	  "7: expect: '700' is not within 100-599" },
+	{ HOST SVC "    health: {type: http, expect: 2xx}\n", "7: expect: '2xx' is not a status" },
+	{ HOST SVC "    health: {type: http, expect: 399-200}\n",
+	  "7: expect: '399-200' is not within" },
+	{ HOST SVC "    health: {type: tcp, expect: ok}\n",
+	  "7: health.expect: only for http, https and udp checks" },
+	{ HOST SVC "    health: {type: dns}\n", "7: health: a dns check needs 'query'" },
+	{ HOST SVC "    health: {type: dns, query: 'bad..name'}\n",
+	  "7: health.query: 'bad..name' is not a domain name" },
+	{ HOST SVC "    health: {via: carrier-pigeon}\n",
+	  "7: health.via: 'carrier-pigeon' is not tunnel or direct" },
+	{ HOST SVC "    health: {on_down: panic}\n",
+	  "7: health.on_down: 'panic' is not keep_flows or reschedule" },
+	{ HOST SVC "    health: {passive: {ratio: 0%}}\n", "7: passive.ratio: 0% is out of range" },
+	{ HOST SVC "    health: {passive: {window: 100ms}}\n",
+	  "7: passive.window: 100ms is out of range" },
+	{ HOST SVC "    health: {colour: red}\n", "7: health: unknown key 'colour'" },
+	{ HOST SVC "    slow_start: forever\n", "7: slow_start: 'forever' is not a duration" },
+	{ HOST SVC "    panic_threshold: 101%\n", "7: panic_threshold: 101% is out of range" },
+	{ HOST SVC "    min_healthy: -1\n", "7: min_healthy: '-1' is not a whole number" },
+	{ HOST SVC "    agent_check: {interval: 5s}\n", "7: agent_check: 'port' is missing" },
+	{ HOST SVC "    agent_check: {port: 0}\n", "7: agent_check.port: 0 is out of range" },
+	{ HOST "services:\n  - vip: 192.0.2.1\n    port: 0\n",
+	  "5: service: an all-port VIP needs health.port" },
+	{ HOST "defaults:\n  health: {rise: 0}\n", "5: health.rise: 0 is out of range" },
+	{ HOST "defaults:\n  scheduler: rr\n", "5: defaults: unknown key 'scheduler'" },
 };
+
+/* The defaults block, a service's own keys over it, and what each key means. */
+START_TEST(test_health_keys)
+{
+	static const char y[] = HOST
+		"defaults:\n  health: {interval: 500ms, rise: 3, passive: {window: 4s}}\n"
+		"  slow_start: 10s\n"
+		"services:\n"
+		"  - vip: 192.0.2.1\n    port: 80\n"
+		"    health: {type: http, path: /healthz, host: www.example.org, expect: [200, "
+		"'300-302'], body: ok, via: direct, timeout: 200ms, on_down: reschedule}\n"
+		"    panic_threshold: 25%\n    min_healthy: 2\n"
+		"    agent_check: {port: 8081, interval: 2s}\n"
+		"  - vip: 192.0.2.1\n    port: 53\n    protocol: udp\n"
+		"  - vip: 192.0.2.1\n    port: 54\n    protocol: udp\n"
+		"    health: {type: udp, send: ping, expect: pong}\n";
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	const struct shoal_health_conf *h;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, sizeof(y) - 1, &c, &errs), 0);
+	h = &c->services[0].health;
+	ck_assert_uint_eq(h->check.type, SHOAL_CHECK_HTTP);
+	ck_assert_uint_eq(h->check.interval_ms, 500); /* from the defaults */
+	ck_assert_uint_eq(h->check.rise, 3);
+	ck_assert_uint_eq(h->check.fall, 3);
+	ck_assert_uint_eq(h->check.timeout_ms, 200);
+	ck_assert_str_eq(h->check.path, "/healthz");
+	ck_assert_str_eq(h->check.host, "www.example.org");
+	ck_assert_str_eq(h->check.body, "ok");
+	ck_assert_uint_eq(h->check.nexpect, 2);
+	ck_assert_uint_eq(h->check.expect[1].lo, 300);
+	ck_assert_uint_eq(h->check.expect[1].hi, 302);
+	ck_assert_uint_eq(h->check.via, SHOAL_VIA_DIRECT);
+	ck_assert(h->reschedule);
+	ck_assert_uint_eq(h->passive.window_ms, 4000);
+	ck_assert_uint_eq(h->slow_start_ms, 10000);
+	ck_assert_uint_eq(h->panic_pct, 25);
+	ck_assert_uint_eq(h->min_healthy, 2);
+	ck_assert(h->agent.on);
+	ck_assert_uint_eq(h->agent.port, 8081);
+	ck_assert_uint_eq(h->agent.timeout_ms, 1000);
+	/* a UDP service is not TCP-checked unless asked; the defaults' timings still apply */
+	h = &c->services[1].health;
+	ck_assert_uint_eq(h->check.type, SHOAL_CHECK_NONE);
+	ck_assert_uint_eq(h->check.timeout_ms, 500); /* never past the interval */
+	h = &c->services[2].health;
+	ck_assert_uint_eq(h->check.type, SHOAL_CHECK_UDP);
+	ck_assert_str_eq(h->check.send, "ping");
+	ck_assert_str_eq(h->check.expect_reply, "pong");
+	shoal_config_free(c);
+}
+END_TEST
 
 START_TEST(test_error_names_line)
 {
@@ -301,6 +398,7 @@ static Suite *config_suite(void)
 
 	tcase_add_test(tc, test_example_parses);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_health_keys);
 	tcase_add_loop_test(tc, test_error_names_line, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_missing_file);

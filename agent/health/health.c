@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The health room (health.h): probes, their timers, the rise/fall machine fed
+ * by checks and by the passive signal, load feedback, panic, and what each
+ * backend's health means for its VIP's table, written into the state at sync.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <openssl/ssl.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/parts.h"
+#include "core/reconcile.h"
+#include "dataplane/dataplane.h"
+#include "health/internal.h"
+#include "model/addr.h"
+#include "model/state.h"
+
+#define TICK_USEC 1000000
+
+const double shoal_check_bounds[SHOAL_CHECK_BUCKETS] = { 0.001, 0.005, 0.01, 0.025,
+							 0.05,	0.1,   0.25, 1 };
+
+/* Per backend id: the passive window and its count of failures. */
+struct passive_slot {
+	struct shoal_passive win;
+	__u64 failures;
+};
+
+struct shoal_health {
+	struct shoal_parts *p;
+	struct probe **probes;
+	size_t n, cap;
+	struct probe **index; /* by key hash */
+	size_t index_size;
+	struct shoal_timer *tick;
+	SSL_CTX *ssl;
+	struct passive_slot *passive; /* SHOAL_MAX_BACKENDS */
+	bool *vip_panic;	      /* SHOAL_MAX_VIPS: what was logged last */
+	bool ramping;
+	__u64 panics;
+};
+
+static __u64 key_hash(const struct probe_key *k)
+{
+	const __u8 *b = (const __u8 *)k;
+	__u64 h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The index: open addressing over probes, at most half full. */
+static int index_rebuild(struct shoal_health *h, size_t want)
+{
+	size_t size = 64, i;
+	struct probe **t;
+
+	while (size < 2 * want)
+		size *= 2;
+	t = calloc(size, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < h->n; i++) {
+		size_t at = h->probes[i]->hash & (size - 1);
+
+		while (t[at])
+			at = (at + 1) & (size - 1);
+		t[at] = h->probes[i];
+	}
+	free(h->index);
+	h->index = t;
+	h->index_size = size;
+	return 0;
+}
+
+static struct probe *probe_find(struct shoal_health *h, const struct probe_key *k)
+{
+	__u64 hash = key_hash(k);
+	size_t at;
+
+	if (!h->index_size)
+		return NULL;
+	for (at = hash & (h->index_size - 1); h->index[at]; at = (at + 1) & (h->index_size - 1))
+		if (h->index[at]->hash == hash && !memcmp(&h->index[at]->key, k, sizeof(*k)))
+			return h->index[at];
+	return NULL;
+}
+
+static void key_of(const struct shoal_vip_state *v, const struct shoal_be_state *b, bool agent,
+		   struct probe_key *k)
+{
+	const struct shoal_check_conf *c = &v->health.check;
+
+	memset(k, 0, sizeof(*k));
+	k->backend = b->addr;
+	if (agent) {
+		k->is_agent = 1;
+		k->target = b->addr;
+		k->family = (__u8)b->family;
+		k->port = v->health.agent.port;
+		k->check.interval_ms = v->health.agent.interval_ms;
+		k->check.timeout_ms = v->health.agent.timeout_ms;
+		return;
+	}
+	k->check = *c;
+	/* how the type was chosen does not change what is sent */
+	k->check.type_given = 0;
+	if (c->type == SHOAL_CHECK_NONE) {
+		/* no active check: only the passive signal, per backend of this VIP */
+		k->target = v->key.addr;
+		k->port = ntohs(v->key.port);
+		k->family = (__u8)v->family;
+		k->check.interval_ms = v->health.passive.window_ms;
+		return;
+	}
+	k->port = c->port ? c->port : ntohs(v->key.port);
+	if (c->via == SHOAL_VIA_TUNNEL) {
+		k->target = v->key.addr;
+		k->family = (__u8)v->family;
+		k->encap = b->encap;
+	} else {
+		k->target = b->addr;
+		k->family = (__u8)b->family;
+	}
+}
+
+static const struct check_ops *ops_of(const struct probe_key *k)
+{
+	if (k->is_agent)
+		return &check_agent_ops;
+	switch (k->check.type) {
+	case SHOAL_CHECK_TCP:
+		return &check_tcp_ops;
+	case SHOAL_CHECK_HTTP:
+		return &check_http_ops;
+	case SHOAL_CHECK_HTTPS:
+		return &check_https_ops;
+	case SHOAL_CHECK_UDP:
+		return &check_udp_ops;
+	case SHOAL_CHECK_DNS:
+		return &check_dns_ops;
+	default:
+		return NULL;
+	}
+}
+
+static const char *probe_name(const struct probe *p, char *buf, size_t len)
+{
+	char be[INET6_ADDRSTRLEN], tg[INET6_ADDRSTRLEN];
+
+	shoal_addr_format(&p->key.backend, be, sizeof(be));
+	shoal_addr_format(&p->key.target, tg, sizeof(tg));
+	if (p->key.is_agent)
+		snprintf(buf, len, "backend %s: agent-check port %u", be, p->key.port);
+	else if (!p->ops)
+		snprintf(buf, len, "backend %s of %s:%u: passive", be, tg, p->key.port);
+	else if (p->key.check.via == SHOAL_VIA_TUNNEL)
+		snprintf(buf, len, "backend %s: %s check of %s:%u through the tunnel", be,
+			 p->ops->name, tg, p->key.port);
+	else
+		snprintf(buf, len, "backend %s: %s check of %s:%u", be, p->ops->name, tg,
+			 p->key.port);
+	return buf;
+}
+
+struct event_base *check_base(const struct check_run *r)
+{
+	return shoal_loop_base(r->p->room->p->loop);
+}
+
+void *check_ssl_ctx(struct shoal_health *h)
+{
+	if (!h->ssl) {
+		h->ssl = SSL_CTX_new(TLS_client_method());
+		if (h->ssl)
+			SSL_CTX_set_verify(h->ssl, SSL_VERIFY_NONE, NULL);
+	}
+	return h->ssl;
+}
+
+int check_socket(const struct probe *p, int type)
+{
+	int fd = socket(p->key.family == AF_INET6 ? AF_INET6 : AF_INET,
+			type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* the tc egress program tunnels marked packets to the backend the mark names */
+	if (!p->key.is_agent && p->key.check.via == SHOAL_VIA_TUNNEL &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &p->mark, sizeof(p->mark))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void reconcile(struct shoal_health *h)
+{
+	if (h->p->reconcile)
+		shoal_reconcile_request(h->p->reconcile, NULL, NULL);
+}
+
+/* One result into the machine: logged once per transition, with its reason. */
+static void probe_result(struct probe *p, bool ok, const char *reason)
+{
+	enum shoal_transition t;
+	char name[200];
+	__u64 now = shoal_now_ns();
+
+	shoal_avail_account(&p->avail, p->hs.state, now);
+	t = shoal_hstate_result(&p->hs, ok, p->key.check.rise ? p->key.check.rise : 1,
+				p->key.check.fall ? p->key.check.fall : 1, now);
+	if (t == SHOAL_TRANS_NONE)
+		return;
+	p->transitions++;
+	log_info("%s: %s (%s)", probe_name(p, name, sizeof(name)),
+		 t == SHOAL_TRANS_UP ? "up" : "down", reason);
+	reconcile(p->room);
+}
+
+static void record(struct probe *p, bool ok, const char *reason, __u64 latency)
+{
+	double s = (double)latency / 1e9;
+	int i;
+
+	p->last_ok = ok;
+	p->last_ns = shoal_now_ns();
+	p->latency_ns = latency;
+	snprintf(p->reason, sizeof(p->reason), "%s", reason);
+	if (ok)
+		p->ok++;
+	else
+		p->failed++;
+	p->dur_sum += s;
+	for (i = 0; i < SHOAL_CHECK_BUCKETS; i++)
+		if (s <= shoal_check_bounds[i])
+			p->dur_le[i]++;
+	p->dur_le[SHOAL_CHECK_BUCKETS]++;
+}
+
+static void agent_result(struct probe *p, bool ok)
+{
+	char name[200];
+	int reported, applied;
+
+	if (!ok)
+		return; /* an agent that does not answer changes nothing (HAProxy's way) */
+	reported = p->agent.pct;
+	applied = p->agent_pct;
+	if (reported >= 0)
+		p->agent_pct = shoal_agent_smooth(applied < 0 ? 100 : applied, reported);
+	if (p->agent_pct != applied || p->agent.admin != SHOAL_AGENT_NONE) {
+		if (p->agent_pct != applied)
+			log_debug("%s: weight %d%% (reported %d%%)",
+				  probe_name(p, name, sizeof(name)), p->agent_pct, reported);
+		reconcile(p->room);
+	}
+}
+
+void check_done(struct check_run *r, bool ok, const char *reason)
+{
+	struct probe *p = r->p;
+	__u64 start = shoal_loop_enter();
+
+	p->run = NULL;
+	shoal_timer_cancel(p->timeout);
+	record(p, ok, reason, shoal_now_ns() - r->start_ns);
+	if (shoal_log_level >= LOG_LVL_DEBUG) {
+		char name[200];
+
+		log_debug("%s: %s (%s, %.1f ms)", probe_name(p, name, sizeof(name)),
+			  ok ? "ok" : "failed", reason, (double)p->latency_ns / 1e6);
+	}
+	free(r);
+	if (p->key.is_agent)
+		agent_result(p, ok);
+	else
+		probe_result(p, ok, reason);
+	shoal_loop_leave(p->room->p->loop, "health result", start);
+}
+
+static void on_timeout(void *arg)
+{
+	struct probe *p = arg;
+	struct check_run *r = p->run;
+	char why[48];
+
+	if (!r)
+		return;
+	p->ops->cancel(r);
+	p->timeouts++;
+	snprintf(why, sizeof(why), "timeout after %u ms", p->key.check.timeout_ms);
+	check_done(r, false, why);
+}
+
+static void on_probe_timer(void *arg)
+{
+	struct probe *p = arg;
+	struct check_run *r;
+
+	shoal_timer_arm(p->timer, shoal_check_next_ns(p->key.check.interval_ms,
+						      p->key.check.jitter_pct, (__u32)random()) /
+					  1000);
+	if (p->run)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->p = p;
+	r->start_ns = shoal_now_ns();
+	p->run = r;
+	shoal_timer_arm(p->timeout, (__u64)p->key.check.timeout_ms * 1000);
+	p->ops->start(r);
+}
+
+static void probe_free(struct probe *p)
+{
+	if (!p)
+		return;
+	if (p->run) {
+		p->ops->cancel(p->run);
+		free(p->run);
+	}
+	shoal_timer_free(p->timer);
+	shoal_timer_free(p->timeout);
+	free(p);
+}
+
+static void probe_target(struct probe *p)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&p->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&p->sa;
+
+	memset(&p->sa, 0, sizeof(p->sa));
+	if (p->key.family == AF_INET) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p->key.port);
+		s4->sin_addr.s_addr = p->key.target.u32[3];
+		p->salen = sizeof(*s4);
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(p->key.port);
+		memcpy(&s6->sin6_addr, &p->key.target, 16);
+		p->salen = sizeof(*s6);
+	}
+}
+
+static struct probe *probe_new(struct shoal_health *h, const struct probe_key *k,
+			       const struct shoal_be_state *b)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	__u64 now = shoal_now_ns();
+
+	if (!p)
+		return NULL;
+	p->key = *k;
+	p->hash = key_hash(k);
+	p->room = h;
+	p->ops = ops_of(k);
+	p->agent_pct = -1;
+	p->agent.pct = -1;
+	probe_target(p);
+	if (k->check.interval_ms < 100)
+		p->ops = NULL; /* never from a valid config: no check rather than a busy loop */
+	/* unknown = keep as is: served, unless the maps said down before a restart */
+	shoal_hstate_init(&p->hs,
+			  b->health == SHOAL_HEALTH_DOWN ? SHOAL_HEALTH_DOWN : SHOAL_HEALTH_UNKNOWN,
+			  now);
+	shoal_avail_account(&p->avail, p->hs.state, now);
+	if (!p->ops)
+		return p;
+	p->timer = shoal_timer_new(h->p->loop, "health check", on_probe_timer, p);
+	p->timeout = shoal_timer_new(h->p->loop, "health timeout", on_timeout, p);
+	if (!p->timer || !p->timeout) {
+		probe_free(p);
+		return NULL;
+	}
+	/* first checks spread over the interval by a hash of the probe: no lock-step */
+	shoal_timer_arm(p->timer, shoal_check_offset_ns(p->hash, k->check.interval_ms) / 1000);
+	return p;
+}
+
+/* The probe for k, made if new; marked used. */
+static struct probe *probe_get(struct shoal_health *h, const struct probe_key *k,
+			       const struct shoal_be_state *b)
+{
+	struct probe *p = probe_find(h, k);
+
+	if (!p) {
+		size_t at;
+
+		if (h->n == h->cap) {
+			size_t cap = h->cap ? 2 * h->cap : 64;
+			struct probe **grown = realloc(h->probes, cap * sizeof(*grown));
+
+			if (!grown)
+				return NULL;
+			h->probes = grown;
+			h->cap = cap;
+		}
+		if (2 * (h->n + 1) > h->index_size && index_rebuild(h, h->n + 1))
+			return NULL;
+		p = probe_new(h, k, b);
+		if (!p)
+			return NULL;
+		h->probes[h->n++] = p;
+		for (at = p->hash & (h->index_size - 1); h->index[at];
+		     at = (at + 1) & (h->index_size - 1))
+			;
+		h->index[at] = p;
+	}
+	p->used = true;
+	return p;
+}
+
+/* What a backend's checks mean for its VIP, before panic is known. */
+struct be_eval {
+	struct probe *probe, *agent;
+	bool down, agent_out;
+	__u32 factor; /* per mille of its weight: slow start x agent weight */
+};
+
+static void be_evaluate(const struct shoal_vip_state *v, struct be_eval *e, __u64 now)
+{
+	const struct shoal_hstate *hs = e->probe ? &e->probe->hs : NULL;
+	__u32 f = 1000;
+
+	e->down = hs && hs->state == SHOAL_HEALTH_DOWN;
+	e->agent_out = false;
+	if (hs)
+		f = shoal_slow_start_permille(hs->up_since_ns, now, v->health.slow_start_ms);
+	if (e->agent) {
+		const struct probe *a = e->agent;
+
+		if (a->agent.admin == SHOAL_AGENT_DOWN)
+			e->down = true;
+		if (a->agent.admin == SHOAL_AGENT_DRAIN || a->agent.admin == SHOAL_AGENT_MAINT)
+			e->agent_out = true;
+		if (a->agent_pct >= 0)
+			f = f * (__u32)a->agent_pct / 100;
+		if (!f)
+			e->agent_out = true;
+	}
+	e->factor = f;
+}
+
+static void be_publish(const struct shoal_vip_state *v, struct shoal_be_state *b,
+		       const struct be_eval *e, bool panic)
+{
+	const struct shoal_hstate *hs = e->probe ? &e->probe->hs : NULL;
+
+	b->health = hs ? (__u8)hs->state : SHOAL_HEALTH_UNKNOWN;
+	b->health_out = e->agent_out || (e->down && !panic);
+	b->dp_flags = 0;
+	if (e->down)
+		b->dp_flags |= SHOAL_BE_F_DOWN;
+	if (e->down && !panic && v->health.reschedule)
+		b->dp_flags |= SHOAL_BE_F_RESCHEDULE;
+	b->ramp_permille = e->factor >= 1000 && e->factor <= 1000 ? 0 : (__u16)e->factor;
+	if (e->down && panic)
+		snprintf(b->health_desc, sizeof(b->health_desc), "panic");
+	else if (e->agent_out && e->agent && e->agent->agent.admin != SHOAL_AGENT_NONE)
+		snprintf(b->health_desc, sizeof(b->health_desc), "agent %s",
+			 e->agent->agent.admin == SHOAL_AGENT_MAINT ? "maint" : "drain");
+	else if (!hs || (!e->probe->ops && hs->state == SHOAL_HEALTH_UNKNOWN))
+		snprintf(b->health_desc, sizeof(b->health_desc), "unchecked");
+	else
+		shoal_hstate_describe(hs, v->health.check.rise, v->health.check.fall,
+				      b->health_desc, sizeof(b->health_desc));
+}
+
+void shoal_health_sync(struct shoal_health *h)
+{
+	struct shoal_state *s = h->p->state;
+	__u64 now = shoal_now_ns();
+	struct be_eval *ev = NULL;
+	size_t i, j, k, cap = 0;
+
+	for (k = 0; k < h->n; k++)
+		h->probes[k]->used = false;
+	h->ramping = false;
+	for (i = 0; i < s->nvips; i++) {
+		struct shoal_vip_state *v = &s->vips[i];
+		size_t active = 0, healthy = 0;
+		bool panic;
+
+		if (v->nbe > cap) {
+			struct be_eval *grown = realloc(ev, v->nbe * sizeof(*grown));
+
+			if (!grown)
+				break;
+			ev = grown;
+			cap = v->nbe;
+		}
+		for (j = 0; j < v->nbe; j++) {
+			struct shoal_be_state *b = &v->be[j];
+			struct probe_key key;
+			struct be_eval *e = &ev[j];
+
+			memset(e, 0, sizeof(*e));
+			key_of(v, b, false, &key);
+			e->probe = probe_get(h, &key, b);
+			/* a tunnel check names this backend in its mark: its id may be new */
+			if (e->probe)
+				e->probe->mark = SHOAL_CHECK_MARK | b->id;
+			if (v->health.agent.on) {
+				key_of(v, b, true, &key);
+				e->agent = probe_get(h, &key, b);
+			}
+			be_evaluate(v, e, now);
+			if (b->admin == SHOAL_ADMIN_DRAINING || e->agent_out)
+				continue;
+			active++;
+			healthy += !e->down;
+		}
+		panic = shoal_panic(healthy, active, v->health.panic_pct);
+		v->panic = panic;
+		v->healthy = (__u32)healthy;
+		v->servable =
+			healthy >= v->health.min_healthy && (active || !v->health.min_healthy);
+		if (v->id < SHOAL_MAX_VIPS && h->vip_panic[v->id] != panic) {
+			h->vip_panic[v->id] = panic;
+			if (panic) {
+				h->panics++;
+				log_warn("VIP %s: panic: %zu of %zu active backends healthy (below "
+					 "%u%%): every active backend takes traffic",
+					 v->name, healthy, active, v->health.panic_pct);
+			} else {
+				log_warn("VIP %s: panic over: %zu of %zu active backends healthy",
+					 v->name, healthy, active);
+			}
+		}
+		for (j = 0; j < v->nbe; j++) {
+			be_publish(v, &v->be[j], &ev[j], panic);
+			if (v->be[j].ramp_permille && ev[j].probe && ev[j].probe->hs.up_since_ns &&
+			    now - ev[j].probe->hs.up_since_ns <
+				    (__u64)v->health.slow_start_ms * 1000000ULL)
+				h->ramping = true;
+		}
+	}
+	free(ev);
+	/* probes no backend names any more */
+	for (k = j = 0; k < h->n; k++) {
+		if (h->probes[k]->used)
+			h->probes[j++] = h->probes[k];
+		else
+			probe_free(h->probes[k]);
+	}
+	h->n = j;
+	if (j != k && index_rebuild(h, h->n))
+		log_err("health: out of memory");
+}
+
+/* Every second: the passive signal, availability, and the slow-start ramp. */
+static void on_tick(void *arg)
+{
+	struct shoal_health *h = arg;
+	struct shoal_state *s = h->p->state;
+	__u64 now = shoal_now_ns();
+	size_t i, j;
+
+	for (i = 0; i < h->n; i++) {
+		struct probe *p = h->probes[i];
+
+		shoal_avail_account(&p->avail, p->hs.state, now);
+		/* passive only: a window without evidence brings it back, step by step */
+		if (!p->ops && !p->key.is_agent && p->hs.state == SHOAL_HEALTH_DOWN &&
+		    now - p->last_ns >= (__u64)p->key.check.interval_ms * 1000000ULL) {
+			record(p, true, "passive: a quiet window", 0);
+			probe_result(p, true, "passive: no repeated SYNs for a window");
+		}
+	}
+	for (i = 0; i < s->nvips; i++) {
+		struct shoal_vip_state *v = &s->vips[i];
+
+		if (!v->health.passive.on || !v->flow_table || v->key.proto != IPPROTO_TCP)
+			continue;
+		for (j = 0; j < v->nbe; j++) {
+			struct shoal_be_state *b = &v->be[j];
+			const struct shoal_backend_stats *st =
+				shoal_dp_backend_sums(h->p->dp, b->id);
+			struct passive_slot *ps = &h->passive[b->id];
+			struct probe_key key;
+			struct probe *p;
+			char why[96];
+
+			if (!st ||
+			    !shoal_passive_sample(&ps->win, &v->health.passive, st->new_flows,
+						  st->syn_repeats, now, why, sizeof(why)))
+				continue;
+			ps->failures++;
+			key_of(v, b, false, &key);
+			p = probe_find(h, &key);
+			if (!p)
+				continue;
+			record(p, false, why, 0);
+			probe_result(p, false, why);
+		}
+	}
+	if (h->ramping)
+		reconcile(h);
+}
+
+int shoal_health_open(struct shoal_parts *p, struct shoal_health **ret)
+{
+	struct shoal_health *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->p = p;
+	h->passive = calloc(SHOAL_MAX_BACKENDS, sizeof(*h->passive));
+	h->vip_panic = calloc(SHOAL_MAX_VIPS, sizeof(*h->vip_panic));
+	h->tick = shoal_timer_every(p->loop, "health tick", TICK_USEC, on_tick, h);
+	if (!h->passive || !h->vip_panic || !h->tick) {
+		shoal_health_close(h);
+		return -ENOMEM;
+	}
+	*ret = h;
+	return 0;
+}
+
+void shoal_health_close(struct shoal_health *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->n; i++)
+		probe_free(h->probes[i]);
+	free(h->probes);
+	free(h->index);
+	shoal_timer_free(h->tick);
+	if (h->ssl)
+		SSL_CTX_free(h->ssl);
+	free(h->passive);
+	free(h->vip_panic);
+	free(h);
+}
+
+static struct probe *probe_of(struct shoal_health *h, const struct shoal_vip_state *v,
+			      const struct shoal_be_state *b, bool agent)
+{
+	struct probe_key key;
+
+	key_of(v, b, agent, &key);
+	return probe_find(h, &key);
+}
+
+bool shoal_health_view(struct shoal_health *h, const struct shoal_vip_state *v,
+		       const struct shoal_be_state *b, struct shoal_health_view *ret)
+{
+	struct probe *p = probe_of(h, v, b, false), *a;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->agent_pct = -1;
+	if (!p)
+		return false;
+	ret->check = p->ops ? &p->key.check : NULL;
+	ret->hs = &p->hs;
+	ret->last_reason = p->reason;
+	ret->last_ok = p->last_ok;
+	ret->last_ns = p->last_ns;
+	ret->latency_ns = p->latency_ns;
+	ret->avail_life = shoal_avail_life(&p->avail);
+	ret->avail_hour = shoal_avail_hour(&p->avail);
+	ret->checks_ok = p->ok;
+	ret->checks_failed = p->failed - p->timeouts;
+	ret->checks_timeout = p->timeouts;
+	ret->transitions = p->transitions;
+	ret->duration_le = p->dur_le;
+	ret->duration_sum = p->dur_sum;
+	if (b->id < SHOAL_MAX_BACKENDS)
+		ret->passive_failures = h->passive[b->id].failures;
+	if (v->health.agent.on && (a = probe_of(h, v, b, true))) {
+		ret->agent_on = true;
+		ret->agent_ok = a->last_ok;
+		ret->agent_pct = a->agent_pct;
+		ret->agent_reply = a->last_ok ? a->agent_line : a->reason;
+	}
+	return true;
+}
+
+double shoal_health_vip_avail(struct shoal_health *h, const struct shoal_vip_state *v)
+{
+	double *a = calloc(v->nbe ? v->nbe : 1, sizeof(*a)), r;
+	size_t i;
+
+	if (!a)
+		return 0;
+	for (i = 0; i < v->nbe; i++) {
+		struct probe *p = probe_of(h, v, &v->be[i], false);
+
+		a[i] = p ? shoal_avail_life(&p->avail) : 1.0;
+	}
+	r = shoal_avail_any(a, v->nbe);
+	free(a);
+	return r;
+}
+
+__u64 shoal_health_probes(const struct shoal_health *h)
+{
+	return h->n;
+}
+
+__u64 shoal_health_panics(const struct shoal_health *h)
+{
+	return h->panics;
+}

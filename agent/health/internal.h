@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the health room's files share: a probe (one check of one target, and
+ * its rise/fall state), and the ops table each check type implements
+ * (keepalived's check_*.c behind one interface).
+ */
+#ifndef SHOAL_HEALTH_INTERNAL_H
+#define SHOAL_HEALTH_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include "health/health.h"
+#include "model/health.h"
+#include "shoal/abi.h"
+
+struct shoal_timer;
+struct event_base;
+struct shoal_health;
+
+/* What makes two checks one: they send the same thing to the same place. */
+struct probe_key {
+	struct shoal_check_conf check;
+	struct shoal_addr target;  /* the VIP (tunnel) or the backend (direct) */
+	struct shoal_addr backend; /* who answers */
+	__u16 port;
+	__u8 encap;
+	__u8 family;   /* of target */
+	__u8 is_agent; /* an agent-check probe: only backend and port count */
+	__u8 pad[3];
+};
+
+struct probe;
+
+/* A check run in flight; check_done() ends it once. */
+struct check_run {
+	struct probe *p;
+	__u64 start_ns;
+	void *priv; /* the check type's context */
+};
+
+struct check_ops {
+	const char *name;
+	/* Starts a check of p; calls check_done() later (or now, on a local error). */
+	void (*start)(struct check_run *r);
+	/* Ends a run early (timeout, shutdown): frees priv, no check_done(). */
+	void (*cancel)(struct check_run *r);
+};
+
+extern const struct check_ops check_tcp_ops, check_http_ops, check_https_ops, check_udp_ops,
+	check_dns_ops, check_agent_ops;
+
+struct probe {
+	struct probe_key key;
+	__u64 hash; /* of key */
+	struct shoal_health *room;
+	struct sockaddr_storage sa; /* where the socket connects */
+	socklen_t salen;
+	__u32 mark; /* SO_MARK: tunnel checks name their backend id */
+	const struct check_ops *ops;
+	struct shoal_timer *timer, *timeout;
+	struct check_run *run;
+	bool used; /* seen in the last sync */
+	/* the machine and what it saw */
+	struct shoal_hstate hs;
+	struct shoal_avail avail;
+	char reason[96];
+	bool last_ok;
+	__u64 last_ns, latency_ns;
+	__u64 ok, failed, timeouts, transitions;
+	__u64 dur_le[SHOAL_CHECK_BUCKETS + 1];
+	double dur_sum;
+	/* agent-check probes */
+	struct shoal_agent_reply agent;
+	int agent_pct; /* applied (smoothed), -1: none */
+	char agent_line[64];
+};
+
+/* A check's outcome: reason in words ("connection refused", "HTTP 503"). */
+void check_done(struct check_run *r, bool ok, const char *reason);
+struct event_base *check_base(const struct check_run *r);
+/* A non-blocking socket of type for p, marked when it goes through the tunnel. */
+int check_socket(const struct probe *p, int type);
+/* The SSL_CTX of https checks (made on first use). */
+void *check_ssl_ctx(struct shoal_health *h);
+
+#endif /* SHOAL_HEALTH_INTERNAL_H */
