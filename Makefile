@@ -173,6 +173,7 @@ bench: all
 	$(Q)$(BUILD)/lbbench apply
 	$(Q)$(BUILD)/lbbench config
 	$(Q)./tests/bench/loop.sh
+	$(Q)./tests/bench/health.sh
 
 demo: all
 	$(Q)./examples/demo.sh

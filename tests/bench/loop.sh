@@ -32,6 +32,9 @@ conf() { # WEIGHT
 	echo "  metrics: 127.0.0.1:9436"
 	echo "  pin_path: /sys/fs/bpf/${LAB_PREFIX}-lb"
 	echo "  flow_table_size: $((FLOWS * 2))"
+	# the backends here are addresses only: the health load is tests/bench/health.sh's
+	echo "defaults:"
+	echo "  health: {type: none}"
 	echo "services:"
 	for ((v = 0; v < 100; v++)); do
 		echo "  - vip: 192.0.$((2 + v / 250)).$((v % 250 + 1))"

@@ -14,6 +14,9 @@ VIP=192.0.2.10   # http via tunnel, slow start
 VIP2=192.0.2.11  # tcp via direct, agent-check
 VIP3=192.0.2.12  # tcp via tunnel (503 does not matter to it)
 VIP4=192.0.2.13  # passive only
+VIP5=192.0.2.14  # https:443
+VIP6=192.0.2.15  # udp:5300, a udp check
+VIP7=192.0.2.16  # udp:53, a dns check
 NB=3
 INTERVAL_MS=300
 FALL=3
@@ -21,9 +24,17 @@ RISE=2
 
 lab_init
 lab_topology "$NB"
-lab_backends "$VIP" "$NB" "$VIP2" "$VIP3" "$VIP4"
+lab_backends "$VIP" "$NB" "$VIP2" "$VIP3" "$VIP4" "$VIP5" "$VIP6" "$VIP7"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=www.example.org \
+	-keyout "$LAB_DIR/tls.pem" -out "$LAB_DIR/cert.pem" 2>/dev/null
+cat "$LAB_DIR/cert.pem" >>"$LAB_DIR/tls.pem"
 for ((i = 1; i <= NB; i++)); do
 	b=$(ns "b$i")
+	lab_bg "tls$i" ip netns exec "$b" python3 "$LAB_LIB/web_server.py" "$VIP5" 443 \
+		"$LAB_DIR/www$i" "$LAB_DIR/tls.pem"
+	lab_bg "udp$i" ip netns exec "$b" python3 "$LAB_LIB/udp_server.py" "$VIP6" 5300 echo "b$i"
+	lab_bg "dns$i" ip netns exec "$b" python3 "$LAB_LIB/udp_server.py" "$VIP7" 53 dns \
+		"$LAB_DIR/www$i/rcode"
 	# the same content on every address a service here uses, and the agent
 	for a in "$VIP2" "$VIP3" "$VIP4" "198.51.100.$((10 + i))"; do
 		lab_bg "srv$i-$a" ip netns exec "$b" python3 "$LAB_LIB/web_server.py" "$a" 80 \
@@ -66,6 +77,23 @@ services:
     port: 80
     health: {type: none, fall: 1, passive: {window: 5s, min_syns: 6, ratio: 30%}}
     backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]
+  - name: tls
+    vip: $VIP5
+    port: 443
+    health: {type: https, path: /healthz, host: www.example.org, body: ok}
+    backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]
+  - name: echo
+    vip: $VIP6
+    port: 5300
+    protocol: udp
+    health: {type: udp, send: ping, expect: pong}
+    backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]
+  - name: dns
+    vip: $VIP7
+    port: 53
+    protocol: udp
+    health: {type: dns, query: www.example.org}
+    backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]
 EOC
 } >"$LAB_DIR/shoal.yaml"
 lab_shoald_start || exit 1
@@ -78,31 +106,37 @@ requests() {
 		curl -s --max-time 2 http://$1/id || echo failed; echo; done" | grep -v '^$'
 }
 count() { grep -c "^$1\$" || true; }
-# health VIP ADDR: the HEALTH column of a backend, from the JSON status
-health() {
-	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$1:80/tcp\") |
-		.backends[] | select(.address == \"$2\") | .health"
+# spec VIP: the service of VIP as lbctl names it (port 80/tcp unless VIP is one of the others)
+spec() {
+	case $1 in
+	"$VIP5") echo "$1:443/tcp" ;;
+	"$VIP6") echo "$1:5300/udp" ;;
+	"$VIP7") echo "$1:53/udp" ;;
+	*) echo "$1:80/tcp" ;;
+	esac
 }
+# health VIP ADDR: the HEALTH column of a backend, from the JSON status
+health() { field "$1" "$2" .health; }
 field() { # VIP ADDR JQ-PATH
-	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$1:80/tcp\") |
+	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$(spec "$1")\") |
 		.backends[] | select(.address == \"$2\") | $3"
 }
 vipf() { # VIP JQ-PATH (of .health)
-	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$1:80/tcp\") | .health.$2"
+	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$(spec "$1")\") | .health.$2"
 }
 is_health() { [ "$(health "$1" "$2")" = "$3" ]; } # VIP ADDR STATE
 is_field() { [ "$(field "$1" "$2" "$3")" = "$4" ]; } # VIP ADDR JQ-PATH VALUE
 is_vip() { [ "$(vipf "$1" "$2")" = "$3" ]; }         # VIP KEY VALUE
 now_ms() { date +%s%3N; }
 
-all_up() {
+all_up() { # VIP
 	local a
 	for a in 198.51.100.11 198.51.100.12 198.51.100.13; do
-		[ "$(health "$VIP" "$a")" = up ] || return 1
+		[ "$(health "$1" "$a")" = up ] || return 1
 	done
 }
-wait_until 10 all_up
-check "every backend's http check through the tunnel passes" all_up
+wait_until 10 all_up "$VIP"
+check "every backend's http check through the tunnel passes" all_up "$VIP"
 check "the check went through the tc program" bash -c \
 	"[ \$('$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json stats | jq .global.checks_tunneled) -gt 0 ]"
 check "lbctl health shows the check and availability" bash -c \
@@ -169,6 +203,29 @@ check "metrics: shoal_vip_panic 1" bash -c \
 for i in 1 2 3; do rm -f "$LAB_DIR/www$i/health"; done
 wait_until 10 is_vip "$VIP" panic false
 check "panic ends when the checks pass" test "$(vipf "$VIP" panic)" = false
+
+# https, udp and dns checks through the tunnel
+wait_until 10 all_up "$VIP5"
+check "https checks (TLS with SNI) through the tunnel pass" all_up "$VIP5"
+wait_until 10 all_up "$VIP6"
+check "udp checks (ping, expecting pong) pass" all_up "$VIP6"
+wait_until 10 all_up "$VIP7"
+check "dns checks (NOERROR) pass" all_up "$VIP7"
+echo 2 >"$LAB_DIR/www2/rcode"
+wait_until 10 is_health "$VIP7" 198.51.100.12 down
+check "a SERVFAIL answer takes a backend down" is_field "$VIP7" 198.51.100.12 .check.last "DNS SERVFAIL"
+rm -f "$LAB_DIR/www2/rcode"
+for pid in $(ip netns pids "$(ns b3)"); do
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "udp_server.py $VIP6" && kill "$pid"
+done
+wait_until 10 is_health "$VIP6" 198.51.100.13 down
+check "a stopped udp server is down (port unreachable)" is_field "$VIP6" 198.51.100.13 .check.last "port unreachable"
+for pid in $(ip netns pids "$(ns b1)"); do
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "web_server.py $VIP5" && kill "$pid"
+done
+wait_until 10 is_health "$VIP5" 198.51.100.11 down
+check "a stopped https server is down" is_health "$VIP5" 198.51.100.11 down
+check "dns recovers" is_health "$VIP7" 198.51.100.12 up
 
 # 6. agent-check: 20% takes fewer new flows than 100%; drain drains
 echo "20%" >"$LAB_DIR/agent1"

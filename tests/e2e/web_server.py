@@ -4,12 +4,14 @@
 # SHA-256 of the body it read, so an upload through the balancer is proven
 # whole. GET /healthz answers with the status written in DIR/health (200
 # when there is none), so a test can make a backend fail its HTTP check.
-# Usage: web_server.py ADDR PORT DIR
+# With CERT (a PEM file holding certificate and key) it serves HTTPS.
+# Usage: web_server.py ADDR PORT DIR [CERT]
 import hashlib
 import http.server
 import os
 import socket
 import socketserver
+import ssl
 import sys
 from functools import partial
 
@@ -61,4 +63,9 @@ class Server(http.server.ThreadingHTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
 
-Server((sys.argv[1], int(sys.argv[2])), partial(Handler, directory=sys.argv[3])).serve_forever()
+server = Server((sys.argv[1], int(sys.argv[2])), partial(Handler, directory=sys.argv[3]))
+if len(sys.argv) > 4:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
