@@ -84,7 +84,7 @@ static void dgram_start(struct check_run *r, bool dns)
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		check_done(r, false, "out of memory");
+		check_skip(r, ENOMEM);
 		return;
 	}
 	d->fd = -1;
@@ -108,7 +108,12 @@ static void dgram_start(struct check_run *r, bool dns)
 	}
 	d->fd = check_socket(p, SOCK_DGRAM);
 	if (d->fd < 0) {
-		dgram_end(r, false, strerror(-d->fd));
+		int err = -d->fd;
+
+		d->fd = -1;
+		dgram_free(d);
+		r->priv = NULL;
+		check_skip(r, err);
 		return;
 	}
 	if (connect(d->fd, (struct sockaddr *)&p->sa, p->salen) ||

@@ -212,20 +212,23 @@ static void stream_start(struct check_run *r, const struct check_ops *ops)
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		check_done(r, false, "out of memory");
+		check_skip(r, ENOMEM);
 		return;
 	}
 	s->ops = ops;
-	r->priv = s;
 	fd = check_socket(p, SOCK_STREAM);
 	if (fd < 0) {
-		stream_end(r, false, strerror(-fd));
+		free(s);
+		check_skip(r, -fd);
 		return;
 	}
+	r->priv = s;
 	sock_bev = bufferevent_socket_new(check_base(r), fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!sock_bev) {
 		close(fd);
-		stream_end(r, false, "out of memory");
+		free(s);
+		r->priv = NULL;
+		check_skip(r, ENOMEM);
 		return;
 	}
 	s->bev = sock_bev;
@@ -341,18 +344,18 @@ static void tcp_start(struct check_run *r)
 	struct tcp_check *t = calloc(1, sizeof(*t));
 
 	if (!t) {
-		check_done(r, false, "out of memory");
+		check_skip(r, ENOMEM);
 		return;
 	}
-	r->priv = t;
 	t->fd = check_socket(p, SOCK_STREAM);
 	if (t->fd < 0) {
 		int err = -t->fd;
 
-		t->fd = -1;
-		tcp_end(r, err, 0);
+		free(t);
+		check_skip(r, err);
 		return;
 	}
+	r->priv = t;
 	if (connect(t->fd, (struct sockaddr *)&p->sa, p->salen) && errno != EINPROGRESS) {
 		tcp_end(r, errno, 0);
 		return;

@@ -306,6 +306,19 @@ void check_done(struct check_run *r, bool ok, const char *reason)
 	shoal_loop_leave(p->room->p->loop, "health result", start);
 }
 
+void check_skip(struct check_run *r, int err)
+{
+	struct probe *p = r->p;
+
+	/* the agent's own shortage says nothing of the backend: not a result */
+	p->run = NULL;
+	shoal_timer_cancel(p->timeout);
+	free(r);
+	p->skipped++;
+	log_limited(LOG_LVL_WARN, "health: a check could not start here: %s (not counted)",
+		    strerror(err));
+}
+
 static void on_timeout(void *arg)
 {
 	struct probe *p = arg;
@@ -494,9 +507,11 @@ static void be_publish(const struct shoal_vip_state *v, struct shoal_be_state *b
 		b->dp_flags |= SHOAL_BE_F_DOWN;
 	if (e->down && !panic && v->health.reschedule)
 		b->dp_flags |= SHOAL_BE_F_RESCHEDULE;
-	b->ramp_permille = e->factor >= 1000 && e->factor <= 1000 ? 0 : (__u16)e->factor;
+	b->ramp_permille = e->factor == 1000 ? 0 : (__u16)e->factor;
 	if (e->down && panic)
 		snprintf(b->health_desc, sizeof(b->health_desc), "panic");
+	else if (e->agent && e->agent->agent.admin == SHOAL_AGENT_DOWN)
+		snprintf(b->health_desc, sizeof(b->health_desc), "agent down");
 	else if (e->agent_out && e->agent && e->agent->agent.admin != SHOAL_AGENT_NONE)
 		snprintf(b->health_desc, sizeof(b->health_desc), "agent %s",
 			 e->agent->agent.admin == SHOAL_AGENT_MAINT ? "maint" : "drain");

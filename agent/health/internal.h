@@ -66,7 +66,7 @@ struct probe {
 	char reason[96];
 	bool last_ok;
 	__u64 last_ns, latency_ns;
-	__u64 ok, failed, timeouts, transitions;
+	__u64 ok, failed, timeouts, transitions, skipped;
 	__u64 dur_le[SHOAL_CHECK_BUCKETS + 1];
 	double dur_sum;
 	/* agent-check probes */
@@ -77,6 +77,12 @@ struct probe {
 
 /* A check's outcome: reason in words ("connection refused", "HTTP 503"). */
 void check_done(struct check_run *r, bool ok, const char *reason);
+/*
+ * A check that could not start for want of something here (descriptors,
+ * memory): ends the run without a result, so it never counts against the
+ * backend. The caller has freed r->priv.
+ */
+void check_skip(struct check_run *r, int err);
 struct event_base *check_base(const struct check_run *r);
 /* A non-blocking socket of type for p, marked when it goes through the tunnel. */
 int check_socket(const struct probe *p, int type);

@@ -48,6 +48,8 @@ const char *metrics_health_state(const struct shoal_be_state *be)
 		return "rising";
 	if (!strncmp(be->health_desc, "falling", 7))
 		return "falling";
+	if (!strcmp(be->health_desc, "agent down"))
+		return "down";
 	if (!strncmp(be->health_desc, "agent", 5))
 		return "drain";
 	return be->health_desc; /* up, down, unknown, panic */

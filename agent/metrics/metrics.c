@@ -22,6 +22,7 @@
 #include "core/loop.h"
 #include "core/parts.h"
 #include "dataplane/dataplane.h"
+#include "health/health.h"
 #include "metrics/http.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_internal.h"
@@ -338,6 +339,17 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 
 		evbuffer_add_printf(b, "shoal_gateway_resolved %d\n",
 				    shoal_nexthop_mac(a->nexthop, mac));
+	}
+	if (a->health) {
+		metrics_help(b, "shoal_vip_panics_total", "counter",
+			     "Times a VIP entered panic (too few healthy backends: all serve).");
+		evbuffer_add_printf(b, "shoal_vip_panics_total %llu\n",
+				    (unsigned long long)shoal_health_panics(a->health));
+		metrics_help(b, "shoal_health_probes", "gauge",
+			     "Distinct checks run (one per check and target, however many VIPs "
+			     "share it).");
+		evbuffer_add_printf(b, "shoal_health_probes %llu\n",
+				    (unsigned long long)shoal_health_probes(a->health));
 	}
 	metrics_help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
 	evbuffer_add_printf(b, "shoal_build_info{version=\"%s\",abi=\"%d\"} 1\n", SHOAL_VERSION,

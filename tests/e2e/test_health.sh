@@ -71,6 +71,7 @@ services:
   - name: plain
     vip: $VIP3
     port: 80
+    health: {on_down: reschedule}
     backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]
   - name: passive
     vip: $VIP4
@@ -128,6 +129,20 @@ is_health() { [ "$(health "$1" "$2")" = "$3" ]; } # VIP ADDR STATE
 is_field() { [ "$(field "$1" "$2" "$3")" = "$4" ]; } # VIP ADDR JQ-PATH VALUE
 is_vip() { [ "$(vipf "$1" "$2")" = "$3" ]; }         # VIP KEY VALUE
 now_ms() { date +%s%3N; }
+# flow_on VIP ADDR: a finished connection from the client that went to backend ADDR
+# (its flow stays in the flow table); prints the client's source port
+flow_on() {
+	local port
+	for port in $(seq 20000 20200); do
+		lbctl lookup "203.0.113.2:$port" "$1:80" | grep -q "backend $2 " || continue
+		ip netns exec "$C" curl -s -o /dev/null --max-time 2 --local-port "$port" "http://$1/id"
+		echo "$port"
+		return 0
+	done
+	return 1
+}
+# lookup_of VIP PORT: what lbctl lookup says of the client's flow from PORT
+lookup_of() { lbctl lookup "203.0.113.2:$2" "$1:80"; }
 
 all_up() { # VIP
 	local a
@@ -143,6 +158,7 @@ check "lbctl health shows the check and availability" bash -c \
 	"'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' health $VIP:80/tcp | grep -q 'http:80/tunnel'"
 
 # 1. a dead server leaves the table within fall x interval + 1 s
+kept=$(flow_on "$VIP" 198.51.100.11)
 pkill -f "web_server.py $VIP 80 $LAB_DIR/www1\$"
 t0=$(now_ms)
 wait_until 10 is_health "$VIP" 198.51.100.11 down
@@ -156,6 +172,8 @@ check "the reason is in words" bash -c \
 out=$(requests "$VIP" 30)
 check "no new connection reaches it" test "$(count backend-1 <<<"$out")" -eq 0
 check "the others take every request" test "$(count failed <<<"$out")" -eq 0
+check "on_down keep_flows: its flows stay with it ($(lookup_of "$VIP" "$kept"))" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:$kept $VIP:80 | grep -q 'backend 198.51.100.11 (in the flow table)'"
 lab_bg "srv1-again" ip netns exec "$(ns b1)" python3 "$LAB_LIB/web_server.py" "$VIP" 80 "$LAB_DIR/www1"
 t0=$(now_ms)
 wait_until 10 is_health "$VIP" 198.51.100.11 up
@@ -181,11 +199,16 @@ rm -f "$LAB_DIR/www2/health"
 wait_until 10 is_health "$VIP" 198.51.100.12 up
 
 # 3. the VIP gone from lo: down through the tunnel, up directly
+moved=$(flow_on "$VIP3" 198.51.100.13)
+check "a flow of backend-3 is in the flow table" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:$moved $VIP3:80 | grep -q 'backend 198.51.100.13 (in the flow table)'"
 ip -n "$(ns b3)" addr del "$VIP3/32" dev lo
 ip -n "$(ns b3)" addr del "$VIP2/32" dev lo
 wait_until 10 is_health "$VIP3" 198.51.100.13 down
 check "without the VIP on lo a backend is down via tunnel" test "$(health "$VIP3" 198.51.100.13)" = down
 check "and up via direct" test "$(health "$VIP2" 198.51.100.13)" = up
+check "on_down reschedule: its flows move at once ($(lookup_of "$VIP3" "$moved"))" \
+	bash -c "! '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:$moved $VIP3:80 | grep -q '198.51.100.13'"
 ip -n "$(ns b3)" addr add "$VIP3/32" dev lo
 ip -n "$(ns b3)" addr add "$VIP2/32" dev lo
 wait_until 10 is_health "$VIP3" 198.51.100.13 up
@@ -200,6 +223,8 @@ check "panic keeps it serving (every request answered)" test "$(count failed <<<
 check "status shows PANIC" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q PANIC"
 check "metrics: shoal_vip_panic 1" bash -c \
 	"ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_vip_panic{vip=\"$VIP:80/tcp\".*} 1'"
+check "metrics: the panic is counted" bash -c \
+	"ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_vip_panics_total [1-9]'"
 for i in 1 2 3; do rm -f "$LAB_DIR/www$i/health"; done
 wait_until 10 is_vip "$VIP" panic false
 check "panic ends when the checks pass" test "$(vipf "$VIP" panic)" = false
@@ -262,6 +287,8 @@ wait_until 10 is_health "$VIP" 198.51.100.11 up
 # 7. kill -9 and restart: what was down stays down, the rest keeps serving
 echo 503 >"$LAB_DIR/www2/health"
 wait_until 10 is_health "$VIP" 198.51.100.12 down
+lbctl reload >/dev/null
+check "a reload keeps what the checks found (still down at once)" is_health "$VIP" 198.51.100.12 down
 kill -9 "$SHOALD_PID"
 wait "$SHOALD_PID" 2>/dev/null
 lab_shoald_start shoald2 || exit 1
