@@ -47,6 +47,16 @@ echo "== lbctl backend drain $VIP:80/tcp 198.51.100.11, then 60 more requests"
 ip netns exec "$(ns client)" bash -c "for i in \$(seq 60); do
 	curl -s --max-time 3 http://$VIP/id || echo failed; done" | sort | uniq -c | sed 's/^/  /'
 
+echo "== backend-3's web server stops: its http check through the tunnel fails, it leaves the table"
+for pid in $(ip netns pids "$(ns b3)"); do
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "web_server.py $VIP 80" && kill "$pid"
+done
+sleep 2
+"${LBCTL[@]}" health | sed 's/^/   /'
+echo "   60 more requests:"
+ip netns exec "$(ns client)" bash -c "for i in \$(seq 60); do
+	curl -s --max-time 3 http://$VIP/id || echo failed; done" | sort | uniq -c | sed 's/^/  /'
+
 echo "== lbctl status"
 "${LBCTL[@]}" status | sed 's/^/   /'
 echo "== lbctl lookup 203.0.113.2:40000 $VIP:80"

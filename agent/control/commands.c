@@ -111,10 +111,10 @@ static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, boo
 	snprintf(fp, sizeof(fp), "%016llx",
 		 (unsigned long long)shoal_dp_fingerprint(c->p->dp, v->id));
 	o = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:f}", "name",
-		      v->name, "vip", spec, "scheduler", shoal_sched_name(v->scheduler),
-		      "table_size", (json_int_t)v->table_size, "flow_table", v->flow_table,
-		      "runtime", v->runtime, "fingerprint", fp, "packets", (json_int_t)st.packets,
-		      "bytes", (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "flows",
+		      v->name, "vip", spec, "scheduler", shoal_vip_sched_name(v), "table_size",
+		      (json_int_t)v->table_size, "flow_table", v->flow_table, "runtime", v->runtime,
+		      "fingerprint", fp, "packets", (json_int_t)st.packets, "bytes",
+		      (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "flows",
 		      (json_int_t)shoal_dp_vip_flow_count(c->p->dp, v->id), "pps",
 		      shoal_dp_vip_pps(c->p->dp, v->id));
 	if (!o)

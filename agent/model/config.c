@@ -499,10 +499,15 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 		} else if (!strcmp(key, "scheduler")) {
 			const char *p = scalar(ctx, v, key);
 
-			if (p && shoal_sched_parse(p, &s->scheduler))
+			/* Maglev whose weights come from the backends' own load reports */
+			s->least_loaded = p && !strcmp(p, "least-loaded");
+			if (s->least_loaded)
+				s->scheduler = SHOAL_SCHED_MAGLEV;
+			else if (p && shoal_sched_parse(p, &s->scheduler))
 				config_errorf(
 					ctx, line_of(v),
-					"scheduler: '%s' is not maglev, maglev-src, rr or random",
+					"scheduler: '%s' is not maglev, maglev-src, rr, random "
+					"or least-loaded",
 					p);
 		} else if (!strcmp(key, "table_size")) {
 			s->table_size_given = true;
@@ -549,6 +554,10 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 	}
 	free(dups);
 	config_health_check(ctx, s);
+	if (s->least_loaded && !s->health.agent.on)
+		config_errorf(ctx, s->line,
+			      "service: scheduler least-loaded needs agent_check (the load it "
+			      "balances by)");
 	if (!have_vip)
 		config_errorf(ctx, s->line, "service: 'vip' is missing");
 	if (!have_port)

@@ -40,6 +40,7 @@ struct shoal_service_conf {
 	struct shoal_vip_key key; /* port in network order */
 	int family;
 	__u8 scheduler;
+	bool least_loaded; /* scheduler least-loaded: maglev, weights from agent_check */
 	__u32 table_size;
 	bool table_size_given; /* else chosen: the default, or >= 100 x backends */
 	bool flow_table;

@@ -166,6 +166,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		v->key = sc->key;
 		v->family = sc->family;
 		v->scheduler = sc->scheduler;
+		v->least_loaded = sc->least_loaded;
 		v->table_size = sc->table_size;
 		v->flow_table = sc->flow_table;
 		v->health = sc->health;
@@ -549,7 +550,7 @@ static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 	emit_kv_addr(e, "vip", &v->key.addr);
 	emit_kv_uint(e, "port", ntohs(v->key.port));
 	emit_kv(e, "protocol", v->key.proto == IPPROTO_UDP ? "udp" : "tcp");
-	emit_kv(e, "scheduler", shoal_sched_name(v->scheduler));
+	emit_kv(e, "scheduler", shoal_vip_sched_name(v));
 	emit_kv_uint(e, "table_size", v->table_size);
 	emit_kv(e, "flow_table", v->flow_table ? "true" : "false");
 	emit_health(e, v);
@@ -612,6 +613,11 @@ int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
 	}
 	*ret = buf;
 	return 0;
+}
+
+const char *shoal_vip_sched_name(const struct shoal_vip_state *v)
+{
+	return v->least_loaded ? "least-loaded" : shoal_sched_name(v->scheduler);
 }
 
 void shoal_state_mark_saved(struct shoal_state *s)

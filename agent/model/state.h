@@ -39,6 +39,7 @@ struct shoal_vip_state {
 	struct shoal_vip_key key;
 	int family;
 	__u8 scheduler;
+	bool least_loaded; /* maglev with weights from the backends' load reports */
 	__u32 table_size;
 	bool flow_table;
 	bool runtime;
@@ -89,6 +90,9 @@ int shoal_state_backend_weight(struct shoal_state *s, const struct shoal_vip_key
 			       const struct shoal_addr *a, __u32 weight);
 int shoal_state_backend_admin(struct shoal_state *s, const struct shoal_vip_key *k,
 			      const struct shoal_addr *a, enum shoal_admin admin);
+
+/* "least-loaded" for a least-loaded VIP, else the scheduler's name. */
+const char *shoal_vip_sched_name(const struct shoal_vip_state *v);
 
 /* The state as a config file (YAML) that parses back to it; caller frees. */
 int shoal_state_format_yaml(const struct shoal_state *s, char **ret);

@@ -65,6 +65,7 @@ services:
   - name: direct
     vip: $VIP2
     port: 80
+    scheduler: least-loaded
     health: {type: tcp, via: direct}
     agent_check: {port: 8081, interval: 300ms}
     backends: [198.51.100.11, 198.51.100.12, 198.51.100.13]

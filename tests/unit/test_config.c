@@ -200,6 +200,8 @@ static const struct bad_case bad_cases[] = {
 	  "5: service: an all-port VIP needs health.port" },
 	{ HOST "defaults:\n  health: {rise: 0}\n", "5: health.rise: 0 is out of range" },
 	{ HOST "defaults:\n  scheduler: rr\n", "5: defaults: unknown key 'scheduler'" },
+	{ HOST SVC "    scheduler: least-loaded\n",
+	  "5: service: scheduler least-loaded needs agent_check" },
 };
 
 /* The defaults block, a service's own keys over it, and what each key means. */
@@ -212,7 +214,7 @@ START_TEST(test_health_keys)
 		"  - vip: 192.0.2.1\n    port: 80\n"
 		"    health: {type: http, path: /healthz, host: www.example.org, expect: [200, "
 		"'300-302'], body: ok, via: direct, timeout: 200ms, on_down: reschedule}\n"
-		"    panic_threshold: 25%\n    min_healthy: 2\n"
+		"    panic_threshold: 25%\n    min_healthy: 2\n    scheduler: least-loaded\n"
 		"    agent_check: {port: 8081, interval: 2s}\n"
 		"  - vip: 192.0.2.1\n    port: 53\n    protocol: udp\n"
 		"  - vip: 192.0.2.1\n    port: 54\n    protocol: udp\n"
@@ -240,6 +242,8 @@ START_TEST(test_health_keys)
 	ck_assert_uint_eq(h->slow_start_ms, 10000);
 	ck_assert_uint_eq(h->panic_pct, 25);
 	ck_assert_uint_eq(h->min_healthy, 2);
+	ck_assert(c->services[0].least_loaded);
+	ck_assert_uint_eq(c->services[0].scheduler, SHOAL_SCHED_MAGLEV);
 	ck_assert(h->agent.on);
 	ck_assert_uint_eq(h->agent.port, 8081);
 	ck_assert_uint_eq(h->agent.timeout_ms, 1000);

@@ -247,6 +247,62 @@ START_TEST(test_yaml_round_trip)
 }
 END_TEST
 
+/* Every health key of a service survives save: the parsed copy equals the original. */
+START_TEST(test_yaml_round_trip_health)
+{
+	static const char y[] =
+		HOST "defaults:\n  health: {interval: 500ms, rise: 3}\n  slow_start: 10s\n"
+		     "services:\n"
+		     "  - vip: 192.0.2.1\n    port: 80\n    scheduler: least-loaded\n"
+		     "    health: {type: https, port: 8443, path: /h, host: www.example.org, "
+		     "expect: [200, '300-302'], body: ok, via: direct, timeout: 200ms, fall: 4, "
+		     "jitter: 20%, on_down: reschedule, passive: {window: 4s, min_syns: 9, "
+		     "ratio: 40%}}\n"
+		     "    panic_threshold: 25%\n    min_healthy: 2\n"
+		     "    agent_check: {port: 8081, interval: 2s, timeout: 300ms}\n"
+		     "    backends: [198.51.100.11]\n"
+		     "  - vip: 192.0.2.2\n    port: 53\n    protocol: udp\n"
+		     "    health: {type: dns, query: example.org, passive: false}\n"
+		     "    backends: [198.51.100.12]\n"
+		     "  - vip: 192.0.2.3\n    port: 54\n    protocol: udp\n"
+		     "    health: {type: udp, send: ping, expect: pong}\n"
+		     "    backends: [198.51.100.13]\n"
+		     "  - vip: 192.0.2.4\n    port: 55\n    protocol: udp\n"
+		     "    backends: [198.51.100.14]\n";
+	struct shoal_config *c = parse(y), *back = NULL;
+	struct shoal_state *s = NULL;
+	struct shoal_errors errs = { 0 };
+	char *text = NULL;
+	size_t i;
+
+	ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+	ck_assert_int_eq(shoal_state_format_yaml(s, &text), 0);
+	if (shoal_config_parse("saved.yaml", text, strlen(text), &back, &errs))
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n%s\n", errs.msg[i], text);
+	ck_assert_ptr_nonnull(back);
+	ck_assert_uint_eq(back->nservices, c->nservices);
+	for (i = 0; i < c->nservices; i++) {
+		const struct shoal_health_conf *a = &c->services[i].health,
+					       *b = &back->services[i].health;
+
+		ck_assert_msg(!memcmp(&a->check, &b->check, sizeof(a->check)),
+			      "service %zu: the check changed through save:\n%s", i, text);
+		ck_assert_uint_eq(a->reschedule, b->reschedule);
+		ck_assert(!memcmp(&a->passive, &b->passive, sizeof(a->passive)));
+		ck_assert_uint_eq(a->slow_start_ms, b->slow_start_ms);
+		ck_assert_uint_eq(a->panic_pct, b->panic_pct);
+		ck_assert_uint_eq(a->min_healthy, b->min_healthy);
+		ck_assert(!memcmp(&a->agent, &b->agent, sizeof(a->agent)));
+		ck_assert_uint_eq(c->services[i].least_loaded, back->services[i].least_loaded);
+	}
+	free(text);
+	shoal_state_free(s);
+	shoal_config_free(c);
+	shoal_config_free(back);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -256,6 +312,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_reload_keeps_ids);
 	tcase_add_test(tc, test_runtime_edits);
 	tcase_add_test(tc, test_yaml_round_trip);
+	tcase_add_test(tc, test_yaml_round_trip_health);
 	tcase_add_test(tc, test_adopted_ids_start_past_the_highest);
 	suite_add_tcase(s, tc);
 	return s;
