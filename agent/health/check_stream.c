@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Checks over a TCP connection, non-blocking: tcp (the connect is the check),
- * and with libevent bufferevents http and https (a GET, the status and
+ * Checks over a TCP connection with libevent bufferevents: https (a GET, the status and
  * optionally a substring of the body), and agent (HAProxy's agent-check: read
  * one line). https runs TLS with OpenSSL as a bufferevent filter; the peer's
  * certificate is not verified: the check asks "does it serve", not "whom".
@@ -52,59 +51,21 @@ static void stream_end(struct check_run *r, bool ok, const char *reason)
 	check_done(r, ok, reason);
 }
 
-static bool status_expected(const struct shoal_check_conf *c, int status)
-{
-	__u32 i;
-
-	if (!c->nexpect)
-		return status >= 200 && status <= 399;
-	for (i = 0; i < c->nexpect; i++)
-		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
-			return true;
-	return false;
-}
-
-/* Judges what an http(s) check read so far; returns 1 when decided. */
+/* Judges what an https check read so far; returns 1 when decided. */
 static int http_judge(struct check_run *r, bool eof)
 {
 	struct stream *s = r->priv;
 	struct evbuffer *in = bufferevent_get_input(s->bev);
-	const struct shoal_check_conf *c = &r->p->key.check;
-	size_t len = evbuffer_get_length(in), body;
+	size_t len = evbuffer_get_length(in);
 	const char *buf = (const char *)evbuffer_pullup(in, -1);
 	char why[64];
-	int status, ret;
+	int ret = shoal_http_verdict(&r->p->key.check, buf ? buf : "", len,
+				     eof || len >= STREAM_READ_MAX, why, sizeof(why));
 
-	ret = shoal_http_head_parse(buf ? buf : "", len, &status, &body);
-	if (ret == -EAGAIN && !eof)
+	if (ret == -EAGAIN)
 		return 0;
-	if (ret) {
-		stream_end(r, false,
-			   ret == -EAGAIN ? "HTTP: response cut short"
-					  : "HTTP: not an HTTP response");
-		return 1;
-	}
-	if (!status_expected(c, status)) {
-		snprintf(why, sizeof(why), "HTTP %d", status);
-		stream_end(r, false, why);
-		return 1;
-	}
-	if (!c->body[0]) {
-		snprintf(why, sizeof(why), "HTTP %d", status);
-		stream_end(r, true, why);
-		return 1;
-	}
-	if (shoal_bytes_contain(buf + body, len - body, c->body)) {
-		snprintf(why, sizeof(why), "HTTP %d, body matches", status);
-		stream_end(r, true, why);
-		return 1;
-	}
-	if (eof || len >= STREAM_READ_MAX) {
-		snprintf(why, sizeof(why), "HTTP %d, body does not contain the text", status);
-		stream_end(r, false, why);
-		return 1;
-	}
-	return 0;
+	stream_end(r, ret == 1, why);
+	return 1;
 }
 
 /* Judges an agent's reply once a line (or the end) is in. */
@@ -154,25 +115,9 @@ static void stream_event(struct bufferevent *bev, short what, void *arg)
 	char why[96];
 
 	if (what & BEV_EVENT_CONNECTED) {
-		if (s->ops == &check_http_ops || s->ops == &check_https_ops) {
-			const struct shoal_check_conf *c = &r->p->key.check;
-			char host[SHOAL_HEALTH_STR + 8], req[512];
-			int n;
-
-			if (c->host[0]) {
-				snprintf(host, sizeof(host), "%s", c->host);
-			} else {
-				char a[INET6_ADDRSTRLEN];
-				const void *src = r->p->key.family == AF_INET
-							  ? (const void *)&r->p->key.target.u32[3]
-							  : (const void *)&r->p->key.target;
-
-				inet_ntop(r->p->key.family, src, a, sizeof(a));
-				snprintf(host, sizeof(host),
-					 r->p->key.family == AF_INET6 ? "[%s]" : "%s", a);
-			}
-			n = shoal_check_http_request(c->path, host, req, sizeof(req));
-			if (n < 0 || bufferevent_write(bev, req, (size_t)n)) {
+		if (s->ops == &check_https_ops) {
+			if (r->p->request_len < 0 ||
+			    bufferevent_write(bev, r->p->request, (size_t)r->p->request_len)) {
 				stream_end(r, false, "cannot send the request");
 				return;
 			}
@@ -266,110 +211,6 @@ static void stream_start(struct check_run *r, const struct check_ops *ops)
 	}
 }
 
-/*
- * tcp: the connect is the check. At a thousand checks a second each system
- * call and each wake-up counts, so the connection is not watched through
- * epoll: its state is read (TCP_INFO) on the loop's 10 ms check grid until it
- * is established or closed. The latency is the handshake's round trip as the
- * kernel measured it (tcpi_rtt), not the grid's.
- */
-#define TCP_POLL_USEC 10000
-
-struct tcp_check {
-	int fd;
-	struct event *poll;
-};
-
-static void tcp_free(struct tcp_check *t)
-{
-	if (t->poll)
-		event_free(t->poll);
-	if (t->fd >= 0)
-		close(t->fd);
-	free(t);
-}
-
-static void tcp_cancel(struct check_run *r)
-{
-	tcp_free(r->priv);
-	r->priv = NULL;
-}
-
-static void tcp_end(struct check_run *r, int err, __u64 rtt_ns)
-{
-	tcp_free(r->priv);
-	r->priv = NULL;
-	if (rtt_ns)
-		r->start_ns = shoal_now_ns() - rtt_ns;
-	check_done(r, !err,
-		   !err			 ? "connected"
-		   : err == ECONNREFUSED ? "connection refused"
-					 : strerror(err));
-}
-
-static void tcp_poll(evutil_socket_t fd, short what, void *arg)
-{
-	static const struct timeval again = { 0, TCP_POLL_USEC };
-	struct check_run *r = arg;
-	struct tcp_check *t = r->priv;
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int err = 0;
-
-	(void)fd;
-	(void)what;
-	if (getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len)) {
-		tcp_end(r, errno, 0);
-		return;
-	}
-	if (ti.tcpi_state == TCP_ESTABLISHED) {
-		tcp_end(r, 0, (__u64)ti.tcpi_rtt * 1000);
-		return;
-	}
-	if (ti.tcpi_state == TCP_SYN_SENT) {
-		if (event_add(t->poll, &again))
-			tcp_end(r, ENOMEM, 0);
-		return;
-	}
-	len = sizeof(err);
-	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) || !err)
-		err = ECONNRESET;
-	tcp_end(r, err, 0);
-}
-
-static void tcp_start(struct check_run *r)
-{
-	static const struct timeval first = { 0, TCP_POLL_USEC };
-	struct probe *p = r->p;
-	struct tcp_check *t = calloc(1, sizeof(*t));
-
-	if (!t) {
-		check_skip(r, ENOMEM);
-		return;
-	}
-	t->fd = check_socket(p, SOCK_STREAM);
-	if (t->fd < 0) {
-		int err = -t->fd;
-
-		free(t);
-		check_skip(r, err);
-		return;
-	}
-	r->priv = t;
-	if (connect(t->fd, (struct sockaddr *)&p->sa, p->salen) && errno != EINPROGRESS) {
-		tcp_end(r, errno, 0);
-		return;
-	}
-	t->poll = evtimer_new(check_base(r), tcp_poll, r);
-	if (!t->poll || event_add(t->poll, &first))
-		tcp_end(r, ENOMEM, 0);
-}
-
-static void http_start(struct check_run *r)
-{
-	stream_start(r, &check_http_ops);
-}
-
 static void https_start(struct check_run *r)
 {
 	stream_start(r, &check_https_ops);
@@ -380,7 +221,5 @@ static void agent_start(struct check_run *r)
 	stream_start(r, &check_agent_ops);
 }
 
-const struct check_ops check_tcp_ops = { "tcp", tcp_start, tcp_cancel };
-const struct check_ops check_http_ops = { "http", http_start, stream_cancel };
 const struct check_ops check_https_ops = { "https", https_start, stream_cancel };
 const struct check_ops check_agent_ops = { "agent", agent_start, stream_cancel };

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "core/log.h"
@@ -21,10 +22,13 @@
 #include "dataplane/dataplane.h"
 #include "health/internal.h"
 #include "model/addr.h"
+#include "model/checkwire.h"
 #include "model/state.h"
 
-#define TICK_USEC     1000000
-#define CHECK_GRID_NS 10000000ULL
+#define TICK_USEC	 1000000
+#define CHECK_GRID_NS	 10000000ULL
+#define CHECK_COMMON_MAX 64   /* distinct timeouts kept as libevent common timeouts */
+#define WHEEL_SLOTS	 1024 /* of CHECK_GRID_NS: a lap of 10.24 s; longer intervals wait laps */
 
 const double shoal_check_bounds[SHOAL_CHECK_BUCKETS] = { 0.001, 0.005, 0.01, 0.025,
 							 0.05,	0.1,   0.25, 1 };
@@ -47,6 +51,14 @@ struct shoal_health {
 	bool *vip_panic;	      /* SHOAL_MAX_VIPS: what was logged last */
 	bool ramping;
 	__u64 panics;
+	struct probe *wheel[WHEEL_SLOTS]; /* probes by due tick (probe_arm) */
+	__u64 wheel_done;		  /* the last tick turned */
+	struct shoal_timer *grid;
+	/* common timeouts by duration (check_common_timeout) */
+	__u32 common_ms[CHECK_COMMON_MAX];
+	const struct timeval *common[CHECK_COMMON_MAX];
+	size_t ncommon;
+	struct timeval fallback;
 };
 
 static __u64 key_hash(const struct probe_key *k)
@@ -176,6 +188,30 @@ static const char *probe_name(const struct probe *p, char *buf, size_t len)
 	return buf;
 }
 
+const struct timeval *check_common_timeout(struct shoal_health *h, __u32 ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	const struct timeval *common;
+	size_t i;
+
+	for (i = 0; i < h->ncommon; i++)
+		if (h->common_ms[i] == ms)
+			return h->common[i];
+	/*
+	 * A libevent "common timeout": events of one duration wait in a queue
+	 * (an O(1) add) instead of the timer heap, whose every operation on a
+	 * few thousand events costs cache misses at a thousand checks a second.
+	 */
+	common = event_base_init_common_timeout(shoal_loop_base(h->p->loop), &tv);
+	if (!common || h->ncommon == CHECK_COMMON_MAX) {
+		h->fallback = tv;
+		return common ? common : &h->fallback;
+	}
+	h->common_ms[h->ncommon] = ms;
+	h->common[h->ncommon++] = common;
+	return common;
+}
+
 struct event_base *check_base(const struct check_run *r)
 {
 	return shoal_loop_base(r->p->room->p->loop);
@@ -276,10 +312,19 @@ static void agent_result(struct probe *p, bool ok)
 	applied = p->agent_pct;
 	if (reported >= 0)
 		p->agent_pct = shoal_agent_smooth(applied < 0 ? 100 : applied, reported);
-	if (p->agent_pct != applied || p->agent.admin != SHOAL_AGENT_NONE) {
-		if (p->agent_pct != applied)
-			log_debug("%s: weight %d%% (reported %d%%)",
-				  probe_name(p, name, sizeof(name)), p->agent_pct, reported);
+	if (p->agent_pct != applied) {
+		log_debug("%s: weight %d%% (reported %d%%)", probe_name(p, name, sizeof(name)),
+			  p->agent_pct, reported);
+		reconcile(p->room);
+	}
+	/* a state word holds until another says otherwise (HAProxy: drain until ready) */
+	if (p->agent.admin != SHOAL_AGENT_NONE && p->agent.admin != p->agent_admin) {
+		static const char *const words[] = { "", "up", "down", "drain", "maint" };
+
+		p->agent_admin = p->agent.admin;
+		p->transitions++;
+		log_info("%s: agent: %s (\"%s\")", probe_name(p, name, sizeof(name)),
+			 words[p->agent_admin], p->agent_line);
 		reconcile(p->room);
 	}
 }
@@ -290,7 +335,7 @@ void check_done(struct check_run *r, bool ok, const char *reason)
 	__u64 start = shoal_loop_enter();
 
 	p->run = NULL;
-	shoal_timer_cancel(p->timeout);
+	event_del(p->timeout);
 	record(p, ok, reason, shoal_now_ns() - r->start_ns);
 	if (shoal_log_level >= LOG_LVL_DEBUG) {
 		char name[200];
@@ -312,19 +357,21 @@ void check_skip(struct check_run *r, int err)
 
 	/* the agent's own shortage says nothing of the backend: not a result */
 	p->run = NULL;
-	shoal_timer_cancel(p->timeout);
+	event_del(p->timeout);
 	free(r);
 	p->skipped++;
 	log_limited(LOG_LVL_WARN, "health: a check could not start here: %s (not counted)",
 		    strerror(err));
 }
 
-static void on_timeout(void *arg)
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
 	struct check_run *r = p->run;
 	char why[48];
 
+	(void)fd;
+	(void)what;
 	if (!r)
 		return;
 	p->ops->cancel(r);
@@ -334,20 +381,46 @@ static void on_timeout(void *arg)
 }
 
 /*
- * Arms p's next check in about in_ns, on a 10 ms grid: checks due within the
- * same 10 ms start in one wake-up of the loop (and their answers tend to
- * arrive together), instead of a wake-up each. Spread and jitter stay.
+ * The checks' schedule: a timing wheel of 10 ms ticks, turned by one timer.
+ * Checks due within the same 10 ms start in one wake-up of the loop (and their
+ * answers tend to arrive together) instead of a wake-up each, and a thousand
+ * probes do not make a thousand entries of libevent's timer heap. Spread and
+ * jitter stay, rounded up to the tick.
  */
-static void probe_arm(struct probe *p, __u64 in_ns)
+static void wheel_unlink(struct probe *p)
 {
-	__u64 now = shoal_now_ns(), at = (now + in_ns + CHECK_GRID_NS - 1) / CHECK_GRID_NS;
-
-	shoal_timer_arm(p->timer, (at * CHECK_GRID_NS - now) / 1000);
+	if (!p->wprev)
+		return;
+	*p->wprev = p->wnext;
+	if (p->wnext)
+		p->wnext->wprev = p->wprev;
+	p->wnext = NULL;
+	p->wprev = NULL;
 }
 
-static void on_probe_timer(void *arg)
+/* Arms p's next check in about in_ns. */
+static void probe_arm(struct probe *p, __u64 in_ns)
 {
-	struct probe *p = arg;
+	struct shoal_health *h = p->room;
+	struct probe **slot;
+
+	wheel_unlink(p);
+	p->due_tick = (shoal_now_ns() + in_ns + CHECK_GRID_NS - 1) / CHECK_GRID_NS;
+	/* never in a tick the wheel has already turned past */
+	if (p->due_tick <= h->wheel_done)
+		p->due_tick = h->wheel_done + 1;
+	slot = &h->wheel[p->due_tick % WHEEL_SLOTS];
+	p->wnext = *slot;
+	if (p->wnext)
+		p->wnext->wprev = &p->wnext;
+	p->wprev = slot;
+	*slot = p;
+	if (!shoal_timer_armed(h->grid))
+		shoal_timer_arm(h->grid, 0);
+}
+
+static void probe_fire(struct probe *p)
+{
 	struct check_run *r;
 
 	probe_arm(p, shoal_check_next_ns(p->key.check.interval_ms, p->key.check.jitter_pct,
@@ -360,8 +433,37 @@ static void on_probe_timer(void *arg)
 	r->p = p;
 	r->start_ns = shoal_now_ns();
 	p->run = r;
-	shoal_timer_arm(p->timeout, (__u64)p->key.check.timeout_ms * 1000);
+	event_add(p->timeout, p->timeout_tv);
 	p->ops->start(r);
+}
+
+static void on_grid(void *arg)
+{
+	struct shoal_health *h = arg;
+	__u64 tick = shoal_now_ns() / CHECK_GRID_NS, t;
+	bool any = false;
+	size_t i;
+
+	if (!h->wheel_done || tick - h->wheel_done > WHEEL_SLOTS)
+		h->wheel_done = tick - 1; /* the first turn, or a stall: one lap is enough */
+	for (t = h->wheel_done + 1; t <= tick; t++) {
+		struct probe *p = h->wheel[t % WHEEL_SLOTS], *next;
+
+		h->wheel_done = t;
+		for (; p; p = next) {
+			next = p->wnext;
+			if (p->due_tick <= tick)
+				probe_fire(p);
+		}
+	}
+	for (i = 0; i < WHEEL_SLOTS && !any; i++)
+		any = h->wheel[i] != NULL;
+	/* the next tick's boundary, while any probe waits (at once if this turn overran it) */
+	if (any) {
+		__u64 next = (tick + 1) * CHECK_GRID_NS, now = shoal_now_ns();
+
+		shoal_timer_arm(h->grid, next > now ? (next - now) / 1000 : 0);
+	}
 }
 
 static void probe_free(struct probe *p)
@@ -372,9 +474,31 @@ static void probe_free(struct probe *p)
 		p->ops->cancel(p->run);
 		free(p->run);
 	}
-	shoal_timer_free(p->timer);
-	shoal_timer_free(p->timeout);
+	wheel_unlink(p);
+	if (p->timeout)
+		event_free(p->timeout);
 	free(p);
+}
+
+/* The GET of an http(s) probe: Host is the configured name, else the address checked. */
+static void probe_request(struct probe *p)
+{
+	char host[SHOAL_HEALTH_STR + 8], a[INET6_ADDRSTRLEN];
+
+	p->request_len = -1;
+	if (p->key.check.type != SHOAL_CHECK_HTTP && p->key.check.type != SHOAL_CHECK_HTTPS)
+		return;
+	if (p->key.check.host[0]) {
+		snprintf(host, sizeof(host), "%s", p->key.check.host);
+	} else {
+		inet_ntop(p->key.family,
+			  p->key.family == AF_INET ? (const void *)&p->key.target.u32[3]
+						   : (const void *)&p->key.target,
+			  a, sizeof(a));
+		snprintf(host, sizeof(host), p->key.family == AF_INET6 ? "[%s]" : "%s", a);
+	}
+	p->request_len =
+		shoal_check_http_request(p->key.check.path, host, p->request, sizeof(p->request));
 }
 
 static void probe_target(struct probe *p)
@@ -411,6 +535,7 @@ static struct probe *probe_new(struct shoal_health *h, const struct probe_key *k
 	p->agent_pct = -1;
 	p->agent.pct = -1;
 	probe_target(p);
+	probe_request(p);
 	if (k->check.interval_ms < 100)
 		p->ops = NULL; /* never from a valid config: no check rather than a busy loop */
 	/* unknown = keep as is: served, unless the maps said down before a restart */
@@ -420,9 +545,9 @@ static struct probe *probe_new(struct shoal_health *h, const struct probe_key *k
 	shoal_avail_account(&p->avail, p->hs.state, now);
 	if (!p->ops)
 		return p;
-	p->timer = shoal_timer_new(h->p->loop, "health check", on_probe_timer, p);
-	p->timeout = shoal_timer_new(h->p->loop, "health timeout", on_timeout, p);
-	if (!p->timer || !p->timeout) {
+	p->timeout = evtimer_new(shoal_loop_base(h->p->loop), on_timeout, p);
+	p->timeout_tv = check_common_timeout(h, k->check.timeout_ms);
+	if (!p->timeout || !p->timeout_tv) {
 		probe_free(p);
 		return NULL;
 	}
@@ -483,9 +608,9 @@ static void be_evaluate(const struct shoal_vip_state *v, struct be_eval *e, __u6
 	if (e->agent) {
 		const struct probe *a = e->agent;
 
-		if (a->agent.admin == SHOAL_AGENT_DOWN)
+		if (a->agent_admin == SHOAL_AGENT_DOWN)
 			e->down = true;
-		if (a->agent.admin == SHOAL_AGENT_DRAIN || a->agent.admin == SHOAL_AGENT_MAINT)
+		if (a->agent_admin == SHOAL_AGENT_DRAIN || a->agent_admin == SHOAL_AGENT_MAINT)
 			e->agent_out = true;
 		if (a->agent_pct >= 0)
 			f = f * (__u32)a->agent_pct / 100;
@@ -510,11 +635,12 @@ static void be_publish(const struct shoal_vip_state *v, struct shoal_be_state *b
 	b->ramp_permille = e->factor == 1000 ? 0 : (__u16)e->factor;
 	if (e->down && panic)
 		snprintf(b->health_desc, sizeof(b->health_desc), "panic");
-	else if (e->agent && e->agent->agent.admin == SHOAL_AGENT_DOWN)
+	else if (e->agent && e->agent->agent_admin == SHOAL_AGENT_DOWN)
 		snprintf(b->health_desc, sizeof(b->health_desc), "agent down");
-	else if (e->agent_out && e->agent && e->agent->agent.admin != SHOAL_AGENT_NONE)
+	else if (e->agent && (e->agent->agent_admin == SHOAL_AGENT_DRAIN ||
+			      e->agent->agent_admin == SHOAL_AGENT_MAINT))
 		snprintf(b->health_desc, sizeof(b->health_desc), "agent %s",
-			 e->agent->agent.admin == SHOAL_AGENT_MAINT ? "maint" : "drain");
+			 e->agent->agent_admin == SHOAL_AGENT_MAINT ? "maint" : "drain");
 	else if (!hs || (!e->probe->ops && hs->state == SHOAL_HEALTH_UNKNOWN))
 		snprintf(b->health_desc, sizeof(b->health_desc), "unchecked");
 	else
@@ -664,7 +790,8 @@ int shoal_health_open(struct shoal_parts *p, struct shoal_health **ret)
 	h->passive = calloc(SHOAL_MAX_BACKENDS, sizeof(*h->passive));
 	h->vip_panic = calloc(SHOAL_MAX_VIPS, sizeof(*h->vip_panic));
 	h->tick = shoal_timer_every(p->loop, "health tick", TICK_USEC, on_tick, h);
-	if (!h->passive || !h->vip_panic || !h->tick) {
+	h->grid = shoal_timer_new(p->loop, "health check", on_grid, h);
+	if (!h->passive || !h->vip_panic || !h->tick || !h->grid) {
 		shoal_health_close(h);
 		return -ENOMEM;
 	}
@@ -683,6 +810,7 @@ void shoal_health_close(struct shoal_health *h)
 	free(h->probes);
 	free(h->index);
 	shoal_timer_free(h->tick);
+	shoal_timer_free(h->grid);
 	if (h->ssl)
 		SSL_CTX_free(h->ssl);
 	free(h->passive);

@@ -14,7 +14,9 @@
 #include "shoal/abi.h"
 
 struct shoal_timer;
+struct event;
 struct event_base;
+struct timeval;
 struct shoal_health;
 
 /* What makes two checks one: they send the same thing to the same place. */
@@ -54,10 +56,15 @@ struct probe {
 	__u64 hash; /* of key */
 	struct shoal_health *room;
 	struct sockaddr_storage sa; /* where the socket connects */
+	char request[512];	    /* http(s): the GET, made once */
+	int request_len;	    /* -1: none (or too long) */
 	socklen_t salen;
 	__u32 mark; /* SO_MARK: tunnel checks name their backend id */
 	const struct check_ops *ops;
-	struct shoal_timer *timer, *timeout;
+	struct probe *wnext, **wprev; /* in the timing wheel (health.c) */
+	__u64 due_tick;
+	struct event *timeout; /* a libevent timer on a common timeout (check_common_timeout) */
+	const struct timeval *timeout_tv;
 	struct check_run *run;
 	bool used; /* seen in the last sync */
 	/* the machine and what it saw */
@@ -70,8 +77,9 @@ struct probe {
 	__u64 dur_le[SHOAL_CHECK_BUCKETS + 1];
 	double dur_sum;
 	/* agent-check probes */
-	struct shoal_agent_reply agent;
-	int agent_pct; /* applied (smoothed), -1: none */
+	struct shoal_agent_reply agent;	    /* the last reply */
+	enum shoal_agent_admin agent_admin; /* the state its words last set */
+	int agent_pct;			    /* applied (smoothed), -1: none */
 	char agent_line[64];
 };
 
@@ -86,6 +94,8 @@ void check_skip(struct check_run *r, int err);
 struct event_base *check_base(const struct check_run *r);
 /* A non-blocking socket of type for p, marked when it goes through the tunnel. */
 int check_socket(const struct probe *p, int type);
+/* A libevent common timeout of ms (queued, not in the timer heap), for many events alike. */
+const struct timeval *check_common_timeout(struct shoal_health *h, __u32 ms);
 /* The SSL_CTX of https checks (made on first use). */
 void *check_ssl_ctx(struct shoal_health *h);
 

@@ -41,6 +41,47 @@ int shoal_http_head_parse(const char *buf, size_t len, int *status, size_t *body
 	return 0;
 }
 
+static int status_expected(const struct shoal_check_conf *c, int status)
+{
+	__u32 i;
+
+	if (!c->nexpect)
+		return status >= 200 && status <= 399;
+	for (i = 0; i < c->nexpect; i++)
+		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
+			return 1;
+	return 0;
+}
+
+int shoal_http_verdict(const struct shoal_check_conf *c, const char *buf, size_t len, int eof,
+		       char *why, size_t wlen)
+{
+	size_t body;
+	int status, ret = shoal_http_head_parse(buf, len, &status, &body);
+
+	if (ret == -EAGAIN && !eof)
+		return -EAGAIN;
+	if (ret) {
+		snprintf(why, wlen, "%s",
+			 ret == -EAGAIN ? "HTTP: response cut short"
+					: "HTTP: not an HTTP response");
+		return 0;
+	}
+	snprintf(why, wlen, "HTTP %d", status);
+	if (!status_expected(c, status))
+		return 0;
+	if (!c->body[0])
+		return 1;
+	if (shoal_bytes_contain(buf + body, len - body, c->body)) {
+		snprintf(why, wlen, "HTTP %d, body matches", status);
+		return 1;
+	}
+	if (!eof)
+		return -EAGAIN;
+	snprintf(why, wlen, "HTTP %d, body does not contain the text", status);
+	return 0;
+}
+
 int shoal_check_http_request(const char *path, const char *host, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap,

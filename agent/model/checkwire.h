@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include "model/health.h"
 
 #define SHOAL_HTTP_HEAD_MAX 8192 /* a response head longer than this fails the check */
 
@@ -18,6 +19,15 @@
  * while the head is incomplete, -EINVAL for anything that is no HTTP response.
  */
 int shoal_http_head_parse(const char *buf, size_t len, int *status, size_t *body_off);
+
+/*
+ * Judges the response an http(s) check of c has read so far (buf[0..len)):
+ * 1 passed, 0 failed, -EAGAIN not yet decided (read more). eof: nothing more
+ * will come (the peer closed, or the reader's buffer is full). why gets the
+ * words ("HTTP 200", "HTTP 503", "HTTP 200, body does not contain the text").
+ */
+int shoal_http_verdict(const struct shoal_check_conf *c, const char *buf, size_t len, int eof,
+		       char *why, size_t wlen);
 
 /* Writes the GET request of a check into buf; returns its length or -ENOSPC. */
 int shoal_check_http_request(const char *path, const char *host, char *buf, size_t cap);

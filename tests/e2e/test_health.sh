@@ -266,7 +266,15 @@ echo "drain" >"$LAB_DIR/agent1"
 wait_until 10 is_health "$VIP2" 198.51.100.11 "agent drain"
 out=$(requests "$VIP2" 30)
 check "agent drain: no new flow reaches it" test "$(count backend-1 <<<"$out")" -eq 0
+check "the agent's word is logged once, with its line" \
+	test "$(grep -c 'agent-check port 8081: agent: drain ("drain")' "$LAB_DIR/shoald.log")" -eq 1
+echo "75%" >"$LAB_DIR/agent1"
+sleep 1
+check "a weight alone does not end the drain (HAProxy: until ready)" is_health "$VIP2" 198.51.100.11 "agent drain"
 echo "up 100%" >"$LAB_DIR/agent1"
+wait_until 10 is_health "$VIP2" 198.51.100.11 up
+out=$(requests "$VIP2" 30)
+check "after 'up' it takes new flows again" test "$(count backend-1 <<<"$out")" -gt 0
 
 # 5. a black hole caught by the passive signal alone (no active check)
 for pid in $(ip netns pids "$(ns b1)"); do

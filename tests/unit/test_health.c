@@ -340,6 +340,52 @@ START_TEST(test_http_head_too_long_fails)
 }
 END_TEST
 
+/* What an http check decides from what it has read so far. */
+START_TEST(test_http_verdicts)
+{
+	static const struct {
+		const char *in;
+		int eof, want;
+		const char *why;
+		const char *body;
+		__u16 lo, hi;
+	} cases[] = {
+		{ "HTTP/1.1 200 OK\r\n\r\nok", 0, 1, "HTTP 200", "", 0, 0 },
+		{ "HTTP/1.1 302 Found\r\n\r\n", 0, 1, "HTTP 302", "", 0, 0 },
+		{ "HTTP/1.1 404 Not Found\r\n\r\n", 0, 0, "HTTP 404", "", 0, 0 },
+		{ "HTTP/1.1 204 No Content\r\n\r\n", 0, 1, "HTTP 204", "", 204, 204 },
+		{ "HTTP/1.1 200 OK\r\n\r\n", 0, 0, "HTTP 200", "", 204, 204 },
+		{ "HTTP/1.1 200 OK\r\n\r\nall ok", 0, 1, "HTTP 200, body matches", "ok", 0, 0 },
+		{ "HTTP/1.1 200 OK\r\n\r\nall o", 0, -EAGAIN, "", "ok", 0, 0 },
+		{ "HTTP/1.1 200 OK\r\n\r\nall o", 1, 0, "HTTP 200, body does not contain the text",
+		  "ok", 0, 0 },
+		{ "HTTP/1.1 200 OK\r\nX: y", 0, -EAGAIN, "", "", 0, 0 },
+		{ "HTTP/1.1 200 OK\r\nX: y", 1, 0, "HTTP: response cut short", "", 0, 0 },
+		{ "SSH-2.0-x\r\n", 0, 0, "HTTP: not an HTTP response", "", 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct shoal_health_conf h;
+		char why[64] = "";
+		int ret;
+
+		shoal_health_conf_init(&h);
+		snprintf(h.check.body, sizeof(h.check.body), "%s", cases[i].body);
+		if (cases[i].lo) {
+			h.check.expect[0].lo = cases[i].lo;
+			h.check.expect[0].hi = cases[i].hi;
+			h.check.nexpect = 1;
+		}
+		ret = shoal_http_verdict(&h.check, cases[i].in, strlen(cases[i].in), cases[i].eof,
+					 why, sizeof(why));
+		ck_assert_msg(ret == cases[i].want, "case %zu: %d, want %d", i, ret, cases[i].want);
+		if (ret != -EAGAIN)
+			ck_assert_str_eq(why, cases[i].why);
+	}
+}
+END_TEST
+
 /* ---- DNS ---- */
 
 START_TEST(test_dns_query_and_answer)
@@ -397,6 +443,7 @@ int main(void)
 	tcase_add_test(tc, test_availability);
 	tcase_add_loop_test(tc, test_http_heads, 0, sizeof(http_cases) / sizeof(http_cases[0]));
 	tcase_add_test(tc, test_http_head_too_long_fails);
+	tcase_add_test(tc, test_http_verdicts);
 	tcase_add_test(tc, test_dns_query_and_answer);
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
