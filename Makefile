@@ -42,7 +42,7 @@ AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/cont
 	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
 	      agent/metrics/http.c agent/metrics/health_metrics.c agent/control/health_json.c \
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
-	      agent/health/health.c agent/health/check_plain.c agent/health/check_stream.c \
+	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
 	      agent/health/check_dgram.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab

@@ -25,41 +25,11 @@
 #include "model/checkwire.h"
 #include "model/state.h"
 
-#define TICK_USEC	 1000000
-#define CHECK_GRID_NS	 10000000ULL
-#define CHECK_COMMON_MAX 64   /* distinct timeouts kept as libevent common timeouts */
-#define WHEEL_SLOTS	 1024 /* of CHECK_GRID_NS: a lap of 10.24 s; longer intervals wait laps */
+#define TICK_USEC     1000000
+#define CHECK_GRID_NS 10000000ULL
 
 const double shoal_check_bounds[SHOAL_CHECK_BUCKETS] = { 0.001, 0.005, 0.01, 0.025,
 							 0.05,	0.1,   0.25, 1 };
-
-/* Per backend id: the passive window and its count of failures. */
-struct passive_slot {
-	struct shoal_passive win;
-	__u64 failures;
-};
-
-struct shoal_health {
-	struct shoal_parts *p;
-	struct probe **probes;
-	size_t n, cap;
-	struct probe **index; /* by key hash */
-	size_t index_size;
-	struct shoal_timer *tick;
-	SSL_CTX *ssl;
-	struct passive_slot *passive; /* SHOAL_MAX_BACKENDS */
-	bool *vip_panic;	      /* SHOAL_MAX_VIPS: what was logged last */
-	bool ramping;
-	__u64 panics;
-	struct probe *wheel[WHEEL_SLOTS]; /* probes by due tick (probe_arm) */
-	__u64 wheel_done;		  /* the last tick turned */
-	struct shoal_timer *grid;
-	/* common timeouts by duration (check_common_timeout) */
-	__u32 common_ms[CHECK_COMMON_MAX];
-	const struct timeval *common[CHECK_COMMON_MAX];
-	size_t ncommon;
-	struct timeval fallback;
-};
 
 static __u64 key_hash(const struct probe_key *k)
 {
@@ -98,7 +68,7 @@ static int index_rebuild(struct shoal_health *h, size_t want)
 	return 0;
 }
 
-static struct probe *probe_find(struct shoal_health *h, const struct probe_key *k)
+struct probe *health_probe_find(struct shoal_health *h, const struct probe_key *k)
 {
 	__u64 hash = key_hash(k);
 	size_t at;
@@ -111,7 +81,7 @@ static struct probe *probe_find(struct shoal_health *h, const struct probe_key *
 	return NULL;
 }
 
-static void key_of(const struct shoal_vip_state *v, const struct shoal_be_state *b, bool agent,
+void health_key_of(const struct shoal_vip_state *v, const struct shoal_be_state *b, bool agent,
 		   struct probe_key *k)
 {
 	const struct shoal_check_conf *c = &v->health.check;
@@ -560,7 +530,7 @@ static struct probe *probe_new(struct shoal_health *h, const struct probe_key *k
 static struct probe *probe_get(struct shoal_health *h, const struct probe_key *k,
 			       const struct shoal_be_state *b)
 {
-	struct probe *p = probe_find(h, k);
+	struct probe *p = health_probe_find(h, k);
 
 	if (!p) {
 		size_t at;
@@ -677,13 +647,13 @@ void shoal_health_sync(struct shoal_health *h)
 			struct be_eval *e = &ev[j];
 
 			memset(e, 0, sizeof(*e));
-			key_of(v, b, false, &key);
+			health_key_of(v, b, false, &key);
 			e->probe = probe_get(h, &key, b);
 			/* a tunnel check names this backend in its mark: its id may be new */
 			if (e->probe)
 				e->probe->mark = SHOAL_CHECK_MARK | b->id;
 			if (v->health.agent.on) {
-				key_of(v, b, true, &key);
+				health_key_of(v, b, true, &key);
 				e->agent = probe_get(h, &key, b);
 			}
 			be_evaluate(v, e, now);
@@ -768,8 +738,8 @@ static void on_tick(void *arg)
 						  st->syn_repeats, now, why, sizeof(why)))
 				continue;
 			ps->failures++;
-			key_of(v, b, false, &key);
-			p = probe_find(h, &key);
+			health_key_of(v, b, false, &key);
+			p = health_probe_find(h, &key);
 			if (!p)
 				continue;
 			record(p, false, why, 0);
@@ -816,74 +786,4 @@ void shoal_health_close(struct shoal_health *h)
 	free(h->passive);
 	free(h->vip_panic);
 	free(h);
-}
-
-static struct probe *probe_of(struct shoal_health *h, const struct shoal_vip_state *v,
-			      const struct shoal_be_state *b, bool agent)
-{
-	struct probe_key key;
-
-	key_of(v, b, agent, &key);
-	return probe_find(h, &key);
-}
-
-bool shoal_health_view(struct shoal_health *h, const struct shoal_vip_state *v,
-		       const struct shoal_be_state *b, struct shoal_health_view *ret)
-{
-	struct probe *p = probe_of(h, v, b, false), *a;
-
-	memset(ret, 0, sizeof(*ret));
-	ret->agent_pct = -1;
-	if (!p)
-		return false;
-	ret->check = p->ops ? &p->key.check : NULL;
-	ret->hs = &p->hs;
-	ret->last_reason = p->reason;
-	ret->last_ok = p->last_ok;
-	ret->last_ns = p->last_ns;
-	ret->latency_ns = p->latency_ns;
-	ret->avail_life = shoal_avail_life(&p->avail);
-	ret->avail_hour = shoal_avail_hour(&p->avail);
-	ret->checks_ok = p->ok;
-	ret->checks_failed = p->failed - p->timeouts;
-	ret->checks_timeout = p->timeouts;
-	ret->transitions = p->transitions;
-	ret->duration_le = p->dur_le;
-	ret->duration_sum = p->dur_sum;
-	if (b->id < SHOAL_MAX_BACKENDS)
-		ret->passive_failures = h->passive[b->id].failures;
-	if (v->health.agent.on && (a = probe_of(h, v, b, true))) {
-		ret->agent_on = true;
-		ret->agent_ok = a->last_ok;
-		ret->agent_pct = a->agent_pct;
-		ret->agent_reply = a->last_ok ? a->agent_line : a->reason;
-	}
-	return true;
-}
-
-double shoal_health_vip_avail(struct shoal_health *h, const struct shoal_vip_state *v)
-{
-	double *a = calloc(v->nbe ? v->nbe : 1, sizeof(*a)), r;
-	size_t i;
-
-	if (!a)
-		return 0;
-	for (i = 0; i < v->nbe; i++) {
-		struct probe *p = probe_of(h, v, &v->be[i], false);
-
-		a[i] = p ? shoal_avail_life(&p->avail) : 1.0;
-	}
-	r = shoal_avail_any(a, v->nbe);
-	free(a);
-	return r;
-}
-
-__u64 shoal_health_probes(const struct shoal_health *h)
-{
-	return h->n;
-}
-
-__u64 shoal_health_panics(const struct shoal_health *h)
-{
-	return h->panics;
 }

@@ -83,6 +83,48 @@ struct probe {
 	char agent_line[64];
 };
 
+#define CHECK_COMMON_MAX 64   /* distinct timeouts kept as libevent common timeouts */
+#define WHEEL_SLOTS	 1024 /* of 10 ms ticks: a lap of 10.24 s; longer intervals wait laps */
+
+struct ssl_ctx_st;
+struct shoal_parts;
+struct shoal_vip_state;
+struct shoal_be_state;
+
+/* Per backend id: the passive window and its count of failures. */
+struct passive_slot {
+	struct shoal_passive win;
+	__u64 failures;
+};
+
+struct shoal_health {
+	struct shoal_parts *p;
+	struct probe **probes;
+	size_t n, cap;
+	struct probe **index; /* by key hash */
+	size_t index_size;
+	struct shoal_timer *tick;
+	struct ssl_ctx_st *ssl;	      /* https checks (check_ssl_ctx) */
+	struct passive_slot *passive; /* SHOAL_MAX_BACKENDS */
+	bool *vip_panic;	      /* SHOAL_MAX_VIPS: what was logged last */
+	bool ramping;
+	__u64 panics;
+	struct probe *wheel[WHEEL_SLOTS]; /* probes by due tick (probe_arm) */
+	__u64 wheel_done;		  /* the last tick turned */
+	struct shoal_timer *grid;
+	/* common timeouts by duration (check_common_timeout) */
+	__u32 common_ms[CHECK_COMMON_MAX];
+	const struct timeval *common[CHECK_COMMON_MAX];
+	size_t ncommon;
+	struct timeval fallback;
+};
+
+/* The probe of key k, or NULL (health.c). */
+struct probe *health_probe_find(struct shoal_health *h, const struct probe_key *k);
+/* The key of b of v's check (agent: of its agent check). */
+void health_key_of(const struct shoal_vip_state *v, const struct shoal_be_state *b, bool agent,
+		   struct probe_key *k);
+
 /* A check's outcome: reason in words ("connection refused", "HTTP 503"). */
 void check_done(struct check_run *r, bool ok, const char *reason);
 /*
