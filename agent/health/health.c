@@ -25,8 +25,9 @@
 #include "model/checkwire.h"
 #include "model/state.h"
 
-#define TICK_USEC     1000000
-#define CHECK_GRID_NS 10000000ULL
+#define CHECK_REQUEST_MAX 512 /* a GET with a path and host of SHOAL_HEALTH_STR each */
+#define TICK_USEC	  1000000
+#define CHECK_GRID_NS	  10000000ULL
 
 const double shoal_check_bounds[SHOAL_CHECK_BUCKETS] = { 0.001, 0.005, 0.01, 0.025,
 							 0.05,	0.1,   0.25, 1 };
@@ -447,6 +448,7 @@ static void probe_free(struct probe *p)
 	wheel_unlink(p);
 	if (p->timeout)
 		event_free(p->timeout);
+	free(p->request);
 	free(p);
 }
 
@@ -467,8 +469,10 @@ static void probe_request(struct probe *p)
 			  a, sizeof(a));
 		snprintf(host, sizeof(host), p->key.family == AF_INET6 ? "[%s]" : "%s", a);
 	}
-	p->request_len =
-		shoal_check_http_request(p->key.check.path, host, p->request, sizeof(p->request));
+	p->request = malloc(CHECK_REQUEST_MAX);
+	if (p->request)
+		p->request_len = shoal_check_http_request(p->key.check.path, host, p->request,
+							  CHECK_REQUEST_MAX);
 }
 
 static void probe_target(struct probe *p)

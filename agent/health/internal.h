@@ -56,7 +56,7 @@ struct probe {
 	__u64 hash; /* of key */
 	struct shoal_health *room;
 	struct sockaddr_storage sa; /* where the socket connects */
-	char request[512];	    /* http(s): the GET, made once */
+	char *request;		    /* http(s): the GET, made once */
 	int request_len;	    /* -1: none (or too long) */
 	socklen_t salen;
 	__u32 mark; /* SO_MARK: tunnel checks name their backend id */
