@@ -386,6 +386,7 @@ int shoal_dp_read_state(struct shoal_dp *dp, struct shoal_state **ret)
 			/* down before the restart: kept out until its checks pass */
 			if (be.flags & SHOAL_BE_F_DOWN) {
 				v->be[v->nbe].health = SHOAL_HEALTH_DOWN;
+				v->be[v->nbe].health_label = SHOAL_HL_DOWN;
 				snprintf(v->be[v->nbe].health_desc,
 					 sizeof(v->be[v->nbe].health_desc), "down");
 				v->be[v->nbe].dp_flags =

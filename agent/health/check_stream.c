@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -21,7 +20,6 @@
 #include <openssl/ssl.h>
 
 #include "health/internal.h"
-#include "core/loop.h"
 #include "model/checkwire.h"
 
 #define STREAM_READ_MAX (64 * 1024) /* more of a reply than this is not read */

@@ -607,19 +607,25 @@ static void be_publish(const struct shoal_vip_state *v, struct shoal_be_state *b
 	if (e->down && !panic && v->health.reschedule)
 		b->dp_flags |= SHOAL_BE_F_RESCHEDULE;
 	b->ramp_permille = e->factor == 1000 ? 0 : (__u16)e->factor;
-	if (e->down && panic)
+	if (e->down && panic) {
+		b->health_label = SHOAL_HL_PANIC;
 		snprintf(b->health_desc, sizeof(b->health_desc), "panic");
-	else if (e->agent && e->agent->agent_admin == SHOAL_AGENT_DOWN)
+	} else if (e->agent && e->agent->agent_admin == SHOAL_AGENT_DOWN) {
+		b->health_label = SHOAL_HL_DOWN;
 		snprintf(b->health_desc, sizeof(b->health_desc), "agent down");
-	else if (e->agent && (e->agent->agent_admin == SHOAL_AGENT_DRAIN ||
-			      e->agent->agent_admin == SHOAL_AGENT_MAINT))
+	} else if (e->agent && (e->agent->agent_admin == SHOAL_AGENT_DRAIN ||
+				e->agent->agent_admin == SHOAL_AGENT_MAINT)) {
+		b->health_label = SHOAL_HL_DRAIN;
 		snprintf(b->health_desc, sizeof(b->health_desc), "agent %s",
 			 e->agent->agent_admin == SHOAL_AGENT_MAINT ? "maint" : "drain");
-	else if (!hs || (!e->probe->ops && hs->state == SHOAL_HEALTH_UNKNOWN))
+	} else if (!hs || (!e->probe->ops && hs->state == SHOAL_HEALTH_UNKNOWN)) {
+		b->health_label = SHOAL_HL_UNCHECKED;
 		snprintf(b->health_desc, sizeof(b->health_desc), "unchecked");
-	else
+	} else {
+		b->health_label = shoal_hstate_label(hs);
 		shoal_hstate_describe(hs, v->health.check.rise, v->health.check.fall,
 				      b->health_desc, sizeof(b->health_desc));
+	}
 }
 
 void shoal_health_sync(struct shoal_health *h)

@@ -23,6 +23,7 @@ struct shoal_be_state;
 /* What status, lbctl health and metrics show of one backend's checks. */
 struct shoal_health_view {
 	const struct shoal_check_conf *check; /* NULL: no active check (type none) */
+	__u16 port;			      /* the port checked */
 	const struct shoal_hstate *hs;
 	const char *last_reason; /* "" before the first result */
 	bool last_ok;

@@ -25,6 +25,7 @@ bool shoal_health_view(struct shoal_health *h, const struct shoal_vip_state *v,
 	if (!p)
 		return false;
 	ret->check = p->ops ? &p->key.check : NULL;
+	ret->port = p->key.port;
 	ret->hs = &p->hs;
 	ret->last_reason = p->reason;
 	ret->last_ok = p->last_ok;

@@ -40,21 +40,6 @@ void metrics_health_help(struct evbuffer *b, size_t f)
 	metrics_help(b, hfam[f].name, hfam[f].type, hfam[f].text);
 }
 
-const char *metrics_health_state(const struct shoal_be_state *be)
-{
-	if (!be->health_desc[0] || !strcmp(be->health_desc, "unchecked"))
-		return "unchecked";
-	if (!strncmp(be->health_desc, "rising", 6))
-		return "rising";
-	if (!strncmp(be->health_desc, "falling", 7))
-		return "falling";
-	if (!strcmp(be->health_desc, "agent down"))
-		return "down";
-	if (!strncmp(be->health_desc, "agent", 5))
-		return "drain";
-	return be->health_desc; /* up, down, unknown, panic */
-}
-
 static void put_backend(struct evbuffer *b, struct shoal_health *h, size_t f,
 			const struct shoal_vip_state *v, const struct shoal_be_state *be,
 			const char *spec)

@@ -210,7 +210,8 @@ static void put_item(struct scrape *sc, struct evbuffer *b)
 				evbuffer_add_printf(b,
 						    "shoal_backend_health{vip=\"%s\",backend="
 						    "\"%s\",state=\"%s\"} 1\n",
-						    spec, addr, metrics_health_state(be));
+						    spec, addr,
+						    shoal_health_label_name(be->health_label));
 			else
 				evbuffer_add_printf(
 					b, "%s{vip=\"%s\",backend=\"%s\"} %llu\n", bfam[sc->f].name,

@@ -30,7 +30,5 @@ void metrics_health_help(struct evbuffer *b, size_t f);
 /* The lines of health family f for VIP v (and its backends); h may be NULL. */
 void metrics_health_put(struct evbuffer *b, struct shoal_health *h, size_t f,
 			const struct shoal_vip_state *v, const char *spec);
-/* The state label of shoal_backend_health: up, down, unknown, rising, ... */
-const char *metrics_health_state(const struct shoal_be_state *be);
 
 #endif /* SHOAL_METRICS_INTERNAL_H */

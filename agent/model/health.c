@@ -107,6 +107,31 @@ const char *shoal_hstate_describe(const struct shoal_hstate *h, __u32 rise, __u3
 	return buf;
 }
 
+const char *shoal_health_label_name(__u8 label)
+{
+	static const char *const names[SHOAL_HL_MAX] = {
+		[SHOAL_HL_UNCHECKED] = "unchecked",
+		[SHOAL_HL_UNKNOWN] = "unknown",
+		[SHOAL_HL_UP] = "up",
+		[SHOAL_HL_DOWN] = "down",
+		[SHOAL_HL_RISING] = "rising",
+		[SHOAL_HL_FALLING] = "falling",
+		[SHOAL_HL_PANIC] = "panic",
+		[SHOAL_HL_DRAIN] = "drain",
+	};
+
+	return label < SHOAL_HL_MAX ? names[label] : "?";
+}
+
+__u8 shoal_hstate_label(const struct shoal_hstate *h)
+{
+	if (h->state == SHOAL_HEALTH_DOWN)
+		return h->ok_run ? SHOAL_HL_RISING : SHOAL_HL_DOWN;
+	if (h->fail_run)
+		return SHOAL_HL_FALLING;
+	return h->state == SHOAL_HEALTH_UP ? SHOAL_HL_UP : SHOAL_HL_UNKNOWN;
+}
+
 __u32 shoal_slow_start_permille(__u64 up_since_ns, __u64 now_ns, __u32 slow_start_ms)
 {
 	__u64 span = (__u64)slow_start_ms * NS_PER_MS, done;

@@ -116,6 +116,26 @@ static inline bool shoal_hstate_serving(const struct shoal_hstate *h)
 	return h->state != SHOAL_HEALTH_DOWN;
 }
 
+/*
+ * What a backend's health is called in metrics and by scripts: one name
+ * table (the words status shows add the counts: "rising 1/2").
+ */
+enum shoal_health_label {
+	SHOAL_HL_UNCHECKED = 0, /* no check, no evidence: used as it is */
+	SHOAL_HL_UNKNOWN,	/* checked, no result yet: served */
+	SHOAL_HL_UP,
+	SHOAL_HL_DOWN,
+	SHOAL_HL_RISING,  /* down, passing checks towards rise */
+	SHOAL_HL_FALLING, /* up, failing checks towards fall */
+	SHOAL_HL_PANIC,	  /* down, but serving: its VIP is in panic */
+	SHOAL_HL_DRAIN,	  /* its agent said drain or maint */
+	SHOAL_HL_MAX,
+};
+
+const char *shoal_health_label_name(__u8 label);
+/* The label of a machine's state. */
+__u8 shoal_hstate_label(const struct shoal_hstate *h);
+
 /* Slow start: the share (per mille, 100..1000 in tenths) of its weight a backend gets. */
 __u32 shoal_slow_start_permille(__u64 up_since_ns, __u64 now_ns, __u32 slow_start_ms);
 /* Panic: fewer than panic_pct of the active backends are healthy (none active: no panic). */

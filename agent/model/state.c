@@ -202,6 +202,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 				b->health_out = ob->health_out || ob->health == SHOAL_HEALTH_DOWN;
 				b->dp_flags = ob->dp_flags;
 				b->ramp_permille = ob->ramp_permille;
+				b->health_label = ob->health_label;
 				memcpy(b->health_desc, ob->health_desc, sizeof(b->health_desc));
 			}
 		}

@@ -31,7 +31,8 @@ struct shoal_be_state {
 	bool health_out;     /* out of the table: down (and no panic), or the agent's drain */
 	__u16 dp_flags;	     /* SHOAL_BE_F_DOWN, SHOAL_BE_F_RESCHEDULE */
 	__u16 ramp_permille; /* slow start x agent weight; 0: full (1000) */
-	char health_desc[24]; /* "up", "rising 1/2", "panic", ... ("" unchecked) */
+	__u8 health_label;   /* enum shoal_health_label: for metrics and scripts */
+	char health_desc[24]; /* what status shows: "up", "rising 1/2", ... ("" unchecked) */
 };
 
 struct shoal_vip_state {

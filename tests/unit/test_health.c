@@ -99,6 +99,26 @@ START_TEST(test_down_rises_after_rise_successes)
 }
 END_TEST
 
+/* The labels metrics carry follow the machine: one name table for them. */
+START_TEST(test_labels_follow_the_machine)
+{
+	struct shoal_hstate h;
+
+	shoal_hstate_init(&h, SHOAL_HEALTH_UNKNOWN, 1);
+	ck_assert_str_eq(shoal_health_label_name(shoal_hstate_label(&h)), "unknown");
+	shoal_hstate_result(&h, true, 2, 2, 2);
+	ck_assert_str_eq(shoal_health_label_name(shoal_hstate_label(&h)), "up");
+	shoal_hstate_result(&h, false, 2, 2, 3);
+	ck_assert_str_eq(shoal_health_label_name(shoal_hstate_label(&h)), "falling");
+	shoal_hstate_result(&h, false, 2, 2, 4);
+	ck_assert_str_eq(shoal_health_label_name(shoal_hstate_label(&h)), "down");
+	shoal_hstate_result(&h, true, 2, 2, 5);
+	ck_assert_str_eq(shoal_health_label_name(shoal_hstate_label(&h)), "rising");
+	ck_assert_str_eq(shoal_health_label_name(SHOAL_HL_UNCHECKED), "unchecked");
+	ck_assert_str_eq(shoal_health_label_name(SHOAL_HL_MAX), "?");
+}
+END_TEST
+
 /* ---- slow start, panic, jitter ---- */
 
 START_TEST(test_slow_start_ramps_in_tenths)
@@ -434,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, test_unknown_needs_fall_failures);
 	tcase_add_test(tc, test_flapping_never_moves);
 	tcase_add_test(tc, test_down_rises_after_rise_successes);
+	tcase_add_test(tc, test_labels_follow_the_machine);
 	tcase_add_test(tc, test_slow_start_ramps_in_tenths);
 	tcase_add_test(tc, test_panic_threshold);
 	tcase_add_test(tc, test_jitter_bounds_and_spread);
