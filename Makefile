@@ -29,7 +29,8 @@ BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
 # the agent in rooms (README: layout); model/ is pure, dataplane/ the only map writer
 MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/config_check.c \
 	      agent/model/config_health.c agent/model/health.c agent/model/checkwire.c \
-	      agent/model/state.c agent/model/maglev.c agent/model/ids.c
+	      agent/model/state.c agent/model/maglev.c agent/model/ids.c agent/model/config_bgp.c \
+	      agent/model/bgpwire.c agent/model/bfdwire.c
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
 CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c \
@@ -40,15 +41,17 @@ LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/control/server.c \
 	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
-	      agent/metrics/http.c agent/metrics/health_metrics.c agent/control/health_json.c \
+	      agent/metrics/http.c agent/metrics/health_metrics.c agent/metrics/anycast_metrics.c agent/control/health_json.c agent/control/anycast_json.c \
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
 	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
-	      agent/health/check_dgram.c
+	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bfd.c \
+	      agent/anycast/kroute.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
-              $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http $(BUILD)/tests/test_health
+              $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http $(BUILD)/tests/test_health \
+              $(BUILD)/tests/test_bgpwire
 LB_SUITES := encap flows sched icmp hostile checks
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
@@ -59,7 +62,8 @@ all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
 FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
-	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink $(BUILD)/fuzz/fuzz_check_reply
+	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink $(BUILD)/fuzz/fuzz_check_reply \
+	     $(BUILD)/fuzz/fuzz_bgp $(BUILD)/fuzz/fuzz_bfd
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -107,13 +111,15 @@ $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LI
 UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
 UNIT_LIBS_config := agent/model/config.c agent/model/config_check.c agent/model/addr.c \
-		    agent/model/maglev.c agent/model/config_health.c agent/model/health.c
+		    agent/model/maglev.c agent/model/config_health.c agent/model/health.c \
+		    agent/model/config_bgp.c
 UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
 UNIT_LIBS_reconcile := agent/core/loop.c agent/core/reconcile.c
 UNIT_LIBS_http := agent/metrics/http.c
 UNIT_LIBS_health := agent/model/health.c agent/model/checkwire.c
+UNIT_LIBS_bgpwire := agent/model/bgpwire.c agent/model/bfdwire.c
 UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
@@ -146,6 +152,14 @@ $(BUILD)/fuzz/fuzz_check_reply: tests/fuzz/fuzz_check_reply.c $(UNIT_LIBS_health
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_health) -o $@
+$(BUILD)/fuzz/fuzz_bgp: tests/fuzz/fuzz_bgp.c agent/model/bgpwire.c agent/model/bgpwire.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/model/bgpwire.c -o $@
+$(BUILD)/fuzz/fuzz_bfd: tests/fuzz/fuzz_bfd.c agent/model/bfdwire.c agent/model/bfdwire.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/model/bfdwire.c -o $@
 $(BUILD)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c agent/net/netlink.c agent/net/netlink.h agent/model/addr.c
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

@@ -28,6 +28,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 
+#include "anycast/anycast.h"
 #include "configfile/configfile.h"
 #include "control/control.h"
 #include "core/accept.h"
@@ -54,7 +55,8 @@ struct agent {
 	struct shoal_metrics *metrics;
 	struct shoal_timer *rates;
 	struct shoal_timer *watchdog;
-	struct event *sig_ev[3];
+	struct event *sig_ev[4];
+	bool stopping;
 	/* the reconcile job under way */
 	struct shoal_state *snapshot;
 	struct shoal_dp_apply *apply;
@@ -145,6 +147,9 @@ static int reconcile_end(void *arg)
 	int errors = shoal_dp_apply_end(a->apply);
 
 	a->apply = NULL;
+	/* what the maps now hold may be announced (and what left them withdrawn) */
+	if (a->p.anycast)
+		shoal_anycast_sync(a->p.anycast, a->snapshot);
 	shoal_state_free(a->snapshot);
 	a->snapshot = NULL;
 	if (errors)
@@ -182,15 +187,37 @@ static void sighup_reloaded(void *arg, int ret, const struct shoal_errors *errs)
 	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
 }
 
+static void stop_now(void *arg)
+{
+	struct agent *a = arg;
+
+	shoal_loop_stop(a->p.loop);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct agent *a = arg;
 	int ret;
 
 	(void)what;
+	if (sig == SIGUSR2) {
+		/* a restart (an upgrade): peers keep the routes, the program keeps forwarding */
+		log_info("stopping for a restart; the pinned program keeps forwarding");
+		shoal_notify("STOPPING=1");
+		if (a->p.anycast)
+			shoal_anycast_restart_stop(a->p.anycast);
+		shoal_loop_stop(a->p.loop);
+		return;
+	}
 	if (sig != SIGHUP) {
 		log_info("stopping on signal %d; the pinned program keeps forwarding", (int)sig);
 		shoal_notify("STOPPING=1");
+		/* withdraw first, forward through the grace, then go (a second signal: now) */
+		if (a->p.anycast && !a->stopping) {
+			a->stopping = true;
+			shoal_anycast_shutdown(a->p.anycast, stop_now, a);
+			return;
+		}
 		shoal_loop_stop(a->p.loop);
 		return;
 	}
@@ -281,6 +308,15 @@ static int start(struct agent *a)
 	ret = shoal_health_open(&a->p, &a->p.health);
 	if (ret)
 		return ret;
+	/* announced from the first apply on: the program is attached by now */
+	if (a->file.conf->anycast.mode != SHOAL_ANNOUNCE_NONE) {
+		ret = shoal_anycast_open(&a->p, &a->file.conf->anycast, shoal_dp_adopted(a->p.dp),
+					 &a->p.anycast);
+		if (ret) {
+			log_err("anycast: %s", strerror(-ret));
+			return ret;
+		}
+	}
 	/* the first sync starts the checks */
 	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
 	/* from now on a change of interface or next hop is an input like any other */
@@ -306,7 +342,9 @@ static void stop(struct agent *a)
 {
 	size_t i;
 
-	for (i = 0; i < 3; i++)
+	shoal_anycast_close(a->p.anycast);
+	a->p.anycast = NULL;
+	for (i = 0; i < 4; i++)
 		if (a->sig_ev[i])
 			event_free(a->sig_ev[i]);
 	shoal_timer_free(a->watchdog);
@@ -341,7 +379,7 @@ int main(int argc, char **argv)
 	struct shoal_errors errs = { 0 };
 	bool detach = false, check = false;
 	int lock_fd = -1;
-	int c, ret = 1, sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	int c, ret = 1, sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGUSR2 };
 	size_t i;
 
 	a.p.file = &a.file;
@@ -436,7 +474,7 @@ int main(int argc, char **argv)
 	if (shoal_loop_new(&a.p.loop) || shoal_state_from_config(a.file.conf, NULL, &a.p.state))
 		goto out;
 	a.file.loop = a.p.loop;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		a.sig_ev[i] = evsignal_new(shoal_loop_base(a.p.loop), sigs[i], on_signal, &a);
 		if (!a.sig_ev[i] || event_add(a.sig_ev[i], NULL))
 			goto out;

@@ -110,14 +110,15 @@ for kind in "${kinds[@]}"; do
 		for t in "$BUILD"/tests/test_maglev "$BUILD"/tests/test_addr "$BUILD"/tests/test_config \
 			"$BUILD"/tests/test_state "$BUILD"/tests/test_ctl_proto "$BUILD"/tests/test_ids \
 			"$BUILD"/tests/test_reconcile "$BUILD"/tests/test_http \
-			"$BUILD"/tests/test_health; do run_check "$t"; done ;;
+			"$BUILD"/tests/test_health "$BUILD"/tests/test_bgpwire; do run_check "$t"; done ;;
 	bpf)
 		for t in "$BUILD"/tests/test_lb_{encap,flows,sched,icmp,hostile,checks} \
 			"$BUILD"/tests/test_decap "$BUILD"/tests/test_apply; do
 			run_check "$t"; done ;;
 	fuzz)
 		for t in "$BUILD"/fuzz/fuzz_config "$BUILD"/fuzz/fuzz_ctl "$BUILD"/fuzz/fuzz_save \
-			"$BUILD"/fuzz/fuzz_http "$BUILD"/fuzz/fuzz_netlink "$BUILD"/fuzz/fuzz_check_reply; do
+			"$BUILD"/fuzz/fuzz_http "$BUILD"/fuzz/fuzz_netlink "$BUILD"/fuzz/fuzz_check_reply \
+			"$BUILD"/fuzz/fuzz_bgp "$BUILD"/fuzz/fuzz_bfd; do
 			run_fuzz "$t"; done ;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do run_shell "$t"; done

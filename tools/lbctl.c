@@ -50,6 +50,7 @@ static int usage(void)
 		"  backend del|drain|undrain VIP ADDR | backend weight VIP ADDR W\n"
 		"  stats [--watch SECONDS]\n"
 		"  health [VIP]\n"
+		"  bgp | vip withdraw|announce ADDR\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
 		"  reload | save [--force] | version\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
@@ -284,6 +285,33 @@ static void print_health(json_t *r)
 
 static int run(const char *cmd, json_t *args, void (*print)(json_t *));
 
+/* lbctl bgp: sessions, then prefixes. */
+static void print_bgp(json_t *r)
+{
+	json_t *p;
+	size_t i;
+
+	printf("announce: %s\n", str(r, "mode"));
+	if (json_array_size(json_object_get(r, "peers")))
+		printf("%-26s %-10s %-12s %10s %8s %-10s %s\n", "PEER", "AS", "STATE", "UPTIME",
+		       "PREFIXES", "BFD", "LAST ERROR");
+	json_array_foreach(json_object_get(r, "peers"), i, p)
+	{
+		char up[32];
+
+		snprintf(up, sizeof(up), "%.0fs", json_real_value(json_object_get(p, "since_s")));
+		printf("%-26s %-10lld %-12s %10s %8lld %-10s %s\n", str(p, "address"),
+		       num(p, "peer_as"), str(p, "state"), up, num(p, "prefixes"),
+		       json_is_string(json_object_get(p, "bfd")) ? str(p, "bfd") : "-",
+		       str(p, "last_error"));
+	}
+	if (json_array_size(json_object_get(r, "prefixes")))
+		printf("%-44s %-10s %s\n", "PREFIX", "ANNOUNCED", "STATE");
+	json_array_foreach(json_object_get(r, "prefixes"), i, p) printf(
+		"%-44s %-10s %s\n", str(p, "prefix"),
+		json_is_true(json_object_get(p, "announced")) ? "yes" : "no", str(p, "state"));
+}
+
 /* lbctl health [VIP]: the agent sends every VIP; one is picked here. */
 static int cmd_health(int argc, char **argv)
 {
@@ -407,6 +435,10 @@ static int cmd_vip(int argc, char **argv)
 	args = json_pack("{s:s}", "vip", argv[1]);
 	if (prefix(argv[0], "del") && argc == 2)
 		return run("vip.del", args, NULL);
+	if (!strcmp(argv[0], "withdraw") && argc == 2)
+		return run("vip.withdraw", args, NULL);
+	if (!strcmp(argv[0], "announce") && argc == 2)
+		return run("vip.announce", args, NULL);
 	if (!prefix(argv[0], "add")) {
 		json_decref(args);
 		return usage();
@@ -541,6 +573,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - i - 1, argv + i + 1);
 	if (prefix(argv[i], "health"))
 		return cmd_health(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "bgp") && argc == i + 1)
+		return run("bgp", NULL, print_bgp);
 	if (prefix(argv[i], "lookup") && (argc == i + 3 || argc == i + 4)) {
 		if (argc == i + 4 && strcmp(argv[i + 3], "tcp") && strcmp(argv[i + 3], "udp"))
 			return usage();

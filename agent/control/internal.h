@@ -66,6 +66,11 @@ json_t *ctl_health_json(struct ctl_conn *c, const struct shoal_vip_state *v,
 /* A VIP's panic, servability and availability. */
 json_t *ctl_vip_health_json(struct ctl_conn *c, const struct shoal_vip_state *v);
 
+/* anycast_json.c */
+json_t *ctl_bgp(struct ctl_conn *c, json_t *args, const char **err);
+json_t *ctl_vip_withdraw(struct ctl_conn *c, json_t *args, const char **err);
+json_t *ctl_vip_announce(struct ctl_conn *c, json_t *args, const char **err);
+
 ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);
 const char *ctl_errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

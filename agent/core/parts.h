@@ -15,6 +15,7 @@ struct shoal_dp;
 struct shoal_nexthop;
 struct shoal_flowwatch;
 struct shoal_health;
+struct shoal_anycast;
 
 struct shoal_parts {
 	struct shoal_loop *loop;
@@ -25,6 +26,7 @@ struct shoal_parts {
 	struct shoal_dp *dp;		   /* output: the maps */
 	struct shoal_flowwatch *flows;	   /* the flow table, counted in slices */
 	struct shoal_health *health;	   /* input: checks, passive signal, load feedback */
+	struct shoal_anycast *anycast;	   /* output: the VIPs announced (BGP or kernel routes) */
 };
 
 #endif /* SHOAL_CORE_PARTS_H */

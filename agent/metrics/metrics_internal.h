@@ -7,6 +7,7 @@
 
 struct evbuffer;
 struct shoal_health;
+struct shoal_anycast;
 struct shoal_vip_state;
 struct shoal_be_state;
 
@@ -30,5 +31,8 @@ void metrics_health_help(struct evbuffer *b, size_t f);
 /* The lines of health family f for VIP v (and its backends); h may be NULL. */
 void metrics_health_put(struct evbuffer *b, struct shoal_health *h, size_t f,
 			const struct shoal_vip_state *v, const char *spec);
+
+/* The anycast families (anycast_metrics.c); nothing when a is NULL. */
+void metrics_anycast_put(struct evbuffer *b, struct shoal_anycast *a);
 
 #endif /* SHOAL_METRICS_INTERNAL_H */

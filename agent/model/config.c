@@ -230,8 +230,8 @@ static bool parse_name(struct parse_ctx *ctx, yaml_node_t *n, char *buf)
 	return true;
 }
 
-static bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
-		       struct shoal_addr *ret, int *family)
+bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what, struct shoal_addr *ret,
+		int *family)
 {
 	const char *s = scalar(ctx, n, what);
 
@@ -548,6 +548,9 @@ static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_se
 			for (i = 0; i < cnt; i++)
 				parse_backend(ctx, node_at(ctx, v->data.sequence.items.start[i]),
 					      &s->backends[i]);
+		} else if (!strcmp(key, "bgp")) {
+			s->have_attrs = true;
+			config_route_attrs(ctx, v, "service bgp", &s->attrs);
 		} else if (!config_health_key(ctx, key, v, &s->health)) {
 			config_errorf(ctx, line_of(k), "service: unknown key '%s'", key);
 		}
@@ -676,9 +679,15 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 						&ctx,
 						node_at(&ctx, v->data.sequence.items.start[i]),
 						&c->services[i]);
+			} else if (!strcmp(key, "bgp")) {
+				config_bgp_parse(&ctx, v, &c->anycast);
+			} else if (!strcmp(key, "announce")) {
+				config_announce_parse(&ctx, v, &c->anycast);
 			} else {
 				config_errorf(&ctx, line_of(k),
-					      "unknown key '%s' (host, defaults, services)", key);
+					      "unknown key '%s' (host, defaults, services, bgp, "
+					      "announce)",
+					      key);
 			}
 		}
 		free(dups);

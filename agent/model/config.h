@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include "shoal/abi.h"
 #include "model/health.h"
+#include "model/anycast_conf.h"
 
 #define SHOAL_NAME_MAX		64 /* names: 1..63 of [A-Za-z0-9._-] */
 #define SHOAL_NAME_RULE		"1 to 63 letters, digits, '.', '_' or '-'"
@@ -45,6 +46,8 @@ struct shoal_service_conf {
 	bool table_size_given; /* else chosen: the default, or >= 100 x backends */
 	bool flow_table;
 	struct shoal_health_conf health; /* the defaults block, then the service's own keys */
+	bool have_attrs;		 /* its own bgp: communities, large communities, MED */
+	struct shoal_route_attrs attrs;
 	struct shoal_backend_conf *backends;
 	size_t nbackends;
 	int line;
@@ -77,6 +80,7 @@ struct shoal_config {
 	char path[SHOAL_PATH_MAX];
 	struct shoal_host_conf host;
 	struct shoal_health_conf health_defaults; /* the "defaults" block */
+	struct shoal_anycast_conf anycast;	  /* the bgp or announce block */
 	struct shoal_service_conf *services;
 	size_t nservices;
 	struct shoal_errors warnings; /* valid, but worth a word (a small table_size) */

@@ -210,6 +210,22 @@ void config_validate(struct parse_ctx *ctx, struct shoal_config *c)
 				s->nbackends * SHOAL_TABLE_PER_BACKEND);
 	}
 	free(refs);
+	/* one prefix per VIP address: its services must agree on its MED */
+	for (i = 0; i < c->nservices; i++)
+		for (j = 0; j < i; j++) {
+			const struct shoal_service_conf *a = &c->services[i], *b = &c->services[j];
+
+			if (memcmp(&a->key.addr, &b->key.addr, sizeof(a->key.addr)) ||
+			    !a->attrs.have_med || !b->attrs.have_med ||
+			    a->attrs.med == b->attrs.med)
+				continue;
+			config_errorf(ctx, a->line,
+				      "bgp.med: %u, but the service at line %d on the same VIP "
+				      "address says %u (one address is one prefix)",
+				      a->attrs.med, b->line, b->attrs.med);
+			break;
+		}
+	config_anycast_check(ctx, c, 1);
 	if (total >= SHOAL_MAX_BACKENDS)
 		config_errorf(ctx, 1, "%zu backends in all: at most %d", total,
 			      SHOAL_MAX_BACKENDS - 1);

@@ -15,8 +15,8 @@
 #define MS_MAX_HOUR 3600000ULL
 
 /* "2s", "500ms", "1m" (and "0") into milliseconds within [min, max]. */
-static bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
-			   unsigned long long min, unsigned long long max, __u32 *ret)
+bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigned long long min,
+		    unsigned long long max, __u32 *ret)
 {
 	const char *s = scalar(ctx, n, what);
 	unsigned long long v, mult;

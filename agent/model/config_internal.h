@@ -33,6 +33,11 @@ bool parse_uint(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigne
 		unsigned long long max, unsigned long long *ret);
 bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *ret);
 bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf, size_t len);
+bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what, struct shoal_addr *ret,
+		int *family);
+/* "2s", "500ms", "1m" (and "0") into milliseconds within [min, max] (config_health.c). */
+bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigned long long min,
+		    unsigned long long max, __u32 *ret);
 /* Which pairs of mapping n repeat an earlier key (reported); NULL when none. */
 bool *dup_keys(struct parse_ctx *ctx, yaml_node_t *n);
 bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what);
@@ -56,6 +61,14 @@ bool config_health_key(struct parse_ctx *ctx, const char *key, yaml_node_t *v,
 		       struct shoal_health_conf *h);
 /* What a service's health needs of the service (a port for all-port VIPs). */
 void config_health_check(struct parse_ctx *ctx, struct shoal_service_conf *s);
+
+/* The bgp and announce blocks (config_bgp.c); a service's own bgp keys. */
+void config_bgp_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);
+void config_announce_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);
+void config_route_attrs(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
+			struct shoal_route_attrs *r);
+/* What the announcement needs of the whole file (router id, next hops). */
+void config_anycast_check(struct parse_ctx *ctx, struct shoal_config *c, int line);
 
 /* Cross-checks that need the whole file (config_check.c). */
 void config_validate(struct parse_ctx *ctx, struct shoal_config *c);

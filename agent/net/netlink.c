@@ -394,3 +394,25 @@ void shoal_nl_events_close(void *sock)
 	if (sock)
 		mnl_socket_close(sock);
 }
+
+int shoal_nl_route(bool add, int family, const struct shoal_addr *dst, __u32 table, __u8 protocol)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (__u8)family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	rtm->rtm_table = table < 256 ? (__u8)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = protocol;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	/* the host does not own the VIP: what reaches the stack goes nowhere */
+	rtm->rtm_type = RTN_BLACKHOLE;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16,
+		     family == AF_INET ? (const void *)&dst->u32[3] : (const void *)dst->u8);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	return nl_request(nlh, NULL, NULL);
+}

@@ -48,5 +48,7 @@ int shoal_nl_events_read(void *sock, struct shoal_nl_events *e, unsigned int max
 /* Classifies the messages of one datagram into e (pure; fuzzed). */
 void shoal_nl_events_parse(const void *buf, size_t len, struct shoal_nl_events *e);
 void shoal_nl_events_close(void *sock);
+/* Adds (replaces) or removes a blackhole host route to dst in table, with protocol. */
+int shoal_nl_route(bool add, int family, const struct shoal_addr *dst, __u32 table, __u8 protocol);
 
 #endif /* SHOAL_NETLINK_H */
