@@ -44,7 +44,7 @@ AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/cont
 	      agent/metrics/http.c agent/metrics/health_metrics.c agent/metrics/anycast_metrics.c agent/control/health_json.c agent/control/anycast_json.c \
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
 	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
-	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bfd.c \
+	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bgp_sock.c agent/anycast/bfd.c \
 	      agent/anycast/kroute.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
@@ -122,7 +122,7 @@ UNIT_LIBS_health := agent/model/health.c agent/model/checkwire.c
 UNIT_LIBS_bgpwire := agent/model/bgpwire.c agent/model/bfdwire.c
 UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests/lib $< $(UNIT_LIBS_$*) -o $@ $(UNIT_LDLIBS)
 
@@ -189,6 +189,7 @@ bench: all
 	$(Q)$(BUILD)/lbbench config
 	$(Q)./tests/bench/loop.sh
 	$(Q)./tests/bench/health.sh
+	$(Q)./tests/bench/failover.sh
 
 demo: all
 	$(Q)./examples/demo.sh

@@ -30,12 +30,31 @@ trap demo_cleanup EXIT
 echo "== the lab: client 203.0.113.2 -> router -> shoal host 198.51.100.2 -> backends .11 .12 .13"
 lab_topology "$NB"
 lab_backends "$VIP" "$NB"
+# the router learns the VIP over BGP from shoald, not from a static route
+ip -n "$(ns router)" route del "$VIP/32"
+cat >"$LAB_DIR/bird.conf" <<EOC
+router id 198.51.100.1;
+protocol device { scan time 1; }
+protocol kernel { ipv4 { export all; import none; }; merge paths yes; }
+protocol bfd { interface "br0" { min rx interval 100 ms; min tx interval 100 ms; }; }
+protocol bgp shoal { local 198.51.100.1 as 65000; neighbor 198.51.100.2 as 65001; bfd on;
+	graceful restart on; ipv4 { import all; export none; }; }
+EOC
+lab_bg bird ip netns exec "$(ns router)" bird -f -c "$LAB_DIR/bird.conf" -s "$LAB_DIR/bird.ctl" \
+	-P "$LAB_DIR/bird.pid"
 lab_bg shoald nsenter --net="/run/netns/$(ns lb)" "$BUILD/shoald" -c "$CONF"
 SHOALD_PID=$LAST_PID
 wait_for "$LAB_DIR/shoald.log" "ready:" || exit 1
 lab_wait_backends "$VIP" "$NB" || exit 1
 sed 's/^/   /' "$LAB_DIR/shoald.log"
 LBCTL=("$BUILD/lbctl" -s /run/shoal/demo.sock)
+echo "== BGP: shoald announces $VIP to BIRD on the router (with BFD)"
+wait_until 20 eval 'ip -n "$(ns router)" route show "$VIP" | grep -q via' ||
+	echo "   (the route did not come)"
+wait_until 10 eval '"${LBCTL[@]}" -o json bgp | jq -e ".peers[0].bfd == \"up\"" >/dev/null'
+"${LBCTL[@]}" bgp | sed 's/^/   /'
+echo "   the router's table:"
+ip -n "$(ns router)" route show "$VIP" | sed 's/^/   /'
 
 echo "== $REQUESTS HTTP requests from the client to http://$VIP/id (each a new TCP connection)"
 ip netns exec "$(ns client)" bash -c "for i in \$(seq $REQUESTS); do
@@ -65,4 +84,10 @@ echo "== a few metric lines (http://127.0.0.1:9435/metrics in the shoal host)"
 ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics |
 	grep -E '^shoal_(vip_packets|backend_new_flows|flow_table_entries|drops_total\{reason="malformed)' |
 	sed 's/^/   /'
+echo "== SIGTERM: shoald withdraws $VIP first, forwards through the 2 s grace, then exits"
+kill -TERM "$SHOALD_PID"
+sleep 0.5
+echo "   the router's table half a second later: $(ip -n "$(ns router)" route show "$VIP" | wc -l) route(s) to $VIP"
+wait "$SHOALD_PID" 2>/dev/null
+SHOALD_PID=
 echo "== tearing the lab down"

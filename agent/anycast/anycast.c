@@ -11,12 +11,10 @@
 #include <sys/socket.h>
 
 #include "anycast/internal.h"
-#include "configfile/configfile.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/parts.h"
 #include "model/addr.h"
-#include "model/config.h"
 #include "model/state.h"
 
 #define MAX_PEERS_VIEW SHOAL_BGP_MAX_PEERS
@@ -130,7 +128,6 @@ static void attrs_merge(struct shoal_route_attrs *w, const struct shoal_route_at
 
 void shoal_anycast_sync(struct shoal_anycast *a, const struct shoal_state *snap)
 {
-	const struct shoal_config *conf = a->p->file ? a->p->file->conf : NULL;
 	struct pfx *next = calloc(snap->nvips ? snap->nvips : 1, sizeof(*next));
 	size_t i, j, n = 0;
 	char name[64];
@@ -139,8 +136,6 @@ void shoal_anycast_sync(struct shoal_anycast *a, const struct shoal_state *snap)
 		return;
 	for (i = 0; i < snap->nvips; i++) {
 		const struct shoal_vip_state *v = &snap->vips[i];
-		const struct shoal_service_conf *sc =
-			conf ? shoal_config_find(conf, &v->key) : NULL;
 		struct pfx *x = NULL;
 
 		for (j = 0; j < n; j++)
@@ -154,8 +149,8 @@ void shoal_anycast_sync(struct shoal_anycast *a, const struct shoal_state *snap)
 			x->w.attrs = a->conf.attrs;
 			x->servable = a->conf.servable_all;
 		}
-		if (sc && sc->have_attrs)
-			attrs_merge(&x->w.attrs, &sc->attrs);
+		if (v->have_attrs)
+			attrs_merge(&x->w.attrs, &v->attrs);
 		x->servable = a->conf.servable_all ? x->servable && v->servable
 						   : x->servable || v->servable;
 	}

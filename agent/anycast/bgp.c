@@ -102,78 +102,6 @@ static const char *peer_name(const struct peer *p, char *buf, size_t len)
 	return shoal_addr_format(&p->c.addr, buf, len);
 }
 
-static void sockaddr_of(const struct shoal_addr *a, int family, __u16 port,
-			struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)ss;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		memcpy(&s->sin_addr, &a->u32[3], 4);
-		*len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		memcpy(&s->sin6_addr, a->u8, 16);
-		*len = sizeof(*s);
-	}
-}
-
-/* A socket address as family and shoal_addr (v4-mapped IPv6 taken as IPv4). */
-static int addr_of(const struct sockaddr_storage *ss, struct shoal_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		shoal_addr_from_v4(a, ((const struct sockaddr_in *)ss)->sin_addr.s_addr);
-		return AF_INET;
-	}
-	const struct in6_addr *v6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-
-	if (IN6_IS_ADDR_V4MAPPED(v6)) {
-		memcpy(a->u8, v6, 16); /* shoal_addr keeps IPv4 v4-mapped too */
-		return AF_INET;
-	}
-	memcpy(a->u8, v6, 16);
-	return AF_INET6;
-}
-
-static void sock_opts(const struct peer *p, int fd)
-{
-	int ttl = p->c.ttl, one = 1;
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (p->c.family == AF_INET)
-		setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-	else
-		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
-}
-
-/* RFC 2385: the key for the peer's address on fd (a listener holds one per peer). */
-static int md5_key(int fd, int fd_family, const struct peer *p)
-{
-	struct tcp_md5sig sig = { 0 };
-	socklen_t len;
-
-	if (!p->c.password[0])
-		return 0;
-	if (fd_family == AF_INET6 && p->c.family == AF_INET) {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&sig.tcpm_addr;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_addr.s6_addr[10] = s->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&s->sin6_addr.s6_addr[12], &p->c.addr.u32[3], 4);
-	} else {
-		sockaddr_of(&p->c.addr, p->c.family, 0, &sig.tcpm_addr, &len);
-	}
-	sig.tcpm_keylen = (__u16)strlen(p->c.password);
-	memcpy(sig.tcpm_key, p->c.password, sig.tcpm_keylen);
-	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) ? -errno : 0;
-}
-
 static void send_msg(struct conn *c, const __u8 *buf, int len)
 {
 	struct peer *p = c->peer;
@@ -182,6 +110,19 @@ static void send_msg(struct conn *c, const __u8 *buf, int len)
 		return;
 	bufferevent_write(c->bev, buf, (size_t)len);
 	p->msgs[1][buf[18] < BGP_TYPE_MAX ? buf[18] : 0]++;
+}
+
+/* What c has not written yet, out now: freeing a bufferevent drops it. */
+static void conn_flush(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (!c->bev)
+		return;
+	out = bufferevent_get_output(c->bev);
+	/* libevent freezes the front of a socket bufferevent's output: it is going anyway */
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, bufferevent_getfd(c->bev));
 }
 
 /* Sends a NOTIFICATION and closes c (a NOTIFICATION ends a session: RFC 4271 4.5). */
@@ -196,8 +137,7 @@ static void conn_fail(struct conn *c, const struct bgp_err *e, const char *why)
 		 why ? why : "");
 	log_warn("bgp %s: %s", peer_name(p, name, sizeof(name)), p->last_error);
 	send_msg(c, buf, bgp_notification_encode(buf, sizeof(buf), e));
-	if (c->bev)
-		bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+	conn_flush(c);
 	conn_free(c);
 }
 
@@ -291,7 +231,7 @@ static void attrs_base(const struct peer *p, const struct conn *c, struct bgp_at
 {
 	const struct shoal_anycast_conf *k = &p->sp->conf;
 	struct shoal_addr local;
-	int fam = addr_of(&c->local, &local);
+	int fam = bgp_addr_of(&c->local, &local);
 
 	memset(a, 0, sizeof(*a));
 	a->local_as = p->c.local_as ? p->c.local_as : k->local_as;
@@ -594,8 +534,6 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < len)
 			return;
 		evbuffer_remove(in, msg, len);
-		if (type == BGP_ROUTE_REFRESH && len != 23)
-			continue; /* checked by the header already */
 		if (!dispatch(c, type, msg, len))
 			return;
 	}
@@ -667,15 +605,15 @@ static void peer_start(struct peer *p)
 	fd = socket(p->c.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
-	sock_opts(p, fd);
-	ret = md5_key(fd, p->c.family, p);
+	bgp_sock_opts(&p->c, fd);
+	ret = bgp_md5_key(fd, p->c.family, &p->c);
 	if (ret) {
 		close(fd);
 		errno = -ret;
 		goto fail;
 	}
 	if (p->c.have_source) {
-		sockaddr_of(&p->c.source, p->c.family, 0, &ss, &len);
+		bgp_sockaddr(&p->c.source, p->c.family, 0, &ss, &len);
 		if (bind(fd, (struct sockaddr *)&ss, len)) {
 			close(fd);
 			goto fail;
@@ -687,7 +625,7 @@ static void peer_start(struct peer *p)
 	p->out->state = S_CONNECT;
 	set_state(p, S_CONNECT);
 	hold_restart(p->out);
-	sockaddr_of(&p->c.addr, p->c.family, p->c.port, &ss, &len);
+	bgp_sockaddr(&p->c.addr, p->c.family, p->c.port, &ss, &len);
 	if (bufferevent_socket_connect(p->out->bev, (struct sockaddr *)&ss, (int)len)) {
 		snprintf(p->last_error, sizeof(p->last_error), "connect: %s", strerror(errno));
 		conn_free(p->out);
@@ -719,7 +657,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	fam = addr_of(&ss, &a);
+	fam = bgp_addr_of(&ss, &a);
 	for (i = 0; i < sp->npeers; i++)
 		if (sp->peers[i].c.family == fam && !memcmp(&sp->peers[i].c.addr, &a, sizeof(a)))
 			p = &sp->peers[i];
@@ -743,7 +681,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	/* an outgoing attempt that has not reached the peer yields to this one */
 	if (p->out && p->out->state == S_CONNECT)
 		conn_free(p->out);
-	sock_opts(p, fd);
+	bgp_sock_opts(&p->c, fd);
 	c = conn_new(p, fd, true);
 	if (!c)
 		return;
@@ -770,7 +708,7 @@ static int listen_open(struct bgp_speaker *sp)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	for (i = 0; i < sp->npeers; i++)
-		md5_key(fd, AF_INET6, &sp->peers[i]);
+		bgp_md5_key(fd, AF_INET6, &sp->peers[i].c);
 	if (bind(fd, (struct sockaddr *)&s, sizeof(s)) || listen(fd, 16)) {
 		int ret = -errno;
 

@@ -4,6 +4,7 @@
 #define SHOAL_ANYCAST_INTERNAL_H
 
 #include "anycast/anycast.h"
+#include <sys/socket.h>
 #include "model/bgpwire.h"
 
 struct shoal_loop;
@@ -28,6 +29,16 @@ size_t bgp_peer_views(struct bgp_speaker *s, struct shoal_peer_view *out, size_t
 size_t bgp_prefix_peers(struct bgp_speaker *s, const struct want *w);
 /* BFD of peer i went down (after having been up): its session ends. */
 void bgp_bfd_down(struct bgp_speaker *s, size_t peer);
+
+/* bgp_sock.c: the sessions' sockets. */
+void bgp_sockaddr(const struct shoal_addr *a, int family, __u16 port, struct sockaddr_storage *ss,
+		  socklen_t *len);
+/* A socket address as family and shoal_addr (v4-mapped IPv6 taken as IPv4). */
+int bgp_addr_of(const struct sockaddr_storage *ss, struct shoal_addr *a);
+/* No delay, and the peer's TTL (1: directly connected; more: multihop). */
+void bgp_sock_opts(const struct shoal_bgp_peer_conf *p, int fd);
+/* RFC 2385: the key for the peer's address on fd (a listener holds one per peer). */
+int bgp_md5_key(int fd, int fd_family, const struct shoal_bgp_peer_conf *p);
 
 /* bfd.c: one session per peer with bfd on. */
 int bfd_open(struct shoal_loop *l, const struct shoal_anycast_conf *c, struct bgp_speaker *sp,

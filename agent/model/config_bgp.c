@@ -20,7 +20,7 @@
 #define DEFAULT_GRACE_MS     5000
 #define DEFAULT_BFD_MS	     100
 #define DEFAULT_BFD_MULT     3
-#define DEFAULT_KERNEL_TABLE 254
+#define DEFAULT_KERNEL_TABLE 100
 #define DEFAULT_KERNEL_PROTO 200
 
 static void anycast_defaults(struct shoal_anycast_conf *a)
@@ -465,7 +465,16 @@ void config_announce_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_a
 					      "announce.mode: '%s': kernel (for bgp, a bgp block)",
 					      s);
 		} else if (!strcmp(key, "table")) {
-			if (parse_uint(ctx, v, "announce.table", 1, 0xfffffffeULL, &u))
+			if (!parse_uint(ctx, v, "announce.table", 1, 0xfffffffeULL, &u))
+				continue;
+			/* a blackhole there would catch the agent's own checks to the VIP too */
+			if (u == 253 || u == 254 || u == 255)
+				config_errorf(
+					ctx, line_of(v),
+					"announce.table: %llu is the kernel's own (default, main, "
+					"local): the VIP routes need a table of their own",
+					u);
+			else
 				a->table = (__u32)u;
 		} else if (!strcmp(key, "protocol")) {
 			/* above the kernel's own (boot, static, ...) and the daemons' 186.. */

@@ -68,6 +68,7 @@ int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret)
 		return -ENOMEM;
 	d->host = s->host;
 	d->health_defaults = s->health_defaults;
+	d->anycast = s->anycast;
 	d->vips = calloc(s->nvips ? s->nvips : 1, sizeof(*d->vips));
 	if (!d->vips)
 		goto nomem;
@@ -125,6 +126,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		return -ENOMEM;
 	s->host = c->host;
 	s->health_defaults = c->health_defaults;
+	s->anycast = c->anycast;
 	s->vips = calloc(c->nservices ? c->nservices : 1, sizeof(*s->vips));
 	s->vip_ids = ids_inherit(old ? old->vip_ids : NULL, SHOAL_MAX_VIPS);
 	s->be_ids = ids_inherit(old ? old->be_ids : NULL, SHOAL_MAX_BACKENDS);
@@ -170,6 +172,8 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		v->table_size = sc->table_size;
 		v->flow_table = sc->flow_table;
 		v->health = sc->health;
+		v->have_attrs = sc->have_attrs;
+		v->attrs = sc->attrs;
 		v->be = calloc(sc->nbackends ? sc->nbackends : 1, sizeof(*v->be));
 		if (!v->be) {
 			err = -ENOMEM;
@@ -541,6 +545,104 @@ static void emit_health(struct emit *e, const struct shoal_vip_state *v)
 	}
 }
 
+static void emit_attrs(struct emit *e, const struct shoal_route_attrs *r)
+{
+	char buf[40];
+	__u32 i;
+
+	if (r->ncomms) {
+		emit_scalar(e, "communities");
+		emit_begin(e, false);
+		for (i = 0; i < r->ncomms; i++) {
+			snprintf(buf, sizeof(buf), "%u:%u", r->comms[i] >> 16,
+				 r->comms[i] & 0xffff);
+			emit_scalar(e, buf);
+		}
+		emit_end(e, false);
+	}
+	if (r->nlarge) {
+		emit_scalar(e, "large_communities");
+		emit_begin(e, false);
+		for (i = 0; i < r->nlarge; i++) {
+			snprintf(buf, sizeof(buf), "%u:%u:%u", r->large[i][0], r->large[i][1],
+				 r->large[i][2]);
+			emit_scalar(e, buf);
+		}
+		emit_end(e, false);
+	}
+	if (r->have_med)
+		emit_kv_uint(e, "med", r->med);
+}
+
+/* The bgp block (or the announce block) as the file had it, defaults spelled out. */
+static void emit_anycast(struct emit *e, const struct shoal_anycast_conf *a)
+{
+	char buf[SHOAL_ADDR_STRLEN];
+	__u32 i;
+
+	if (a->mode == SHOAL_ANNOUNCE_KERNEL) {
+		emit_scalar(e, "announce");
+		emit_begin(e, true);
+		emit_kv(e, "mode", "kernel");
+		emit_kv_uint(e, "table", a->table);
+		emit_kv_uint(e, "protocol", a->protocol);
+		emit_kv_ms(e, "shutdown_grace", a->shutdown_grace_ms);
+		emit_kv(e, "prefix_servable", a->servable_all ? "all" : "any");
+		emit_end(e, true);
+		return;
+	}
+	if (a->mode != SHOAL_ANNOUNCE_BGP)
+		return;
+	emit_scalar(e, "bgp");
+	emit_begin(e, true);
+	emit_kv_uint(e, "local_as", a->local_as);
+	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a->router_id >> 24, a->router_id >> 16 & 0xff,
+		 a->router_id >> 8 & 0xff, a->router_id & 0xff);
+	emit_kv(e, "router_id", buf);
+	emit_kv_ms(e, "hold_time", a->hold_s * 1000);
+	emit_kv_ms(e, "connect_retry", a->connect_retry_s * 1000);
+	emit_kv(e, "graceful_restart", a->gr ? "true" : "false");
+	emit_kv_ms(e, "restart_time", a->gr_time_s * 1000);
+	emit_kv_ms(e, "shutdown_grace", a->shutdown_grace_ms);
+	emit_kv(e, "listen", a->listen ? "true" : "false");
+	emit_kv_uint(e, "listen_port", a->listen_port);
+	if (a->have_nh4)
+		emit_kv_addr(e, "next_hop_v4", &a->nh4);
+	if (a->have_nh6)
+		emit_kv_addr(e, "next_hop_v6", &a->nh6);
+	emit_kv(e, "prefix_servable", a->servable_all ? "all" : "any");
+	emit_attrs(e, &a->attrs);
+	emit_scalar(e, "bfd");
+	emit_begin(e, true);
+	emit_kv_ms(e, "interval", a->bfd.interval_ms);
+	emit_kv_uint(e, "multiplier", a->bfd.multiplier);
+	emit_end(e, true);
+	emit_scalar(e, "peers");
+	emit_begin(e, false);
+	for (i = 0; i < a->npeers; i++) {
+		const struct shoal_bgp_peer_conf *p = &a->peers[i];
+
+		emit_begin(e, true);
+		emit_kv_addr(e, "address", &p->addr);
+		emit_kv_uint(e, "peer_as", p->peer_as);
+		if (p->local_as)
+			emit_kv_uint(e, "local_as", p->local_as);
+		if (p->have_source)
+			emit_kv_addr(e, "source", &p->source);
+		emit_kv_uint(e, "port", p->port);
+		if (p->password[0])
+			emit_kv(e, "password", p->password);
+		emit_kv(e, "passive", p->passive ? "true" : "false");
+		emit_kv_uint(e, "multihop", p->ttl);
+		if (p->hold_s)
+			emit_kv_ms(e, "hold_time", p->hold_s * 1000);
+		emit_kv(e, "bfd", p->bfd ? "true" : "false");
+		emit_end(e, true);
+	}
+	emit_end(e, false);
+	emit_end(e, true);
+}
+
 static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 {
 	size_t j;
@@ -555,6 +657,12 @@ static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 	emit_kv_uint(e, "table_size", v->table_size);
 	emit_kv(e, "flow_table", v->flow_table ? "true" : "false");
 	emit_health(e, v);
+	if (v->have_attrs) {
+		emit_scalar(e, "bgp");
+		emit_begin(e, true);
+		emit_attrs(e, &v->attrs);
+		emit_end(e, true);
+	}
 	emit_scalar(e, "backends");
 	emit_begin(e, false);
 	for (j = 0; j < v->nbe; j++) {
@@ -597,6 +705,7 @@ int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
 		emit_event(&e);
 	emit_begin(&e, true);
 	emit_host(&e, &s->host);
+	emit_anycast(&e, &s->anycast);
 	emit_scalar(&e, "services");
 	emit_begin(&e, false);
 	for (i = 0; i < s->nvips; i++)

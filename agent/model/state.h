@@ -46,6 +46,8 @@ struct shoal_vip_state {
 	bool runtime;
 	__u32 id; /* data-plane VIP id */
 	struct shoal_health_conf health;
+	bool have_attrs; /* its own bgp attributes */
+	struct shoal_route_attrs attrs;
 	/* written by the health room */
 	bool panic;    /* too few healthy: every active backend serves */
 	bool servable; /* at least min_healthy healthy backends */
@@ -57,6 +59,7 @@ struct shoal_vip_state {
 struct shoal_state {
 	struct shoal_host_conf host;
 	struct shoal_health_conf health_defaults; /* what a VIP added at runtime gets */
+	struct shoal_anycast_conf anycast;	  /* how VIPs are announced (kept for save) */
 	struct shoal_vip_state *vips;
 	size_t nvips;
 	/* id allocation (absent in a copy made by shoal_state_dup) */

@@ -26,6 +26,9 @@ ip -n "$R" addr add 2001:db8:100::1/64 dev br0 nodad
 ip -n "$R" addr add 2001:db8:203::1/64 dev rc nodad
 ip -n "$(ns client)" addr add 2001:db8:203::2/64 dev eth0 nodad
 ip -n "$(ns client)" route add default via 2001:db8:203::1
+# a hostile BGP peer beside the router
+lab_host evil 198.51.100.9/24 198.51.100.1 rev
+ip -n "$R" link set rev master br0 up
 # the second shoal host, like the first (lab_topology's lb is lb1 here)
 lab_host lb2 198.51.100.3/24 198.51.100.1 rlb2
 ip -n "$R" link set rlb2 master br0 up
@@ -107,6 +110,8 @@ host_config() {
 		echo "  bfd: {interval: 100ms, multiplier: 3}"
 		echo "  peers:"
 		echo "    - {address: 198.51.100.1, peer_as: 65000, bfd: $bfd}"
+		# lb1 also listens for a hostile peer (bgp_peer.py)
+		[ "$n" = 1 ] && echo "    - {address: 198.51.100.9, peer_as: 65099, passive: true}"
 		echo "services:"
 		for v in "$VIP:80" "$VIP:7000" "[$VIP6]:80"; do
 			echo "  - vip: ${v%:*}"
@@ -156,6 +161,12 @@ check "routes from the router are counted, not used" \
 	eval 'lb 1 -o json bgp | jq -e ".peers[0].received_announced >= 2" >/dev/null &&
 		! ip -n "$(ns lb)" route show 203.0.113.0/24 | grep -q .'
 check "BFD to lb1 is up" wait_until 10 eval 'lb 1 -o json bgp | jq -e ".peers[0].bfd == \"up\"" >/dev/null'
+
+# a peer that sends every kind of malformed message gets the right NOTIFICATION
+check "a hostile peer: every malformed message answered as RFC 4271/7606 say" \
+	ip netns exec "$(ns evil)" python3 "$LAB_LIB/bgp_peer.py" 198.51.100.2 65099 198.51.100.9
+check "the router's session with lb1 stayed up through it" established 1
+check "lb1 answers lbctl within 1 s" "$BUILD/lbctl" -t 1 -s "$LAB_DIR/lb1.sock" status
 
 # connections spread over both hosts and all backends
 # shellcheck disable=SC2034  # read in the check below (eval)
@@ -252,5 +263,19 @@ cat "$LAB_DIR/clients.log"
 check "at least 99% of the long-lived connections kept working" \
 	eval 'awk "/^kept/ { found = 1; ok = \$2 * 100 >= \$4 * 99 } END { exit !(found && ok) }" \
 		"$LAB_DIR/clients.log"'
+
+# ANYCAST_BENCH=1 (tests/bench/failover.sh): the same host loss on lb2, which has no BFD, timed
+# until the router lets it go (the hold time, and graceful restart keeping stale routes after it)
+if [ -n "${ANYCAST_BENCH:-}" ]; then
+	kill -9 "$PID2"
+	ip -n "$(ns lb2)" link set eth0 down
+	t0=$(date +%s%N)
+	for ((i = 0; i < 2000; i++)); do
+		[ "$(route_hosts $VIP)" = 0 ] && break
+		sleep 0.1
+	done
+	echo "# host loss without BFD: the router dropped lb2 after $((($(date +%s%N) - t0) / 1000000)) ms"
+	command birdc -s "$LAB_DIR/bird.ctl" show protocols lb2 | tail -1
+fi
 
 lab_summary

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bird_fixtures.h"
 #include "ckmain.h"
 #include "model/bfdwire.h"
 #include "model/bgpwire.h"
@@ -505,6 +506,55 @@ START_TEST(test_bfd)
 }
 END_TEST
 
+/* What BIRD sends, decoded as shoald decodes it. */
+START_TEST(test_bird)
+{
+	struct bgp_update_info u;
+	struct bgp_open o;
+	struct bgp_err e;
+	struct bfd_pkt p;
+	const char *why;
+	__u16 len;
+	__u8 type;
+
+	ck_assert_int_eq(bgp_header_check(bird_open, sizeof(bird_open), &type, &len, &e), 0);
+	ck_assert(type == BGP_OPEN && len == sizeof(bird_open));
+	ck_assert_int_eq(bgp_open_decode(bird_open, sizeof(bird_open), 65000, 0xc6336402, &o, &e),
+			 0);
+	ck_assert(o.as == 65000 && o.hold == 9 && o.router_id == 0xc6336401);
+	ck_assert(o.as4 && o.refresh && o.mp_v4 && o.mp_v6 && o.gr && o.gr_v4 && o.gr_v6);
+	ck_assert_uint_eq(o.gr_time, 120);
+	ck_assert(bgp_open_family(&open_mine, &o, BGP_AFI_IPV6));
+	ck_assert_int_eq(bgp_header_check(bird_keepalive, 19, &type, &len, &e), 0);
+	ck_assert_int_eq(type, BGP_KEEPALIVE);
+	ck_assert_int_eq(bgp_update_decode(bird_update_v4, sizeof(bird_update_v4), true, &u, &e),
+			 0);
+	ck_assert(u.announced == 1 && !u.withdrawn && !u.treat_as_withdraw && !u.eor);
+	ck_assert_int_eq(bgp_update_decode(bird_update_v6, sizeof(bird_update_v6), true, &u, &e),
+			 0);
+	ck_assert(u.announced == 1 && !u.treat_as_withdraw && !u.eor);
+	ck_assert_int_eq(bgp_update_decode(bird_eor_v4, sizeof(bird_eor_v4), true, &u, &e), 0);
+	ck_assert(u.eor && u.eor_afi == BGP_AFI_IPV4);
+	ck_assert_int_eq(bgp_update_decode(bird_eor_v6, sizeof(bird_eor_v6), true, &u, &e), 0);
+	ck_assert(u.eor && u.eor_afi == BGP_AFI_IPV6);
+	/* and what shoal sends is what BIRD sends, where both say the same */
+	{
+		__u8 buf[64];
+
+		expect_bytes(buf, bgp_update_eor(buf, sizeof(buf), BGP_AFI_IPV6), bird_eor_v6,
+			     sizeof(bird_eor_v6));
+		expect_bytes(buf, bgp_keepalive_encode(buf, sizeof(buf)), bird_keepalive,
+			     sizeof(bird_keepalive));
+	}
+	ck_assert_int_eq(bfd_decode(bird_bfd_down, sizeof(bird_bfd_down), &p, &why), 0);
+	ck_assert(p.state == BFD_DOWN && !p.your_disc && p.detect_mult == 3);
+	ck_assert_int_eq(bfd_decode(bird_bfd_up_poll, sizeof(bird_bfd_up_poll), &p, &why), 0);
+	ck_assert(p.state == BFD_UP && p.poll && p.min_rx_us == 100000);
+	ck_assert_int_eq(bfd_decode(bird_bfd_up_final, sizeof(bird_bfd_up_final), &p, &why), 0);
+	ck_assert(p.state == BFD_UP && p.final && !p.poll);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bgpwire");
@@ -522,6 +572,7 @@ int main(void)
 	tcase_add_test(tc, test_update_bad_nlri);
 	tcase_add_test(tc, test_notification_refresh);
 	tcase_add_test(tc, test_bfd);
+	tcase_add_test(tc, test_bird);
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
 }

@@ -71,6 +71,7 @@ END_TEST
 
 #define HOST "host:\n  interface: lb0\n  source_v4: 198.51.100.2\n"
 #define SVC  "services:\n  - vip: 192.0.2.1\n    port: 80\n"
+#define BGP  "bgp:\n  local_as: 65001\n"
 
 struct bad_case {
 	const char *yaml;
@@ -202,6 +203,43 @@ static const struct bad_case bad_cases[] = {
 	{ HOST "defaults:\n  scheduler: rr\n", "5: defaults: unknown key 'scheduler'" },
 	{ HOST SVC "    scheduler: least-loaded\n",
 	  "5: service: scheduler least-loaded needs agent_check" },
+	{ HOST BGP "  peers: []\n", "5: bgp: 'peers' is missing" },
+	{ HOST "bgp:\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "5: bgp: 'local_as' is missing" },
+	{ HOST BGP "  hold_time: 2s\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: hold_time: 0 or whole seconds from 3s" },
+	{ HOST "bgp:\n  local_as: 23456\n", "5: local_as: 23456 is AS_TRANS" },
+	{ HOST BGP "  peers: [{address: 198.51.100.1}]\n", "6: peer: 'peer_as' is missing" },
+	{ HOST BGP "  peers: [{address: 198.51.100.1, peer_as: 1, multihop: 3, bfd: true}]\n",
+	  "6: peer: bfd is single hop" },
+	{ HOST BGP "  peers: [{address: 198.51.100.1, peer_as: 1}, {address: 198.51.100.1, "
+		   "peer_as: 2}]\n",
+	  "the same address as the peer" },
+	{ HOST BGP "  peers: [{address: 198.51.100.1, peer_as: 1, colour: red}]\n",
+	  "6: peer: unknown key 'colour'" },
+	{ HOST BGP "  communities: ['65536:1']\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: communities: '65536:1' is not ASN:VALUE" },
+	{ HOST BGP "  large_communities: ['1:2']\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: large_communities: '1:2' is not GLOBAL:LOCAL1:LOCAL2" },
+	{ HOST BGP "  router_id: 2001:db8::1\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: router_id: a non-zero IPv4 address" },
+	{ HOST BGP "  bfd: {multiplier: 1}\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: bfd.multiplier: 1 is out of range" },
+	{ HOST BGP "  prefix_servable: most\n  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "6: prefix_servable: 'most' is not any" },
+	{ HOST "services:\n  - vip: 2001:db8::10\n    port: 80\n" BGP
+	       "  peers: [{address: 198.51.100.1, peer_as: 1}]\n",
+	  "peer: IPv6 VIPs over an IPv4 session need bgp.next_hop_v6" },
+	{ HOST BGP "  peers: [{address: 198.51.100.1, peer_as: 1}]\nannounce: {mode: kernel}\n",
+	  "announce: kernel routes and a bgp block: choose one" },
+	{ HOST "announce: {mode: kernel, protocol: 2}\n",
+	  "4: announce.protocol: 2 is out of range" },
+	{ HOST "announce: {mode: bird}\n", "4: announce.mode: 'bird': kernel" },
+	{ HOST "announce: {mode: kernel, table: 254}\n",
+	  "4: announce.table: 254 is the kernel's own" },
+	{ HOST SVC "    bgp: {med: -1}\n", "7: med: '-1' is not a whole number" },
+	{ HOST SVC "    bgp: {med: 1}\n  - vip: 192.0.2.1\n    port: 81\n    bgp: {med: 2}\n",
+	  "bgp.med: 2, but the service at line 5" },
 };
 
 /* The defaults block, a service's own keys over it, and what each key means. */
@@ -256,6 +294,60 @@ START_TEST(test_health_keys)
 	ck_assert_str_eq(h->check.send, "ping");
 	ck_assert_str_eq(h->check.expect_reply, "pong");
 	shoal_config_free(c);
+}
+END_TEST
+
+/* The bgp block: defaults, every key, a service's own attributes. */
+START_TEST(test_bgp_keys)
+{
+	static const char y[] = HOST
+		"bgp:\n  local_as: 4200000000\n  hold_time: 30s\n  graceful_restart: false\n"
+		"  shutdown_grace: 1s\n  communities: ['65001:100', no-export]\n"
+		"  large_communities: ['4200000000:1:2']\n  med: 5\n  listen: false\n"
+		"  bfd: {interval: 50ms, multiplier: 5}\n  next_hop_v6: 2001:db8::2\n"
+		"  peers:\n    - {address: 198.51.100.1, peer_as: 65000, password: pw, bfd: true}\n"
+		"    - {address: 2001:db8::1, peer_as: 4200000000, passive: true, multihop: 2, "
+		"port: 1179}\n"
+		"services:\n  - vip: 192.0.2.1\n    port: 80\n    bgp: {communities: ['1:1']}\n";
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	const struct shoal_anycast_conf *a;
+
+	ck_assert_int_eq(shoal_config_parse("t.yaml", y, sizeof(y) - 1, &c, &errs), 0);
+	a = &c->anycast;
+	ck_assert_int_eq(a->mode, SHOAL_ANNOUNCE_BGP);
+	ck_assert_uint_eq(a->local_as, 4200000000U);
+	ck_assert_uint_eq(a->router_id, 0xc6336402); /* host.source_v4 */
+	ck_assert_uint_eq(a->hold_s, 30);
+	ck_assert_uint_eq(a->connect_retry_s, 5);
+	ck_assert(!a->gr && !a->listen);
+	ck_assert_uint_eq(a->shutdown_grace_ms, 1000);
+	ck_assert_uint_eq(a->attrs.ncomms, 2);
+	ck_assert_uint_eq(a->attrs.comms[0], 65001U << 16 | 100);
+	ck_assert_uint_eq(a->attrs.comms[1], 0xffffff01);
+	ck_assert_uint_eq(a->attrs.nlarge, 1);
+	ck_assert_uint_eq(a->attrs.large[0][0], 4200000000U);
+	ck_assert(a->attrs.have_med && a->attrs.med == 5);
+	ck_assert_uint_eq(a->bfd.interval_ms, 50);
+	ck_assert_uint_eq(a->bfd.multiplier, 5);
+	ck_assert_uint_eq(a->npeers, 2);
+	ck_assert_str_eq(a->peers[0].password, "pw");
+	ck_assert(a->peers[0].bfd && !a->peers[0].passive && a->peers[0].ttl == 1);
+	ck_assert_int_eq(a->peers[1].family, AF_INET6);
+	ck_assert(a->peers[1].passive && a->peers[1].ttl == 2 && a->peers[1].port == 1179);
+	ck_assert(c->services[0].have_attrs && c->services[0].attrs.ncomms == 1);
+	shoal_config_free(c);
+	/* no bgp block: nothing announced; the announce block: kernel routes, its defaults */
+	{
+		static const char k[] = HOST "announce: {mode: kernel, table: 101}\n";
+
+		ck_assert_int_eq(shoal_config_parse("t.yaml", k, sizeof(k) - 1, &c, &errs), 0);
+		ck_assert_int_eq(c->anycast.mode, SHOAL_ANNOUNCE_KERNEL);
+		ck_assert_uint_eq(c->anycast.table, 101);
+		ck_assert_uint_eq(c->anycast.protocol, 200);
+		ck_assert_uint_eq(c->anycast.shutdown_grace_ms, 5000);
+		shoal_config_free(c);
+	}
 }
 END_TEST
 
@@ -403,6 +495,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_example_parses);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_health_keys);
+	tcase_add_test(tc, test_bgp_keys);
 	tcase_add_loop_test(tc, test_error_names_line, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_missing_file);

@@ -303,6 +303,59 @@ START_TEST(test_yaml_round_trip_health)
 }
 END_TEST
 
+/* The bgp block and a service's own attributes survive lbctl save, every key. */
+START_TEST(test_yaml_round_trip_bgp)
+{
+	static const char y[] = HOST
+		"bgp:\n  local_as: 4200000000\n  router_id: 198.51.100.9\n"
+		"  hold_time: 0s\n  graceful_restart: false\n  restart_time: 60s\n"
+		"  shutdown_grace: 1500ms\n  listen: false\n  listen_port: 1179\n"
+		"  next_hop_v4: 198.51.100.2\n  next_hop_v6: 2001:db8::2\n"
+		"  prefix_servable: all\n  communities: ['65001:100', no-export]\n"
+		"  large_communities: ['1:2:3']\n  med: 7\n"
+		"  bfd: {interval: 50ms, multiplier: 4}\n"
+		"  peers:\n    - {address: 198.51.100.1, peer_as: 65000, source: 198.51.100.2, "
+		"password: pw, bfd: true, hold_time: 30s}\n"
+		"    - {address: 2001:db8::1, peer_as: 65000, local_as: 65010, passive: true, "
+		"multihop: 3, port: 1179}\n"
+		"services:\n  - vip: 192.0.2.1\n    port: 80\n"
+		"    bgp: {communities: ['1:1'], large_communities: ['4:5:6'], med: 3}\n"
+		"    backends: [198.51.100.11]\n";
+	static const char k[] = HOST "announce: {mode: kernel, table: 100, protocol: 99, "
+				     "shutdown_grace: 0s, prefix_servable: all}\n";
+	const char *const ys[] = { y, k };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct shoal_config *c = parse(ys[i]), *back = NULL;
+		struct shoal_state *s = NULL;
+		struct shoal_errors errs = { 0 };
+		char *text = NULL;
+		size_t j;
+
+		ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+		ck_assert_int_eq(shoal_state_format_yaml(s, &text), 0);
+		if (shoal_config_parse("saved.yaml", text, strlen(text), &back, &errs))
+			for (j = 0; j < errs.n; j++)
+				fprintf(stderr, "%s\n%s\n", errs.msg[j], text);
+		ck_assert_ptr_nonnull(back);
+		for (j = 0; j < SHOAL_BGP_MAX_PEERS; j++) /* where they stand in the file */
+			c->anycast.peers[j].line = back->anycast.peers[j].line = 0;
+		ck_assert_msg(!memcmp(&c->anycast, &back->anycast, sizeof(c->anycast)),
+			      "the announcement changed through save:\n%s", text);
+		for (j = 0; j < c->nservices; j++) {
+			ck_assert_uint_eq(c->services[j].have_attrs, back->services[j].have_attrs);
+			ck_assert(!memcmp(&c->services[j].attrs, &back->services[j].attrs,
+					  sizeof(c->services[j].attrs)));
+		}
+		free(text);
+		shoal_state_free(s);
+		shoal_config_free(c);
+		shoal_config_free(back);
+	}
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -313,6 +366,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, test_runtime_edits);
 	tcase_add_test(tc, test_yaml_round_trip);
 	tcase_add_test(tc, test_yaml_round_trip_health);
+	tcase_add_test(tc, test_yaml_round_trip_bgp);
 	tcase_add_test(tc, test_adopted_ids_start_past_the_highest);
 	suite_add_tcase(s, tc);
 	return s;
