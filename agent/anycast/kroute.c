@@ -23,14 +23,45 @@ struct kroute {
 	size_t n;
 };
 
+static int want_qcmp(const void *a, const void *b)
+{
+	return want_cmp(a, b);
+}
+
+/* A route an earlier run left: ours to keep or remove at the first sync. */
+static void adopt(int family, const struct shoal_addr *dst, void *arg)
+{
+	struct kroute *k = arg;
+	struct want *n = realloc(k->in, (k->n + 1) * sizeof(*n));
+
+	if (!n)
+		return;
+	k->in = n;
+	memset(&n[k->n], 0, sizeof(n[k->n]));
+	n[k->n].family = family;
+	n[k->n].addr = *dst;
+	k->n++;
+}
+
 int kroute_open(const struct shoal_anycast_conf *c, struct kroute **ret)
 {
 	struct kroute *k = calloc(1, sizeof(*k));
+	int err;
 
 	if (!k)
 		return -ENOMEM;
 	k->table = c->table;
 	k->protocol = c->protocol;
+	/* an agent killed earlier left its routes (fail static): they are this run's to judge */
+	err = shoal_nl_routes_own(AF_INET, k->table, k->protocol, adopt, k);
+	if (!err)
+		err = shoal_nl_routes_own(AF_INET6, k->table, k->protocol, adopt, k);
+	if (err)
+		log_warn("anycast: cannot read table %u: %s", k->table, strerror(-err));
+	if (k->n) {
+		log_info("anycast: %zu route(s) of an earlier run in table %u", k->n, k->table);
+		qsort(k->in, k->n, sizeof(*k->in), want_qcmp);
+	}
 	*ret = k;
 	return 0;
 }

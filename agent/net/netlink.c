@@ -416,3 +416,50 @@ int shoal_nl_route(bool add, int family, const struct shoal_addr *dst, __u32 tab
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return nl_request(nlh, NULL, NULL);
 }
+
+struct own_req {
+	__u32 table;
+	__u8 protocol;
+	void (*fn)(int family, const struct shoal_addr *dst, void *arg);
+	void *arg;
+};
+
+static int own_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct own_req *r = data;
+	struct shoal_addr dst = { 0 };
+	__u32 table;
+
+	if (rtm->rtm_protocol != r->protocol || rtm->rtm_type != RTN_BLACKHOLE ||
+	    rtm->rtm_dst_len != (rtm->rtm_family == AF_INET ? 32 : 128))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), rt_attr_cb, tb);
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != r->table || !tb[RTA_DST])
+		return MNL_CB_OK;
+	if (rtm->rtm_family == AF_INET)
+		shoal_addr_from_v4(&dst, mnl_attr_get_u32(tb[RTA_DST]));
+	else if (mnl_attr_get_payload_len(tb[RTA_DST]) == 16)
+		memcpy(dst.u8, mnl_attr_get_payload(tb[RTA_DST]), 16);
+	else
+		return MNL_CB_OK;
+	r->fn(rtm->rtm_family, &dst, r->arg);
+	return MNL_CB_OK;
+}
+
+int shoal_nl_routes_own(int family, __u32 table, __u8 protocol,
+			void (*fn)(int family, const struct shoal_addr *dst, void *arg), void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct own_req r = { .table = table, .protocol = protocol, .fn = fn, .arg = arg };
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (unsigned char)family;
+	return nl_request(nlh, own_cb, &r);
+}

@@ -50,5 +50,8 @@ void shoal_nl_events_parse(const void *buf, size_t len, struct shoal_nl_events *
 void shoal_nl_events_close(void *sock);
 /* Adds (replaces) or removes a blackhole host route to dst in table, with protocol. */
 int shoal_nl_route(bool add, int family, const struct shoal_addr *dst, __u32 table, __u8 protocol);
+/* Calls fn for every blackhole host route of family in table with protocol (what an earlier run put). */
+int shoal_nl_routes_own(int family, __u32 table, __u8 protocol,
+			void (*fn)(int family, const struct shoal_addr *dst, void *arg), void *arg);
 
 #endif /* SHOAL_NETLINK_H */

@@ -77,7 +77,7 @@ template bgp shoal {
 	ipv6 { import all; export where source = RTS_STATIC; };
 }
 protocol bgp lb1 from shoal { neighbor 198.51.100.2 as 65001; bfd on; }
-protocol bgp lb2 from shoal { neighbor 198.51.100.3 as 65001; }
+protocol bgp lb2 from shoal { neighbor 198.51.100.3 as 65001; password "shoal-lab"; }
 EOC
 # ANYCAST_PCAP=FILE: the BGP and BFD packets on the router's bridge, for fixtures
 [ -n "${ANYCAST_PCAP:-}" ] && lab_bg tcpdump ip netns exec "$R" tcpdump -i br0 -w "$ANYCAST_PCAP" \
@@ -109,7 +109,12 @@ host_config() {
 		echo "  large_communities: ['65001:1:2']"
 		echo "  bfd: {interval: 100ms, multiplier: 3}"
 		echo "  peers:"
-		echo "    - {address: 198.51.100.1, peer_as: 65000, bfd: $bfd}"
+		# lb2: the router connects (passive here), with a TCP-MD5 password
+		if [ "$n" = 1 ]; then
+			echo "    - {address: 198.51.100.1, peer_as: 65000, bfd: $bfd}"
+		else
+			echo "    - {address: 198.51.100.1, peer_as: 65000, passive: true, password: shoal-lab}"
+		fi
 		# lb1 also listens for a hostile peer (bgp_peer.py)
 		[ "$n" = 1 ] && echo "    - {address: 198.51.100.9, peer_as: 65099, passive: true}"
 		echo "services:"
@@ -160,6 +165,14 @@ check "BIRD sees the communities and large communities" \
 check "routes from the router are counted, not used" \
 	eval 'lb 1 -o json bgp | jq -e ".peers[0].received_announced >= 2" >/dev/null &&
 		! ip -n "$(ns lb)" route show 203.0.113.0/24 | grep -q .'
+metric() { ip netns exec "$(ns lb)" curl -s -m 2 http://127.0.0.1:9435/metrics | grep -qF "$1"; }
+check "metrics: session, BFD, prefix, messages" eval 'wait_until 5 metric "shoal_bfd_session_up{peer=\"198.51.100.1\"} 1" &&
+	metric "shoal_bgp_session_up{peer=\"198.51.100.1\"} 1" &&
+	metric "shoal_vip_announced{vip=\"192.0.2.10\"} 1" &&
+	metric "shoal_bgp_prefixes_announced{peer=\"198.51.100.1\"} 2" &&
+	metric "shoal_bgp_messages_total{peer=\"198.51.100.1\",direction=\"in\",type=\"open\"}"'
+check "lb2: a passive session with TCP-MD5 (the router connected)" \
+	eval 'lb 2 -o json bgp | jq -e ".peers[0].state == \"established\"" >/dev/null'
 check "BFD to lb1 is up" wait_until 10 eval 'lb 1 -o json bgp | jq -e ".peers[0].bfd == \"up\"" >/dev/null'
 
 # a peer that sends every kind of malformed message gets the right NOTIFICATION

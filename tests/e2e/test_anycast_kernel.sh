@@ -9,15 +9,17 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 VIP=192.0.2.10
+VIP2=192.0.2.11 # configured only until a restart
 NB=2
 
 lab_init
 lab_topology "$NB"
 R=$(ns router)
 LB=$(ns lb)
-lab_backends "$VIP" "$NB"
+lab_backends "$VIP" "$NB" "$VIP2"
 # the router learns the VIP over BGP from BIRD on the shoal host, not from a static route
 ip -n "$R" route del "$VIP/32"
+ip -n "$R" route del "$VIP2/32"
 lab_wait_backends "$VIP" "$NB" || exit 1
 
 cat >"$LAB_DIR/router.conf" <<EOC
@@ -41,6 +43,11 @@ lab_bg bird_h ip netns exec "$LB" bird -f -c "$LAB_DIR/host.conf" -s "$LAB_DIR/h
 
 lab_shoald_config "$VIP" "$NB"
 cat >>"$LAB_DIR/shoal.yaml" <<EOC
+  - name: gone
+    vip: $VIP2
+    port: 80
+    health: {type: none}
+    backends: [198.51.100.11, 198.51.100.12]
 announce: {mode: kernel, table: 100, protocol: 200, shutdown_grace: 2s}
 defaults:
   health: {type: http, path: /id, port: 80, interval: 200ms, timeout: 150ms, rise: 2, fall: 2}
@@ -69,6 +76,18 @@ mv "$LAB_DIR/www1/id.off" "$LAB_DIR/www1/id"
 check "one backend back: the route is back" wait_until 10 in_table
 check "the router has it again" wait_until 10 routed
 mv "$LAB_DIR/www2/id.off" "$LAB_DIR/www2/id"
+
+# kill -9: the routes stay (the program keeps forwarding); the next run judges them
+in_table2() { ip -n "$LB" route show table 100 | grep -q "blackhole $VIP2 proto 200"; }
+check "both VIPs routed before the restart" wait_until 5 eval 'in_table && in_table2'
+kill -9 "$SHOALD_PID"
+wait "$SHOALD_PID" 2>/dev/null
+check "kill -9: the routes stay" eval 'in_table && in_table2'
+sed -i '/name: gone/,/backends: \[198.51.100.11, 198.51.100.12\]/d' "$LAB_DIR/shoal.yaml"
+lab_shoald_start shoald2
+check "restart: the route of a VIP no longer configured is removed" wait_until 5 eval '! in_table2'
+check "restart: the VIP still configured keeps its route" in_table
+check "the log says it found the earlier run's routes" grep -q "of an earlier run" "$LAB_DIR/shoald2.log"
 
 t0=$(date +%s%N)
 kill -TERM "$SHOALD_PID"
