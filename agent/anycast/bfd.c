@@ -182,12 +182,22 @@ static void receive(struct bfd_sess *s, const struct bfd_pkt *p)
 		detect_arm(s);
 }
 
+static void rx_some(struct bfd_room *r, int fd);
+
 static void on_rx(evutil_socket_t fd, short what, void *arg)
 {
 	struct bfd_room *r = arg;
-	int budget;
+	__u64 start = shoal_loop_enter();
 
 	(void)what;
+	rx_some(r, fd);
+	shoal_loop_leave(r->loop, "bfd rx", start);
+}
+
+static void rx_some(struct bfd_room *r, int fd)
+{
+	int budget;
+
 	for (budget = 0; budget < 64; budget++) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int)) * 2];

@@ -227,54 +227,6 @@ static void conn_free(struct conn *c)
 	}
 }
 
-static void attrs_base(const struct peer *p, const struct conn *c, struct bgp_attrs *a)
-{
-	const struct shoal_anycast_conf *k = &p->sp->conf;
-	struct shoal_addr local;
-	int fam = bgp_addr_of(&c->local, &local);
-
-	memset(a, 0, sizeof(*a));
-	a->local_as = p->c.local_as ? p->c.local_as : k->local_as;
-	a->ibgp = p->c.peer_as == a->local_as;
-	a->as4 = c->open.as4;
-	a->local_pref = 100;
-	if (k->have_nh4)
-		memcpy(&a->nh4, &k->nh4.u32[3], 4);
-	else if (fam == AF_INET)
-		memcpy(&a->nh4, &local.u32[3], 4);
-	if (k->have_nh6)
-		memcpy(&a->nh6, k->nh6.u8, 16);
-	else if (fam == AF_INET6)
-		memcpy(&a->nh6, local.u8, 16);
-}
-
-static void attrs_of(const struct peer *p, const struct conn *c, const struct want *w,
-		     struct bgp_attrs *a)
-{
-	__u32 i;
-
-	attrs_base(p, c, a);
-	a->have_med = w->attrs.have_med;
-	a->med = w->attrs.med;
-	for (i = 0; i < w->attrs.ncomms && i < BGP_MAX_COMMS; i++)
-		a->comms[a->ncomms++] = w->attrs.comms[i];
-	for (i = 0; i < w->attrs.nlarge && i < BGP_MAX_COMMS; i++)
-		a->large[a->nlarge++] =
-			(struct bgp_large_comm){ w->attrs.large[i][0], w->attrs.large[i][1],
-						 w->attrs.large[i][2] };
-}
-
-static void prefix_of(const struct want *w, struct bgp_prefix *bp)
-{
-	memset(bp, 0, sizeof(*bp));
-	bp->family = w->family;
-	bp->len = w->family == AF_INET ? 32 : 128;
-	if (w->family == AF_INET)
-		memcpy(&bp->v4, &w->addr.u32[3], 4);
-	else
-		memcpy(&bp->v6, w->addr.u8, 16);
-}
-
 static bool family_on(const struct peer *p, int family)
 {
 	return family == AF_INET ? p->v4 : p->v6;
@@ -286,8 +238,8 @@ static void announce(struct peer *p, const struct want *w)
 	struct bgp_prefix bp;
 	__u8 buf[BGP_MAX_LEN];
 
-	attrs_of(p, p->est, w, &a);
-	prefix_of(w, &bp);
+	bgp_attrs_of(&p->sp->conf, &p->c, &p->est->local, p->est->open.as4, w, &a);
+	bgp_prefix_of(w, &bp);
 	send_msg(p->est, buf, bgp_update_announce(buf, sizeof(buf), &a, &bp));
 }
 
@@ -296,7 +248,7 @@ static void withdraw(struct peer *p, const struct want *w)
 	struct bgp_prefix bp;
 	__u8 buf[128];
 
-	prefix_of(w, &bp);
+	bgp_prefix_of(w, &bp);
 	send_msg(p->est, buf, bgp_update_withdraw(buf, sizeof(buf), &bp));
 }
 
@@ -515,7 +467,7 @@ static bool dispatch(struct conn *c, __u8 type, const __u8 *msg, size_t len)
 	return p->in == c || p->out == c;
 }
 
-static void conn_read(struct bufferevent *bev, void *arg)
+static void conn_read_msgs(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
@@ -537,6 +489,16 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (!dispatch(c, type, msg, len))
 			return;
 	}
+}
+
+/* Every handler is timed (core/loop.h): the peer's messages, however many came. */
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct shoal_loop *l = ((struct conn *)arg)->peer->sp->loop;
+	__u64 start = shoal_loop_enter();
+
+	conn_read_msgs(bev, arg);
+	shoal_loop_leave(l, "bgp read", start);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -637,9 +599,21 @@ fail:
 	shoal_timer_arm(p->retry, (__u64)p->sp->conf.connect_retry_s * 1000000);
 }
 
+static void accept_one(struct bgp_speaker *sp, int lfd);
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct bgp_speaker *sp = arg;
+	__u64 start;
+
+	(void)what;
+	start = shoal_loop_enter();
+	accept_one(sp, lfd);
+	shoal_loop_leave(sp->loop, "bgp accept", start);
+}
+
+static void accept_one(struct bgp_speaker *sp, int lfd)
+{
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct shoal_addr a;
@@ -649,7 +623,6 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	size_t i;
 	int fd, fam;
 
-	(void)what;
 	fd = shoal_accept(lfd);
 	if (fd < 0)
 		return;

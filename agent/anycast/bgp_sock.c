@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The sockets of the BGP sessions: addresses, TTL, TCP-MD5 (internal.h). */
+/* The sockets of the BGP sessions (addresses, TTL, TCP-MD5) and what an announcement carries (internal.h). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -79,4 +79,47 @@ int bgp_md5_key(int fd, int fd_family, const struct shoal_bgp_peer_conf *p)
 	sig.tcpm_keylen = (__u16)strlen(p->password);
 	memcpy(sig.tcpm_key, p->password, sig.tcpm_keylen);
 	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof(sig)) ? -errno : 0;
+}
+
+void bgp_attrs_of(const struct shoal_anycast_conf *k, const struct shoal_bgp_peer_conf *pc,
+		  const struct sockaddr_storage *local_sa, bool as4, const struct want *w,
+		  struct bgp_attrs *a)
+{
+	struct shoal_addr local;
+	int fam = bgp_addr_of(local_sa, &local);
+	__u32 i;
+
+	memset(a, 0, sizeof(*a));
+	a->local_as = pc->local_as ? pc->local_as : k->local_as;
+	a->ibgp = pc->peer_as == a->local_as;
+	a->as4 = as4;
+	a->local_pref = 100;
+	/* next hop self: the session's own address unless one is configured */
+	if (k->have_nh4)
+		memcpy(&a->nh4, &k->nh4.u32[3], 4);
+	else if (fam == AF_INET)
+		memcpy(&a->nh4, &local.u32[3], 4);
+	if (k->have_nh6)
+		memcpy(&a->nh6, k->nh6.u8, 16);
+	else if (fam == AF_INET6)
+		memcpy(&a->nh6, local.u8, 16);
+	a->have_med = w->attrs.have_med;
+	a->med = w->attrs.med;
+	for (i = 0; i < w->attrs.ncomms && i < BGP_MAX_COMMS; i++)
+		a->comms[a->ncomms++] = w->attrs.comms[i];
+	for (i = 0; i < w->attrs.nlarge && i < BGP_MAX_COMMS; i++)
+		a->large[a->nlarge++] =
+			(struct bgp_large_comm){ w->attrs.large[i][0], w->attrs.large[i][1],
+						 w->attrs.large[i][2] };
+}
+
+void bgp_prefix_of(const struct want *w, struct bgp_prefix *bp)
+{
+	memset(bp, 0, sizeof(*bp));
+	bp->family = w->family;
+	bp->len = w->family == AF_INET ? 32 : 128;
+	if (w->family == AF_INET)
+		memcpy(&bp->v4, &w->addr.u32[3], 4);
+	else
+		memcpy(&bp->v6, w->addr.u8, 16);
 }

@@ -40,6 +40,12 @@ void bgp_sock_opts(const struct shoal_bgp_peer_conf *p, int fd);
 /* RFC 2385: the key for the peer's address on fd (a listener holds one per peer). */
 int bgp_md5_key(int fd, int fd_family, const struct shoal_bgp_peer_conf *p);
 
+/* The path attributes of w for a peer, next hop from the session's local address. */
+void bgp_attrs_of(const struct shoal_anycast_conf *k, const struct shoal_bgp_peer_conf *pc,
+		  const struct sockaddr_storage *local, bool as4, const struct want *w,
+		  struct bgp_attrs *a);
+void bgp_prefix_of(const struct want *w, struct bgp_prefix *bp);
+
 /* bfd.c: one session per peer with bfd on. */
 int bfd_open(struct shoal_loop *l, const struct shoal_anycast_conf *c, struct bgp_speaker *sp,
 	     struct bfd_room **ret);

@@ -16,7 +16,7 @@
 
 #define DEFAULT_HOLD_S	     9
 #define DEFAULT_RETRY_S	     5
-#define DEFAULT_GR_S	     120
+#define DEFAULT_GR_S	     30
 #define DEFAULT_GRACE_MS     5000
 #define DEFAULT_BFD_MS	     100
 #define DEFAULT_BFD_MULT     3
