@@ -88,7 +88,7 @@ run_shell() {
 run_agent_asan() {
 	local logs t
 	logs=$(mktemp -d /tmp/shoald-asan.XXXXXX)
-	for t in tests/e2e/test_agent.sh tests/e2e/test_hostile.sh; do
+	for t in tests/e2e/test_agent.sh tests/e2e/test_hostile.sh tests/e2e/test_anycast.sh; do
 		echo "== $(basename "$t") with shoald under ASan/UBSan"
 		SHOALD="$BUILD/shoald-asan" RSS_CAP_KB=131072 \
 			ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=32:log_path=$logs/asan" \
