@@ -184,6 +184,7 @@ test-unit test-bpf test-e2e: build-all
 
 bench: all
 	$(Q)$(BUILD)/lbbench dataplane
+	$(Q)$(BUILD)/lbbench decap
 	$(Q)$(BUILD)/lbbench maglev
 	$(Q)$(BUILD)/lbbench apply
 	$(Q)$(BUILD)/lbbench config

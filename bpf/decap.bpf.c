@@ -23,6 +23,14 @@ struct {
 } decap_vips SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SHOAL_DECAP_MAX_FROM);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shoal_decap_from_key);
+	__type(value, __u32);
+} decap_from SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SHOAL_DECAP_CNT_MAX);
 	__type(key, __u32);
@@ -31,7 +39,8 @@ struct {
 
 struct shoal_decap_cfg decap_cfg;
 
-#define DECAP_PASS 1
+#define DECAP_PASS    1
+#define DECAP_REFUSED 2 /* from an outer source not allowed: dropped */
 
 struct decap_info {
 	__u32 l2_len;	 /* 14 or 18 */
@@ -67,6 +76,11 @@ __shoal_inline int inner_is_vip(void *inner, void *data_end, __u8 family)
 		addr_set_v6(&a, &ip6h->daddr);
 	}
 	return bpf_map_lookup_elem(&decap_vips, &a) != NULL;
+}
+
+__shoal_inline int source_allowed(const struct shoal_decap_from_key *src)
+{
+	return bpf_map_lookup_elem(&decap_from, src) != NULL;
 }
 
 /* Inner family of what follows an outer header whose protocol is proto. */
@@ -111,6 +125,7 @@ __shoal_inline int decap_parse(void *data, void *data_end, struct decap_info *di
 {
 	struct ethhdr *eth = data;
 	__u32 l2 = sizeof(*eth), extra = 0;
+	struct shoal_decap_from_key src = { .prefixlen = 128 };
 	__u16 proto;
 	void *l3, *inner;
 	int ret;
@@ -142,6 +157,7 @@ __shoal_inline int decap_parse(void *data, void *data_end, struct decap_info *di
 		if (ret)
 			return ret;
 		di->outer_len = ihl + extra;
+		addr_set_v4(&src.addr, iph->saddr);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = l3;
 
@@ -151,6 +167,7 @@ __shoal_inline int decap_parse(void *data, void *data_end, struct decap_info *di
 		if (ret)
 			return ret;
 		di->outer_len = sizeof(*ip6h) + extra;
+		addr_set_v6(&src.addr, &ip6h->saddr);
 	} else {
 		return DECAP_PASS;
 	}
@@ -165,6 +182,13 @@ __shoal_inline int decap_parse(void *data, void *data_end, struct decap_info *di
 		decap_cnt(SHOAL_DECAP_CNT_NOT_VIP);
 		return DECAP_PASS;
 	}
+	/*
+	 * A tunnel packet for a VIP, from whom? Only the balancers' tunnel
+	 * sources: anyone else could have this backend answer spoofed inner
+	 * sources (a reflector) or reach it past a drain.
+	 */
+	if (!source_allowed(&src))
+		return DECAP_REFUSED;
 	return 0;
 }
 
@@ -182,6 +206,10 @@ int shoal_decap_xdp(struct xdp_md *ctx)
 	ret = decap_parse(data, data_end, &di);
 	if (ret == DECAP_PASS)
 		return XDP_PASS;
+	if (ret == DECAP_REFUSED) {
+		decap_cnt(SHOAL_DECAP_CNT_REFUSED);
+		return XDP_DROP;
+	}
 	if (ret < 0) {
 		decap_cnt(SHOAL_DECAP_CNT_MALFORMED);
 		return XDP_DROP;
@@ -226,6 +254,10 @@ int shoal_decap_tc(struct __sk_buff *skb)
 	ret = decap_parse(data, data_end, &di);
 	if (ret == DECAP_PASS)
 		return TC_ACT_OK;
+	if (ret == DECAP_REFUSED) {
+		decap_cnt(SHOAL_DECAP_CNT_REFUSED);
+		return TC_ACT_SHOT;
+	}
 	if (ret < 0) {
 		decap_cnt(SHOAL_DECAP_CNT_MALFORMED);
 		return TC_ACT_SHOT;

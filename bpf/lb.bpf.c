@@ -51,6 +51,38 @@ __shoal_inline const struct shoal_vip *vip_find_fragment(const struct pkt *p)
 	return NULL;
 }
 
+/*
+ * RFC 4443 2.4(f): too-big replies are rate-limited, a token bucket per CPU
+ * (no lock: each CPU its own); spoofed oversized packets cannot make the VIP
+ * a reflector. Credit is sending time saved up: 1 s / rate per reply, at
+ * most burst replies' worth.
+ */
+__shoal_inline int ptb_allowed(void)
+{
+	struct shoal_icmp_bucket *b;
+	__u64 now, cost, credit, cap;
+	__u32 zero = 0;
+
+	if (!host_cfg.icmp_rate || dry_run)
+		return 1;
+	b = bpf_map_lookup_elem(&icmp_limit, &zero);
+	if (!b)
+		return 0;
+	now = bpf_ktime_get_ns();
+	cost = 1000000000ULL / host_cfg.icmp_rate;
+	cap = cost * (host_cfg.icmp_burst ? host_cfg.icmp_burst : 1);
+	credit = b->credit + (now - b->last_ns);
+	if (credit > cap || now < b->last_ns)
+		credit = cap;
+	b->last_ns = now;
+	if (credit < cost) {
+		b->credit = credit;
+		return 0;
+	}
+	b->credit = credit - cost;
+	return 1;
+}
+
 __shoal_inline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhead)
 {
 	__u32 room = host_cfg.mtu - overhead;
@@ -61,10 +93,15 @@ __shoal_inline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhe
 	if (p->family == AF_INET) {
 		if (!(p->flags & PKT_F_DF))
 			return drop(SHOAL_DROP_TOO_BIG);
-		ret = send_frag_needed(ctx, p, room);
-	} else {
-		ret = send_packet_too_big(ctx, p, room);
 	}
+	if (!ptb_allowed()) {
+		cnt_inc(SHOAL_CNT_PTB_SUPPRESSED);
+		return XDP_DROP;
+	}
+	if (p->family == AF_INET)
+		ret = send_frag_needed(ctx, p, room);
+	else
+		ret = send_packet_too_big(ctx, p, room);
 	if (ret)
 		return drop(ret);
 	cnt_inc(SHOAL_CNT_PTB_SENT);

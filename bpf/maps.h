@@ -105,6 +105,13 @@ struct {
  */
 const volatile __u32 dry_run = 0;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shoal_icmp_bucket);
+} icmp_limit SEC(".maps");
+
 /* Written by userspace through the skeleton's mmap of .bss. */
 struct shoal_host_cfg host_cfg;
 __u64 vip_prefilter[SHOAL_PREFILTER_WORDS];

@@ -13,6 +13,10 @@
  *   lbbench apply [--json]
  *	Milliseconds for the agent to apply a config of 100 VIPs x 100 backends
  *	to the maps: from scratch, again unchanged, and after one weight change.
+ *   lbbench decap [--old OBJ] [--json] [--calls N] [--cpu C] [--runs R]
+ *	Nanoseconds per packet of decap.bpf.o's XDP program on a GUE packet
+ *	for one of its VIPs, from an allowed source, against the same floor;
+ *	with --old, an older decap object measured in the same runs.
  *   lbbench maglev [--json]
  *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
  */
@@ -30,6 +34,7 @@
 
 #include "model/addr.h"
 #include "bench_floor.skel.h"
+#include "decap.skel.h"
 #include "lbfix.h"
 #include "model/state.h"
 
@@ -401,6 +406,144 @@ out:
 	return ret ? 1 : 0;
 }
 
+/*
+ * A decap object (the build's, embedded; or an old one built from git): its
+ * XDP program, decapsulating GUE to VIP4 from the fixture's tunnel source.
+ */
+static int decap_load(const char *path, struct bpf_object **ret, int *ret_prog)
+{
+	struct shoal_decap_cfg cfg = { .gue_port = htons(LBFIX_GUE_PORT) };
+	size_t sz = 0;
+	const void *mem = path ? NULL : decap_bpf__elf_bytes(&sz);
+	struct bpf_object *obj =
+		path ? bpf_object__open_file(path, NULL) : bpf_object__open_mem(mem, sz, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *m;
+	struct shoal_addr a;
+	__u32 one = 1;
+	int fd;
+
+	if (!obj)
+		return -errno;
+	bpf_object__for_each_map(m, obj)
+	{
+		if (strstr(bpf_map__name(m), ".bss") && bpf_map__value_size(m) == sizeof(cfg))
+			bpf_map__set_initial_value(m, &cfg, sizeof(cfg));
+	}
+	if (bpf_object__load(obj))
+		goto fail;
+	m = bpf_object__find_map_by_name(obj, "decap_vips");
+	shoal_addr_parse("192.0.2.7", &a, NULL);
+	if (!m || bpf_map_update_elem(bpf_map__fd(m), &a, &one, 0))
+		goto fail;
+	/* an object from before the source check has no such map */
+	m = bpf_object__find_map_by_name(obj, "decap_from");
+	if (m) {
+		struct shoal_decap_from_key k;
+
+		shoal_prefix_parse(LBFIX_SRC4, &k.addr, NULL, &k.prefixlen);
+		if (bpf_map_update_elem(bpf_map__fd(m), &k, &one, 0))
+			goto fail;
+	}
+	prog = bpf_object__find_program_by_name(obj, "shoal_decap_xdp");
+	fd = prog ? bpf_program__fd(prog) : -1;
+	if (fd < 0)
+		goto fail;
+	*ret = obj;
+	*ret_prog = fd;
+	return 0;
+fail:
+	bpf_object__close(obj);
+	return -EINVAL;
+}
+
+static int bench_decap(bool json, __u32 calls, int cpu, int runs, const char *old)
+{
+	static struct result all[MAX_RUNS][2];
+	struct bpf_object *objs[2] = { NULL, NULL };
+	struct bench_floor_bpf *floor = NULL;
+	struct result res[2];
+	struct lbfix f;
+	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
+	struct pkt_spec s = { .src = "203.0.113.10",
+			      .dst = "192.0.2.7",
+			      .sport = 5555,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = PKT_TCP_ACK,
+			      .payload = 64 };
+	struct lbfix_vip v;
+	__u8 in[PKT_MAX], enc[PKT_MAX];
+	size_t in_len, enc_len = sizeof(enc);
+	int progs[2], n = old ? 2 : 1, run, i, ret;
+
+	ret = pin_cpu(cpu);
+	if (ret)
+		fprintf(stderr, "lbbench: cannot pin to CPU %d: %s\n", cpu, strerror(-ret));
+	ret = lbfix_open(&f, 65536);
+	if (ret) {
+		fprintf(stderr, "lbbench: load lb.bpf.o: %s\n", strerror(-ret));
+		return 1;
+	}
+	/* the packet as the balancer sends it */
+	in_len = pkt_build(&s, in, sizeof(in));
+	if (lbfix_vip_add(&f, "192.0.2.7", 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v) ||
+	    lbfix_run(shoal_dp_prog_fd(f.dp), in, in_len, enc, &enc_len) != XDP_TX) {
+		fprintf(stderr, "lbbench: cannot make the tunnel packet\n");
+		ret = -EIO;
+		goto out;
+	}
+	floor = bench_floor_bpf__open_and_load();
+	ret = floor ? decap_load(NULL, &objs[0], &progs[0]) : -ENOENT;
+	if (!ret && old)
+		ret = decap_load(old, &objs[1], &progs[1]);
+	if (ret) {
+		fprintf(stderr, "lbbench: load the decap objects: %s\n", strerror(-ret));
+		goto out;
+	}
+	/* interleaved run by run: the VM's drift hits both alike */
+	for (run = 0; run < runs && !ret; run++)
+		for (i = 0; i < n && !ret; i++)
+			ret = measure(i ? "decap_gue/old" : "decap_gue", progs[i],
+				      bpf_program__fd(floor->progs.shoal_floor), enc, enc_len,
+				      false, XDP_PASS, calls, &all[run][i]);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		__u64 col[4][MAX_RUNS];
+		int k;
+
+		for (run = 0; run < runs; run++) {
+			col[0][run] = all[run][i].min_ns;
+			col[1][run] = all[run][i].median_ns;
+			col[2][run] = all[run][i].floor_ns;
+			col[3][run] = all[run][i].median_ns > all[run][i].floor_ns
+					      ? all[run][i].median_ns - all[run][i].floor_ns
+					      : 0;
+		}
+		for (k = 0; k < 4; k++)
+			qsort(col[k], (size_t)runs, sizeof(__u64), cmp_u64);
+		res[i] = all[0][i];
+		res[i].min_ns = col[0][runs / 2];
+		res[i].median_ns = col[1][runs / 2];
+		res[i].floor_ns = col[2][runs / 2];
+		res[i].above_ns = col[3][runs / 2];
+	}
+	if (!json)
+		printf("decap.bpf.o (XDP), a GUE packet for a VIP from an allowed source, "
+		       "BPF_PROG_TEST_RUN repeat=1, %u calls after %d warm-up, CPU %d, median of "
+		       "%d "
+		       "runs%s\n",
+		       calls, WARMUP, cpu, runs, old ? "; old: the object given with --old" : "");
+	print_results(res, n, json);
+out:
+	for (i = 0; i < 2; i++)
+		bpf_object__close(objs[i]);
+	bench_floor_bpf__destroy(floor);
+	lbfix_close(&f);
+	return ret ? 1 : 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -692,6 +835,7 @@ static int fill_flows(const char *path, __u32 n)
 int main(int argc, char **argv)
 {
 	bool json = false;
+	const char *old = NULL;
 	__u32 calls = 50000, flows = DEFAULT_FLOWS;
 	int cpu = 1, runs = 5, i;
 
@@ -710,6 +854,8 @@ int main(int argc, char **argv)
 			flows = (__u32)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
 			cpu = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--old") && i + 1 < argc)
+			old = argv[++i];
 		else
 			goto usage;
 	}
@@ -717,6 +863,8 @@ int main(int argc, char **argv)
 		goto usage;
 	if (!strcmp(argv[1], "dataplane"))
 		return bench_dataplane(json, calls, cpu, flows, runs);
+	if (!strcmp(argv[1], "decap"))
+		return bench_decap(json, calls, cpu, runs, old);
 	if (!strcmp(argv[1], "maglev"))
 		return bench_maglev(json);
 	if (!strcmp(argv[1], "apply"))
@@ -725,8 +873,8 @@ int main(int argc, char **argv)
 		return bench_config(json);
 usage:
 	fprintf(stderr,
-		"usage: lbbench dataplane|maglev|apply|config [--json] [--calls N>=1000] [--cpu C] "
-		"[--flows N>=1024] [--runs 1-15]\n"
+		"usage: lbbench dataplane|decap|maglev|apply|config [--json] [--calls N>=1000] "
+		"[--cpu C] [--flows N>=1024] [--runs 1-15] [--old DECAP_OBJ]\n"
 		"       lbbench fill-flows PINNED_FLOWS_MAP N\n");
 	return 2;
 }

@@ -5,12 +5,15 @@
  * 4in6, 6in4) for the VIPs it serves. The program stays attached after this
  * command exits (pinned under /sys/fs/bpf/shoal-decap/IFACE).
  *
- *   shoal-decap attach IFACE [--tc] [--gue-port P] VIP...
+ *   shoal-decap attach IFACE --from PREFIX [--from PREFIX...] [--tc] [--gue-port P] VIP...
  *   shoal-decap vip add|del IFACE VIP
  *   shoal-decap status IFACE
  *   shoal-decap detach IFACE
  *
- * XDP is the default; --tc attaches to tc ingress instead (any device, and
+ * --from names the outer sources tunnel packets may come from (the shoal
+ * hosts' tunnel sources, as addresses or prefixes): anything else is dropped
+ * and counted, so no one can make the backend answer spoofed clients or reach
+ * it past a drain. XDP is the default; --tc attaches to tc ingress instead (any device, and
  * needed where XDP is not available). $SHOAL_DECAP_PINS overrides the pin
  * directory. Exit codes: 0 ok, 1 failed, 2 usage.
  */
@@ -35,7 +38,8 @@ static const char *pin_root = DEFAULT_PIN_ROOT;
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: shoal-decap attach IFACE [--tc] [--gue-port P] VIP...\n"
+	fprintf(stderr, "usage: shoal-decap attach IFACE --from PREFIX [--from PREFIX...] [--tc] "
+			"[--gue-port P] VIP...\n"
 			"       shoal-decap vip add|del IFACE VIP\n"
 			"       shoal-decap status IFACE\n"
 			"       shoal-decap detach IFACE\n");
@@ -60,7 +64,7 @@ static int cmd_attach(int argc, char **argv)
 	char dir[256], path[320];
 	struct decap_bpf *skel;
 	struct bpf_link *link;
-	int ifindex, i, gue_port = 6080, ret, nvips = 0;
+	int ifindex, i, gue_port = 6080, ret, nvips = 0, nfrom = 0;
 	bool tc = false;
 	__u32 one = 1;
 
@@ -85,6 +89,18 @@ static int cmd_attach(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--tc")) {
 			tc = true;
+		} else if (!strcmp(argv[i], "--from") && i + 1 < argc) {
+			struct shoal_decap_from_key k;
+
+			if (shoal_prefix_parse(argv[++i], &k.addr, NULL, &k.prefixlen)) {
+				fprintf(stderr,
+					"shoal-decap: --from '%s' is not ADDR or ADDR/LEN\n",
+					argv[i]);
+				goto usage;
+			}
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.decap_from), &k, &one, 0))
+				goto fail;
+			nfrom++;
 		} else if (!strcmp(argv[i], "--gue-port") && i + 1 < argc) {
 			gue_port = atoi(argv[++i]);
 			if (gue_port < 1 || gue_port > 65535)
@@ -100,6 +116,12 @@ static int cmd_attach(int argc, char **argv)
 	}
 	if (!nvips)
 		goto usage;
+	if (!nfrom) {
+		fprintf(stderr,
+			"shoal-decap: --from is needed: the shoal hosts' tunnel sources (taking "
+			"tunnel packets from anyone makes the backend a reflector)\n");
+		goto usage;
+	}
 	skel->bss->decap_cfg.gue_port = htons((__u16)gue_port);
 	mkdir(pin_root, 0700);
 	if (mkdir(dir, 0700))
@@ -109,6 +131,9 @@ static int cmd_attach(int argc, char **argv)
 		goto unpin;
 	pin_path(path, sizeof(path), iface, "stats");
 	if (bpf_map__pin(skel->maps.decap_stats, path))
+		goto unpin;
+	pin_path(path, sizeof(path), iface, "from");
+	if (bpf_map__pin(skel->maps.decap_from, path))
 		goto unpin;
 	if (tc) {
 		hook.ifindex = ifindex;
@@ -140,7 +165,8 @@ static int cmd_attach(int argc, char **argv)
 		bpf_link__destroy(link);
 	}
 	decap_bpf__destroy(skel);
-	printf("decapsulating for %d VIPs on %s (%s)\n", nvips, iface, tc ? "tc ingress" : "XDP");
+	printf("decapsulating for %d VIPs on %s (%s), from %d source prefixes\n", nvips, iface,
+	       tc ? "tc ingress" : "XDP", nfrom);
 	return 0;
 
 unpin:
@@ -148,6 +174,8 @@ unpin:
 	pin_path(path, sizeof(path), iface, "vips");
 	unlink(path);
 	pin_path(path, sizeof(path), iface, "stats");
+	unlink(path);
+	pin_path(path, sizeof(path), iface, "from");
 	unlink(path);
 	rmdir(dir);
 	errno = ret;
@@ -164,7 +192,7 @@ static int cmd_detach(const char *iface)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = 0x5d, .priority = 1);
-	static const char *const files[] = { "link", "tc", "vips", "stats" };
+	static const char *const files[] = { "link", "tc", "vips", "stats", "from" };
 	char dir[256], path[320];
 	size_t i;
 
@@ -218,7 +246,7 @@ static int cmd_vip(const char *op, const char *iface, const char *vip)
 static int cmd_status(const char *iface)
 {
 	static const char *const names[] = { "received", "decapsulated", "not_for_a_vip",
-					     "malformed" };
+					     "malformed", "refused_source" };
 	int vfd, sfd, ncpus = libbpf_num_possible_cpus(), c;
 	struct shoal_addr key, next;
 	char path[320], buf[SHOAL_ADDR_STRLEN];

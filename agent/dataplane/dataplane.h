@@ -61,7 +61,7 @@ int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backe
 int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
 
 /* Names of the global counters (SHOAL_CNT_*, below the drops) and drop reasons; NULL past the end. */
-#define SHOAL_CNT_NAMED 10 /* SHOAL_CNT_PASS .. SHOAL_CNT_CHECK_REFUSED */
+#define SHOAL_CNT_NAMED 11 /* SHOAL_CNT_PASS .. SHOAL_CNT_PTB_SUPPRESSED */
 const char *shoal_counter_name(__u32 idx);
 /* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
 const char *shoal_drop_name(int reason);

@@ -26,6 +26,7 @@ const char *shoal_counter_name(__u32 idx)
 		[SHOAL_CNT_FRAG_FORWARDED] = "fragments_forwarded",
 		[SHOAL_CNT_CHECK_TUNNELED] = "checks_tunneled",
 		[SHOAL_CNT_CHECK_REFUSED] = "checks_refused",
+		[SHOAL_CNT_PTB_SUPPRESSED] = "ptb_suppressed",
 	};
 
 	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;
@@ -231,4 +232,6 @@ void shoal_dp_host_cfg_build(const struct shoal_host_conf *h, const __u8 if_mac[
 	ret->gue_port = htons(h->gue_port);
 	ret->mtu = h->mtu ? h->mtu : (__u16)(if_mtu > 65535 ? 65535 : if_mtu);
 	ret->hash_seed = h->hash_seed;
+	ret->icmp_rate = h->icmp_rate;
+	ret->icmp_burst = h->icmp_burst;
 }

@@ -195,3 +195,36 @@ const char *shoal_addr_class(const struct shoal_addr *a)
 		return "link-local";
 	return NULL;
 }
+
+int shoal_prefix_parse(const char *s, struct shoal_addr *ret, int *ret_family, __u32 *ret_bits)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long len;
+	int family;
+	__u32 bits, i;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, strlen(s) + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (shoal_addr_parse(buf, ret, &family))
+		return -EINVAL;
+	len = family == AF_INET ? 32 : 128;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > (family == AF_INET ? 32UL : 128UL))
+			return -EINVAL;
+	}
+	bits = (__u32)len + (family == AF_INET ? 96 : 0);
+	for (i = bits; i < 128; i++)
+		ret->u8[i / 8] &= (__u8) ~(0x80 >> (i % 8));
+	if (ret_family)
+		*ret_family = family;
+	*ret_bits = bits;
+	return 0;
+}

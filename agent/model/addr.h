@@ -34,5 +34,11 @@ const char *shoal_addr_class(const struct shoal_addr *a);
 
 /* Parses "02:00:5e:00:53:01"; returns 0 or -EINVAL. */
 int shoal_mac_parse(const char *s, __u8 ret[6]);
+/*
+ * "ADDR/LEN" or "ADDR" (a host) into a masked address and its length in bits
+ * over shoal_addr (an IPv4 prefix sits v4-mapped: /24 is 96 + 24), as an LPM
+ * key wants it. -EINVAL when it is neither.
+ */
+int shoal_prefix_parse(const char *s, struct shoal_addr *ret, int *ret_family, __u32 *ret_bits);
 
 #endif /* SHOAL_ADDR_H */

@@ -395,6 +395,12 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 					config_errorf(ctx, line_of(v), "mtu: %llu is below 576", u);
 				h->mtu = (__u16)u;
 			}
+		} else if (!strcmp(key, "icmp_rate")) {
+			if (parse_uint(ctx, v, key, 1, 1000000, &u))
+				h->icmp_rate = (__u32)u;
+		} else if (!strcmp(key, "icmp_burst")) {
+			if (parse_uint(ctx, v, key, 1, 100000, &u))
+				h->icmp_burst = (__u32)u;
 		} else if (!strcmp(key, "gateway_mac")) {
 			h->have_gateway_mac = parse_mac(ctx, v, h->gateway_mac);
 		} else if (!strcmp(key, "control_socket")) {
@@ -617,6 +623,8 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	c->host.encap = SHOAL_ENCAP_GUE;
 	c->host.gue_port = DEFAULT_GUE_PORT;
 	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
+	c->host.icmp_rate = 100; /* too-big replies a second, per CPU */
+	c->host.icmp_burst = 20;
 	snprintf(c->host.control_socket, sizeof(c->host.control_socket), "%s",
 		 DEFAULT_CONTROL_SOCKET);
 	snprintf(c->host.metrics_addr, sizeof(c->host.metrics_addr), "%s", DEFAULT_METRICS);

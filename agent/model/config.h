@@ -62,7 +62,9 @@ struct shoal_host_conf {
 	__u16 gue_port;
 	__u32 hash_seed;
 	__u32 flow_table_size;
-	__u16 mtu; /* 0: the interface's */
+	__u16 mtu;	  /* 0: the interface's */
+	__u32 icmp_rate;  /* too-big replies a second, per CPU */
+	__u32 icmp_burst; /* at once */
 	bool have_gateway_mac;
 	__u8 gateway_mac[6];
 	char control_socket[SHOAL_PATH_MAX];

@@ -451,6 +451,8 @@ static void emit_host(struct emit *e, const struct shoal_host_conf *h)
 	emit_kv(e, "hash_seed", buf);
 	emit_kv_uint(e, "flow_table_size", h->flow_table_size);
 	emit_kv_uint(e, "mtu", h->mtu);
+	emit_kv_uint(e, "icmp_rate", h->icmp_rate);
+	emit_kv_uint(e, "icmp_burst", h->icmp_burst);
 	if (h->have_gateway_mac) {
 		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", h->gateway_mac[0],
 			 h->gateway_mac[1], h->gateway_mac[2], h->gateway_mac[3], h->gateway_mac[4],

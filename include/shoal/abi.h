@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define SHOAL_ABI_VERSION 4
+#define SHOAL_ABI_VERSION 5
 
 /* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
 #ifndef SHOAL_MAX_VIPS
@@ -195,6 +195,14 @@ struct shoal_host_cfg {
 	__u32 flags;		  /* SHOAL_HOST_F_* */
 	__u8 ttl;		  /* outer TTL / hop limit */
 	__u8 pad[3];
+	__u32 icmp_rate;  /* too-big replies a second, per CPU (0: no limit; the agent sets one) */
+	__u32 icmp_burst; /* and how many may go at once */
+};
+
+/* icmp_limit: PERCPU_ARRAY of one: the token bucket of too-big replies (RFC 4443 2.4(f)). */
+struct shoal_icmp_bucket {
+	__u64 last_ns; /* when credit was last counted */
+	__u64 credit;  /* ns of sending time saved up, at most burst x 1 s / rate */
 };
 
 /* vip_stats: PERCPU_ARRAY, index = vip id */
@@ -224,6 +232,7 @@ enum shoal_counter {
 	SHOAL_CNT_FRAG_FORWARDED,   /* IPv4 fragments to maglev-src VIPs */
 	SHOAL_CNT_CHECK_TUNNELED,   /* health-check packets encapsulated by the tc program */
 	SHOAL_CNT_CHECK_REFUSED,    /* marked packets not for their backend's VIP: dropped */
+	SHOAL_CNT_PTB_SUPPRESSED,   /* too-big replies over the rate limit: not sent, dropped */
 	/* drops by reason: SHOAL_CNT_DROP_BASE + (-SHOAL_DROP_x) */
 	SHOAL_CNT_DROP_BASE = 16,
 	SHOAL_CNT_MAX = 32,
@@ -257,7 +266,19 @@ enum shoal_decap_counter {
 	SHOAL_DECAP_CNT_DECAP,	   /* decapsulated */
 	SHOAL_DECAP_CNT_NOT_VIP,   /* tunnel packet whose inner dst is no VIP: passed */
 	SHOAL_DECAP_CNT_MALFORMED, /* bad inner/outer header: dropped */
+	SHOAL_DECAP_CNT_REFUSED,   /* tunnel packet from an outer source not allowed: dropped */
 	SHOAL_DECAP_CNT_MAX = 8,
 };
+
+/*
+ * decap_from: LPM_TRIE of the outer sources a backend takes tunnel packets
+ * from (the shoal hosts' tunnel sources). prefixlen counts bits of addr, where
+ * an IPv4 address sits v4-mapped (so 198.51.100.0/24 is 96 + 24). Empty: none.
+ */
+struct shoal_decap_from_key {
+	__u32 prefixlen;
+	struct shoal_addr addr;
+};
+#define SHOAL_DECAP_MAX_FROM 256
 
 #endif /* SHOAL_ABI_H */

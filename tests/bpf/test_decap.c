@@ -22,6 +22,23 @@
 static struct lbfix fx;
 static struct decap_bpf *dskel;
 
+static void allow(const char *prefix)
+{
+	struct shoal_decap_from_key k;
+	__u32 one = 1;
+
+	ck_assert_int_eq(shoal_prefix_parse(prefix, &k.addr, NULL, &k.prefixlen), 0);
+	ck_assert_int_eq(bpf_map_update_elem(bpf_map__fd(dskel->maps.decap_from), &k, &one, 0), 0);
+}
+
+static void disallow(const char *prefix)
+{
+	struct shoal_decap_from_key k;
+
+	ck_assert_int_eq(shoal_prefix_parse(prefix, &k.addr, NULL, &k.prefixlen), 0);
+	ck_assert_int_eq(bpf_map_delete_elem(bpf_map__fd(dskel->maps.decap_from), &k), 0);
+}
+
 static void setup(void)
 {
 	struct shoal_addr a;
@@ -35,6 +52,9 @@ static void setup(void)
 	ck_assert_int_eq(bpf_map_update_elem(bpf_map__fd(dskel->maps.decap_vips), &a, &one, 0), 0);
 	ck_assert_int_eq(shoal_addr_parse(VIP6, &a, NULL), 0);
 	ck_assert_int_eq(bpf_map_update_elem(bpf_map__fd(dskel->maps.decap_vips), &a, &one, 0), 0);
+	/* the balancer fixture's tunnel sources (LBFIX_SRC4, LBFIX_SRC6) */
+	allow("203.0.113.0/24");
+	allow("2001:db8:ff::/64");
 }
 
 static void teardown(void)
@@ -130,6 +150,46 @@ START_TEST(test_tc_restores_inner)
 }
 END_TEST
 
+/*
+ * Tunnel packets from an outer source no --from names are dropped and
+ * counted, in XDP and tc: nobody else can have the backend answer spoofed
+ * clients, or reach it past a drain. The other family, still allowed, passes.
+ */
+START_TEST(test_foreign_source_refused)
+{
+	const struct rt_case *c4 = &rt_cases[0], *c6 = &rt_cases[1]; /* v4 gue, v6 gue */
+	__u8 in[PKT_MAX], enc[PKT_MAX], out[PKT_MAX];
+	size_t in_len, enc_len, out_len = sizeof(out);
+
+	disallow("203.0.113.0/24");
+	allow("203.0.113.128/25"); /* a neighbour of the balancer's source, not it */
+	enc_len = encapsulate(c4, in, &in_len, enc);
+	ck_assert_int_eq(lbfix_run(bpf_program__fd(dskel->progs.shoal_decap_xdp), enc, enc_len, out,
+				   &out_len),
+			 XDP_DROP);
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(bpf_program__fd(dskel->progs.shoal_decap_tc), enc, enc_len, out,
+				   &out_len),
+			 TC_ACT_SHOT);
+	ck_assert_uint_eq(decap_counter(SHOAL_DECAP_CNT_REFUSED), 2);
+	ck_assert_uint_eq(decap_counter(SHOAL_DECAP_CNT_DECAP), 0);
+	/* its own address, allowed as a host, is taken again */
+	allow("203.0.113.1");
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(bpf_program__fd(dskel->progs.shoal_decap_xdp), enc, enc_len, out,
+				   &out_len),
+			 XDP_PASS);
+	ck_assert_uint_eq(decap_counter(SHOAL_DECAP_CNT_DECAP), 1);
+	/* an IPv6 outer source, allowed from the start */
+	enc_len = encapsulate(c6, in, &in_len, enc);
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(bpf_program__fd(dskel->progs.shoal_decap_xdp), enc, enc_len, out,
+				   &out_len),
+			 XDP_PASS);
+	ck_assert_uint_eq(decap_counter(SHOAL_DECAP_CNT_REFUSED), 2);
+}
+END_TEST
+
 START_TEST(test_not_for_us_passes_unchanged)
 {
 	struct pkt_spec plain = {
@@ -205,6 +265,7 @@ static Suite *decap_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_xdp_restores_inner, 0, sizeof(rt_cases) / sizeof(rt_cases[0]));
 	tcase_add_loop_test(tc, test_tc_restores_inner, 0, sizeof(rt_cases) / sizeof(rt_cases[0]));
+	tcase_add_test(tc, test_foreign_source_refused);
 	tcase_add_test(tc, test_not_for_us_passes_unchanged);
 	tcase_add_test(tc, test_truncated_tunnel_packets);
 	suite_add_tcase(s, tc);

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,49 @@ START_TEST(test_frag_needed_v4)
 }
 END_TEST
 
+/*
+ * RFC 4443 2.4(f): a flood of oversized DF packets from spoofed sources gets
+ * at most the burst of too-big replies at once, then the rate: the rest are
+ * dropped and counted, never sent.
+ */
+START_TEST(test_too_big_rate_limited)
+{
+	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
+	struct pkt_spec s = { .src = CLIENT4,
+			      .dst = VIP4,
+			      .sport = 40000,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = PKT_TCP_ACK,
+			      .payload = LBFIX_MTU - 40 };
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	size_t in_len, out_len;
+	struct lbfix_vip v;
+	__u32 i, sent = 0;
+
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, &be, 1, 0, &v), 0);
+	/* one a second, five at once: a burst of 1,000 gets about five through */
+	ck_assert_int_eq(lbfix_set_host(&fx, 1, 5), 0);
+	for (i = 0; i < 1000; i++) {
+		s.sport = (__u16)(1000 + i); /* each a different spoofed flow */
+		in_len = pkt_build(&s, in, sizeof(in));
+		out_len = sizeof(out);
+		sent += lbfix_run(prog, in, in_len, out, &out_len) == XDP_TX;
+	}
+	/* lbfix_run may move between CPUs: each has its own bucket of five */
+	ck_assert_uint_ge(sent, 5);
+	ck_assert_uint_le(sent, 5 * (__u32)libbpf_num_possible_cpus() + 1);
+	ck_assert_uint_eq(counter(SHOAL_CNT_PTB_SENT), sent);
+	ck_assert_uint_eq(counter(SHOAL_CNT_PTB_SUPPRESSED), 1000 - sent);
+	/* no limit: every one is answered */
+	ck_assert_int_eq(lbfix_set_host(&fx, 0, 0), 0);
+	in_len = pkt_build(&s, in, sizeof(in));
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(prog, in, in_len, out, &out_len), XDP_TX);
+}
+END_TEST
+
 START_TEST(test_packet_too_big_v6)
 {
 	struct lbfix_backend be = { "2001:db8:b::1", SHOAL_ENCAP_IPIP, 1 };
@@ -213,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_icmp_error_unknown_flow_not_sent);
 	tcase_add_test(tc, test_frag_needed_v4);
 	tcase_add_test(tc, test_packet_too_big_v6);
+	tcase_add_test(tc, test_too_big_rate_limited);
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
 }

@@ -5,7 +5,9 @@
  *
  *   shoal-lab lb IFACE --gw-mac MAC --src4 ADDR [--src6 ADDR] [--mtu N]
  *                [--gue-port P] --vip ADDR:PORT/PROTO[/SCHED] --backend ADDR[/gue|ipip] ...
- *   shoal-lab decap IFACE [--gue-port P] [--tc] VIP...   (--tc: the tc ingress variant)
+ *   shoal-lab decap IFACE [--gue-port P] [--tc] [--from PREFIX...] VIP...   (--tc: the tc
+ *        ingress variant; --from: the outer sources taken, by default the lab's fabric
+ *        198.51.100.0/24 and 2001:db8:100::/64)
  *
  * Attaches in native XDP mode, prints "ready" and runs until SIGTERM/SIGINT;
  * on exit it prints the counters (lb) and detaches.
@@ -59,7 +61,7 @@ static int usage(void)
 		"usage: shoal-lab lb IFACE --gw-mac MAC --src4 ADDR [--src6 ADDR] "
 		"[--mtu N] [--gue-port P]\n"
 		"                 --vip ADDR:PORT/PROTO[/SCHED] --backend ADDR[/gue|ipip]...\n"
-		"       shoal-lab decap IFACE [--gue-port P] VIP...\n");
+		"       shoal-lab decap IFACE [--gue-port P] [--tc] [--from PREFIX...] VIP...\n");
 	return 2;
 }
 
@@ -235,9 +237,11 @@ static int cmd_decap(int argc, char **argv)
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = 1, .priority = 1);
 	struct bpf_link *link = NULL;
 	struct decap_bpf *skel;
-	int ifindex, i, gue_port = 6080, ret = 1;
+	static const char *const fabric[] = { "198.51.100.0/24", "2001:db8:100::/64" };
+	int ifindex, i, gue_port = 6080, ret = 1, nfrom = 0;
 	bool tc = false;
 	__u32 one = 1;
+	struct shoal_decap_from_key k;
 
 	ifindex = (int)if_nametoindex(argv[0]);
 	if (!ifindex) {
@@ -260,12 +264,25 @@ static int cmd_decap(int argc, char **argv)
 			tc = true;
 			continue;
 		}
+		if (!strcmp(argv[i], "--from") && i + 1 < argc) {
+			if (shoal_prefix_parse(argv[++i], &k.addr, NULL, &k.prefixlen) ||
+			    bpf_map_update_elem(bpf_map__fd(skel->maps.decap_from), &k, &one, 0)) {
+				decap_bpf__destroy(skel);
+				return usage();
+			}
+			nfrom++;
+			continue;
+		}
 		if (shoal_addr_parse(argv[i], &a, NULL) ||
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.decap_vips), &a, &one, 0)) {
 			decap_bpf__destroy(skel);
 			return usage();
 		}
 	}
+	for (i = 0; !nfrom && i < 2; i++)
+		if (shoal_prefix_parse(fabric[i], &k.addr, NULL, &k.prefixlen) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.decap_from), &k, &one, 0))
+			goto destroy;
 	skel->bss->decap_cfg.gue_port = htons((__u16)gue_port);
 	if (tc) {
 		hook.ifindex = ifindex;

@@ -12,20 +12,11 @@
 
 const __u8 lbfix_gw_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xfe };
 
-int lbfix_open(struct lbfix *f, __u32 flow_entries)
+int lbfix_set_host(struct lbfix *f, __u32 icmp_rate, __u32 icmp_burst)
 {
-	struct shoal_dp_opts o = { .flow_entries = flow_entries };
-	struct shoal_host_cfg cfg = {};
+	struct shoal_host_cfg cfg = { .icmp_rate = icmp_rate, .icmp_burst = icmp_burst };
 	struct shoal_addr a;
-	int ret;
 
-	memset(f, 0, sizeof(*f));
-	f->next_vip_id = 1;
-	f->next_be_id = 1;
-	shoal_dp_set_quiet(true);
-	ret = shoal_dp_open(&o, &f->dp);
-	if (ret)
-		return ret;
 	memcpy(cfg.gw_mac, lbfix_gw_mac, 6);
 	memcpy(cfg.if_mac, pkt_lb_mac, 6);
 	if (shoal_addr_parse(LBFIX_SRC4, &a, NULL) ||
@@ -37,6 +28,22 @@ int lbfix_open(struct lbfix *f, __u32 flow_entries)
 	cfg.hash_seed = 0x5eed;
 	cfg.ttl = 64;
 	return shoal_dp_set_host(f->dp, &cfg);
+}
+
+int lbfix_open(struct lbfix *f, __u32 flow_entries)
+{
+	struct shoal_dp_opts o = { .flow_entries = flow_entries };
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->next_vip_id = 1;
+	f->next_be_id = 1;
+	shoal_dp_set_quiet(true);
+	ret = shoal_dp_open(&o, &f->dp);
+	if (ret)
+		return ret;
+	/* no limit on too-big replies unless a test sets one */
+	return lbfix_set_host(f, 0, 0);
 }
 
 void lbfix_close(struct lbfix *f)

@@ -43,6 +43,8 @@ struct lbfix {
 };
 
 int lbfix_open(struct lbfix *f, __u32 flow_entries);
+/* The fixture's host config again, with a too-big reply limit (0: none). */
+int lbfix_set_host(struct lbfix *f, __u32 icmp_rate, __u32 icmp_burst);
 void lbfix_close(struct lbfix *f);
 
 /* Adds VIP addr:port/proto with backends; table_size 0 means 65537. */
