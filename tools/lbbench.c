@@ -136,6 +136,29 @@ out:
 	return ret;
 }
 
+/* Case c's figures, each the median over the runs (all[run][case]). */
+static void median_over_runs(struct result all[][MAX_CASES], int runs, int c, struct result *ret)
+{
+	__u64 col[4][MAX_RUNS];
+	int k, r;
+
+	for (r = 0; r < runs; r++) {
+		col[0][r] = all[r][c].min_ns;
+		col[1][r] = all[r][c].median_ns;
+		col[2][r] = all[r][c].floor_ns;
+		col[3][r] = all[r][c].median_ns > all[r][c].floor_ns
+				    ? all[r][c].median_ns - all[r][c].floor_ns
+				    : 0;
+	}
+	for (k = 0; k < 4; k++)
+		qsort(col[k], (size_t)runs, sizeof(__u64), cmp_u64);
+	*ret = all[0][c];
+	ret->min_ns = col[0][runs / 2];
+	ret->median_ns = col[1][runs / 2];
+	ret->floor_ns = col[2][runs / 2];
+	ret->above_ns = col[3][runs / 2];
+}
+
 static const char *vip_addr(int i, char *buf, size_t len)
 {
 	if (i < 70)
@@ -368,32 +391,8 @@ static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows, int run
 			}
 		}
 	/* per case, the median over runs of each figure: the VM's speed drifts */
-	for (c = 0; c < ncases; c++) {
-		__u64 v[MAX_RUNS][4];
-		int k, r;
-
-		for (r = 0; r < runs; r++) {
-			v[r][0] = all[r][c].min_ns;
-			v[r][1] = all[r][c].median_ns;
-			v[r][2] = all[r][c].floor_ns;
-			v[r][3] = all[r][c].median_ns > all[r][c].floor_ns
-					  ? all[r][c].median_ns - all[r][c].floor_ns
-					  : 0;
-		}
-		res[c] = all[0][c];
-		for (k = 0; k < 4; k++) {
-			__u64 col[MAX_RUNS];
-
-			for (r = 0; r < runs; r++)
-				col[r] = v[r][k];
-			qsort(col, (size_t)runs, sizeof(col[0]), cmp_u64);
-			v[0][k] = col[runs / 2];
-		}
-		res[c].min_ns = v[0][0];
-		res[c].median_ns = v[0][1];
-		res[c].floor_ns = v[0][2];
-		res[c].above_ns = v[0][3];
-	}
+	for (c = 0; c < ncases; c++)
+		median_over_runs(all, runs, c, &res[c]);
 	if (!json)
 		printf("lb.bpf.o, BPF_PROG_TEST_RUN repeat=1, %u calls per case after %d warm-up, "
 		       "CPU %d, median of %d runs; %d VIPs x %d backends, flow table %u "
@@ -459,7 +458,7 @@ fail:
 
 static int bench_decap(bool json, __u32 calls, int cpu, int runs, const char *old)
 {
-	static struct result all[MAX_RUNS][2];
+	static struct result all[MAX_RUNS][MAX_CASES];
 	struct bpf_object *objs[2] = { NULL, NULL };
 	struct bench_floor_bpf *floor = NULL;
 	struct result res[2];
@@ -509,26 +508,8 @@ static int bench_decap(bool json, __u32 calls, int cpu, int runs, const char *ol
 				      false, XDP_PASS, calls, &all[run][i]);
 	if (ret)
 		goto out;
-	for (i = 0; i < n; i++) {
-		__u64 col[4][MAX_RUNS];
-		int k;
-
-		for (run = 0; run < runs; run++) {
-			col[0][run] = all[run][i].min_ns;
-			col[1][run] = all[run][i].median_ns;
-			col[2][run] = all[run][i].floor_ns;
-			col[3][run] = all[run][i].median_ns > all[run][i].floor_ns
-					      ? all[run][i].median_ns - all[run][i].floor_ns
-					      : 0;
-		}
-		for (k = 0; k < 4; k++)
-			qsort(col[k], (size_t)runs, sizeof(__u64), cmp_u64);
-		res[i] = all[0][i];
-		res[i].min_ns = col[0][runs / 2];
-		res[i].median_ns = col[1][runs / 2];
-		res[i].floor_ns = col[2][runs / 2];
-		res[i].above_ns = col[3][runs / 2];
-	}
+	for (i = 0; i < n; i++)
+		median_over_runs(all, runs, i, &res[i]);
 	if (!json)
 		printf("decap.bpf.o (XDP), a GUE packet for a VIP from an allowed source, "
 		       "BPF_PROG_TEST_RUN repeat=1, %u calls after %d warm-up, CPU %d, median of "

@@ -110,16 +110,19 @@ END_TEST
 
 /* ---- too big once encapsulated: ICMP back to the client ---- */
 
+/* A TCP segment that just fits the MTU: too big once encapsulated. */
+static const struct pkt_spec oversized4 = { .src = CLIENT4,
+					    .dst = VIP4,
+					    .sport = 40000,
+					    .dport = 80,
+					    .proto = IPPROTO_TCP,
+					    .tcp_flags = PKT_TCP_ACK,
+					    .payload = LBFIX_MTU - 40 };
+
 START_TEST(test_frag_needed_v4)
 {
 	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
-	struct pkt_spec s = { .src = CLIENT4,
-			      .dst = VIP4,
-			      .sport = 40000,
-			      .dport = 80,
-			      .proto = IPPROTO_TCP,
-			      .tcp_flags = PKT_TCP_ACK,
-			      .payload = LBFIX_MTU - 40 };
+	struct pkt_spec s = oversized4;
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 	const struct iphdr *iph, *qiph;
@@ -174,13 +177,7 @@ END_TEST
 START_TEST(test_too_big_rate_limited)
 {
 	struct lbfix_backend be = { "198.51.100.1", SHOAL_ENCAP_GUE, 1 };
-	struct pkt_spec s = { .src = CLIENT4,
-			      .dst = VIP4,
-			      .sport = 40000,
-			      .dport = 80,
-			      .proto = IPPROTO_TCP,
-			      .tcp_flags = PKT_TCP_ACK,
-			      .payload = LBFIX_MTU - 40 };
+	struct pkt_spec s = oversized4;
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len;
 	struct lbfix_vip v;
