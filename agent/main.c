@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <event2/event.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -96,7 +97,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: shoald -c FILE [-i IFACE] [--foreground] [--log-level error|warn|info|"
 		   "debug] [--detach]\n"
-		   "       shoald --check -c FILE [-i IFACE]\n");
+		   "       shoald --check -c FILE [-i IFACE]\n"
+		   "       shoald --gen-seed   (prints a random host.hash_seed)\n");
 }
 
 /* The host config follows the interface and next hop; without a MAC nothing is pushed. */
@@ -372,6 +374,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "gen-seed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -405,6 +408,18 @@ int main(int argc, char **argv)
 		case 'C':
 			check = true;
 			break;
+		case 'S': {
+			__u32 seed = 0;
+
+			/* a seed of 0 is refused: draw until it is not */
+			while (!seed)
+				if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+					perror("getrandom");
+					return 1;
+				}
+			printf("hash_seed: 0x%08x\n", seed);
+			return 0;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -604,7 +604,8 @@ static int bench_apply(bool json)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return 1;
-	fprintf(f, "host:\n  interface: lo\n  source_v4: 198.51.100.2\n  source_v6: 2001:db8::2\n"
+	fprintf(f, "host:\n  interface: lo\n  hash_seed: 0x5eed\n  source_v4: 198.51.100.2\n  "
+		   "source_v6: 2001:db8::2\n"
 		   "services:\n");
 	for (v = 0; v < NVIPS; v++) {
 		char va[64];
@@ -709,7 +710,8 @@ static double parse_ms(const char *text, size_t len, int n, size_t *errs_out, si
 /* Config validation at the sizes the issue names: hostile and largest-valid files. */
 static int bench_config(bool json)
 {
-	static const char host[] = "host:\n  interface: lo\n  source_v4: 198.51.100.2\n";
+	static const char host[] =
+		"host:\n  interface: lo\n  hash_seed: 0x5eed\n  source_v4: 198.51.100.2\n";
 	const char *names[4] = { "10000_services", "1023_services_x_64_backends",
 				 "1000_duplicate_services", "50000_unknown_keys" };
 	double ms[4];

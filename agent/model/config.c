@@ -384,8 +384,11 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 			if (parse_uint(ctx, v, key, 1, 65535, &u))
 				h->gue_port = (__u16)u;
 		} else if (!strcmp(key, "hash_seed")) {
-			if (parse_uint(ctx, v, key, 0, 0xffffffffULL, &u))
+			/* the secret that keeps outsiders from computing flow -> backend */
+			if (parse_uint(ctx, v, key, 1, 0xffffffffULL, &u)) {
 				h->hash_seed = (__u32)u;
+				h->have_hash_seed = true;
+			}
 		} else if (!strcmp(key, "flow_table_size")) {
 			if (parse_uint(ctx, v, key, 1024, 1ULL << 27, &u))
 				h->flow_table_size = (__u32)u;
@@ -703,6 +706,12 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 			config_errorf(&ctx, line_of(root), "'host' is missing");
 		else if (!have_iface)
 			config_errorf(&ctx, line_of(root), "host: 'interface' is missing");
+		if (have_host && !c->host.have_hash_seed)
+			config_errorf(
+				&ctx, line_of(root),
+				"host: 'hash_seed' is missing: the same secret on every shoal "
+				"host of a cluster, so no outsider can compute which backend a "
+				"flow gets (shoald --gen-seed prints a random one)");
 	}
 	if (have_iface && !c->host.pin_path[0])
 		snprintf(c->host.pin_path, sizeof(c->host.pin_path), "%s/%s", DEFAULT_PIN_ROOT,

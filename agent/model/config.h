@@ -61,6 +61,7 @@ struct shoal_host_conf {
 	__u8 encap; /* default encapsulation */
 	__u16 gue_port;
 	__u32 hash_seed;
+	bool have_hash_seed; /* required: there is no default */
 	__u32 flow_table_size;
 	__u16 mtu;	  /* 0: the interface's */
 	__u32 icmp_rate;  /* too-big replies a second, per CPU */

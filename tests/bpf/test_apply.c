@@ -29,7 +29,8 @@ static __u64 drops(int reason)
 	return v;
 }
 
-#define HOST "host:\n  interface: lb0\n  source_v4: 203.0.113.1\n  encap: gue\n"
+#define HOST \
+	"host:\n  interface: lb0\n  hash_seed: 0x5eed\n  source_v4: 203.0.113.1\n  encap: gue\n"
 
 static struct shoal_state *state_of(const char *yaml, const struct shoal_state *old)
 {

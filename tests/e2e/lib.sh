@@ -200,6 +200,7 @@ lab_shoald_config() {
 	{
 		echo "host:"
 		echo "  interface: eth0"
+		echo "  hash_seed: 0x5eed"
 		echo "  source_v4: 198.51.100.2"
 		echo "  control_socket: $LAB_DIR/shoald.sock"
 		echo "  metrics: 127.0.0.1:9435"

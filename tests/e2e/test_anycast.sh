@@ -92,6 +92,7 @@ host_config() {
 	{
 		echo "host:"
 		echo "  interface: eth0"
+		echo "  hash_seed: 0x5eed"
 		echo "  source_v4: $addr"
 		echo "  source_v6: 2001:db8:100::$((1 + n))"
 		echo "  control_socket: $LAB_DIR/lb$n.sock"

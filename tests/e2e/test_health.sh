@@ -48,6 +48,7 @@ done
 	cat <<EOC
 host:
   interface: eth0
+  hash_seed: 0x5eed
   source_v4: 198.51.100.2
   control_socket: $LAB_DIR/shoald.sock
   metrics: 127.0.0.1:9435

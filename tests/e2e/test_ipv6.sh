@@ -44,6 +44,7 @@ done
 {
 	echo "host:"
 	echo "  interface: eth0"
+	echo "  hash_seed: 0x5eed"
 	echo "  xdp_mode: generic" # the other labs cover native mode
 	echo "  source_v6: 2001:db8:100::2"
 	echo "  control_socket: $LAB_DIR/shoald.sock"

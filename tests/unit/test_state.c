@@ -21,7 +21,8 @@ static struct shoal_config *parse(const char *y)
 	return c;
 }
 
-#define HOST "host:\n  interface: lb0\n  source_v4: 198.51.100.2\n  encap: ipip\n"
+#define HOST \
+	"host:\n  interface: lb0\n  hash_seed: 0x5eed\n  source_v4: 198.51.100.2\n  encap: ipip\n"
 
 static const char conf_a[] = HOST "services:\n"
 				  "  - vip: 192.0.2.1\n    port: 80\n"
