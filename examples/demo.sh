@@ -21,6 +21,7 @@ fi
 demo_cleanup() {
 	[ -n "${SHOALD_PID:-}" ] && kill "$SHOALD_PID" 2>/dev/null && wait "$SHOALD_PID" 2>/dev/null
 	"$BUILD/shoald" -c "$CONF" --detach 2>/dev/null
+	rm -f /run/shoal/agent-sys-fs-bpf-shoal-demo.lock # the agent's lock (core/lock.c)
 	lab_cleanup
 }
 lab_init
