@@ -63,13 +63,13 @@ __shoal_inline int ptb_allowed(void)
 	__u64 now, cost, credit, cap;
 	__u32 zero = 0;
 
-	if (!host_cfg.icmp_rate || dry_run)
+	if (!host_cfg.icmp_cost_ns || dry_run)
 		return 1;
 	b = bpf_map_lookup_elem(&icmp_limit, &zero);
 	if (!b)
 		return 0;
 	now = bpf_ktime_get_ns();
-	cost = 1000000000ULL / host_cfg.icmp_rate;
+	cost = host_cfg.icmp_cost_ns; /* the agent divides, not every packet */
 	cap = cost * (host_cfg.icmp_burst ? host_cfg.icmp_burst : 1);
 	credit = b->credit + (now - b->last_ns);
 	if (credit > cap || now < b->last_ns)

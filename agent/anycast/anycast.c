@@ -34,8 +34,7 @@ struct shoal_anycast {
 	struct pfx *pfx; /* in the maps, sorted */
 	size_t npfx;
 	/* withdrawn by the operator (kept across syncs, by address) */
-	struct shoal_addr *admin;
-	int *admin_family;
+	struct shoal_addr *admin; /* IPv4 v4-mapped: an address alone says its family */
 	size_t nadmin;
 	bool shutting_down;
 	struct shoal_timer *grace;
@@ -43,8 +42,10 @@ struct shoal_anycast {
 	void *done_arg;
 };
 
-int want_cmp(const struct want *a, const struct want *b)
+int want_cmp(const void *pa, const void *pb)
 {
+	const struct want *a = pa, *b = pb;
+
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
 	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
@@ -63,13 +64,12 @@ const char *shoal_prefix_why_name(enum shoal_prefix_why w)
 	return names[w];
 }
 
-static bool admin_withdrawn(const struct shoal_anycast *a, int family,
-			    const struct shoal_addr *addr)
+static bool admin_withdrawn(const struct shoal_anycast *a, const struct shoal_addr *addr)
 {
 	size_t i;
 
 	for (i = 0; i < a->nadmin; i++)
-		if (a->admin_family[i] == family && !memcmp(&a->admin[i], addr, sizeof(*addr)))
+		if (!memcmp(&a->admin[i], addr, sizeof(*addr)))
 			return true;
 	return false;
 }
@@ -158,7 +158,7 @@ void shoal_anycast_sync(struct shoal_anycast *a, const struct shoal_state *snap)
 	for (i = 0; i < n; i++) {
 		struct pfx *x = &next[i], *old = NULL;
 
-		x->admin_withdrawn = admin_withdrawn(a, x->w.family, &x->w.addr);
+		x->admin_withdrawn = admin_withdrawn(a, &x->w.addr);
 		for (j = 0; j < a->npfx; j++)
 			if (!want_cmp(&a->pfx[j].w, &x->w))
 				old = &a->pfx[j];
@@ -176,40 +176,29 @@ void shoal_anycast_sync(struct shoal_anycast *a, const struct shoal_state *snap)
 
 int shoal_anycast_admin(struct shoal_anycast *a, const struct shoal_addr *addr, bool withdraw)
 {
+	bool known = false;
 	size_t i;
-	int family = 0;
 
 	for (i = 0; i < a->npfx; i++)
-		if (!memcmp(&a->pfx[i].w.addr, addr, sizeof(*addr)))
-			family = a->pfx[i].w.family;
-	if (!family)
+		known |= !memcmp(&a->pfx[i].w.addr, addr, sizeof(*addr));
+	if (!known)
 		return -ENOENT;
-	if (withdraw && !admin_withdrawn(a, family, addr)) {
+	if (withdraw && !admin_withdrawn(a, addr)) {
 		struct shoal_addr *na = realloc(a->admin, (a->nadmin + 1) * sizeof(*na));
-		int *nf;
 
 		if (!na)
 			return -ENOMEM;
 		a->admin = na;
-		nf = realloc(a->admin_family, (a->nadmin + 1) * sizeof(*nf));
-		if (!nf)
-			return -ENOMEM;
-		a->admin_family = nf;
-		a->admin[a->nadmin] = *addr;
-		a->admin_family[a->nadmin++] = family;
+		a->admin[a->nadmin++] = *addr;
 	} else if (!withdraw) {
 		for (i = 0; i < a->nadmin; i++)
-			if (a->admin_family[i] == family &&
-			    !memcmp(&a->admin[i], addr, sizeof(*addr))) {
-				a->admin[i] = a->admin[a->nadmin - 1];
-				a->admin_family[i] = a->admin_family[a->nadmin - 1];
-				a->nadmin--;
+			if (!memcmp(&a->admin[i], addr, sizeof(*addr))) {
+				a->admin[i] = a->admin[--a->nadmin];
 				break;
 			}
 	}
 	for (i = 0; i < a->npfx; i++)
-		a->pfx[i].admin_withdrawn =
-			admin_withdrawn(a, a->pfx[i].w.family, &a->pfx[i].w.addr);
+		a->pfx[i].admin_withdrawn = admin_withdrawn(a, &a->pfx[i].w.addr);
 	push(a);
 	return 0;
 }
@@ -295,7 +284,6 @@ void shoal_anycast_close(struct shoal_anycast *a)
 	shoal_timer_free(a->grace);
 	free(a->pfx);
 	free(a->admin);
-	free(a->admin_family);
 	free(a);
 }
 

@@ -63,25 +63,11 @@ static void send_ctl(struct bfd_sess *s, bool final)
 		.min_tx_us = s->desired_tx_us,
 		.min_rx_us = s->required_rx_us,
 	};
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	socklen_t len;
 	__u8 buf[BFD_PKT_LEN];
 
-	if (s->family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(BFD_PORT);
-		memcpy(&a->sin_addr, &s->addr.u32[3], 4);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(BFD_PORT);
-		memcpy(&a->sin6_addr, s->addr.u8, 16);
-		len = sizeof(*a);
-	}
+	bgp_sockaddr(&s->addr, s->family, BFD_PORT, &ss, &len);
 	bfd_encode(buf, sizeof(buf), &p);
 	sendto(s->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, len);
 }
@@ -229,11 +215,7 @@ static void rx_some(struct bfd_room *r, int fd)
 				memcpy(&ttl, CMSG_DATA(cm), sizeof(ttl));
 		if (ttl != BFD_TTL || bfd_decode(pkt, (size_t)n, &p, &why))
 			continue;
-		fam = from.ss_family;
-		if (fam == AF_INET)
-			shoal_addr_from_v4(&src, ((struct sockaddr_in *)&from)->sin_addr.s_addr);
-		else
-			memcpy(src.u8, &((struct sockaddr_in6 *)&from)->sin6_addr, 16);
+		fam = bgp_addr_of(&from, &src);
 		for (i = 0; i < r->n; i++) {
 			struct bfd_sess *s = &r->s[i];
 
@@ -252,22 +234,18 @@ static void rx_some(struct bfd_room *r, int fd)
 static int rx_open(struct bfd_room *r, int family)
 {
 	int fd, one = 1, idx = family == AF_INET ? 0 : 1;
-	struct sockaddr_storage ss = { 0 };
+	const struct shoal_addr any = { 0 };
+	struct sockaddr_storage ss;
 	socklen_t len;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	bgp_sockaddr(&any, family, BFD_PORT, &ss, &len);
 	if (family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(BFD_PORT);
-		len = sizeof(struct sockaddr_in);
 		setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one));
 	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(BFD_PORT);
-		len = sizeof(struct sockaddr_in6);
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one));
 	}
@@ -297,27 +275,12 @@ static int tx_open(struct bfd_sess *s, const struct shoal_bgp_peer_conf *pc)
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
 	for (i = 0; i < 64; i++) {
-		struct sockaddr_storage ss = { 0 };
-		__u16 port = (__u16)(BFD_SPORT_LO + random() % 16384);
+		const struct shoal_addr any = { 0 };
+		struct sockaddr_storage ss;
 		socklen_t len;
 
-		if (s->family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-			a->sin_family = AF_INET;
-			a->sin_port = htons(port);
-			if (pc->have_source)
-				memcpy(&a->sin_addr, &pc->source.u32[3], 4);
-			len = sizeof(*a);
-		} else {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_port = htons(port);
-			if (pc->have_source)
-				memcpy(&a->sin6_addr, pc->source.u8, 16);
-			len = sizeof(*a);
-		}
+		bgp_sockaddr(pc->have_source ? &pc->source : &any, s->family,
+			     (__u16)(BFD_SPORT_LO + random() % 16384), &ss, &len);
 		if (!bind(fd, (struct sockaddr *)&ss, len)) {
 			s->fd = fd;
 			return 0;

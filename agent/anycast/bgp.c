@@ -388,18 +388,17 @@ static void got_update(struct conn *c, const __u8 *msg, size_t len)
 static void established(struct conn *c)
 {
 	struct peer *p = c->peer;
-	char name[64];
+	char name[64], rid[BGP_ID_STRLEN];
 
 	c->state = S_ESTABLISHED;
 	p->est = c;
 	p->retries = 0;
 	p->last_error[0] = '\0';
 	set_state(p, S_ESTABLISHED);
-	log_info("bgp %s: established (AS %u, id %u.%u.%u.%u, hold %us%s%s%s)",
-		 peer_name(p, name, sizeof(name)), c->open.as, c->open.router_id >> 24,
-		 c->open.router_id >> 16 & 0xff, c->open.router_id >> 8 & 0xff,
-		 c->open.router_id & 0xff, p->hold_s, p->v4 ? ", ipv4" : "", p->v6 ? ", ipv6" : "",
-		 p->gr ? ", graceful restart" : "");
+	log_info("bgp %s: established (AS %u, id %s, hold %us%s%s%s)",
+		 peer_name(p, name, sizeof(name)), c->open.as,
+		 bgp_id_format(c->open.router_id, rid), p->hold_s, p->v4 ? ", ipv4" : "",
+		 p->v6 ? ", ipv6" : "", p->gr ? ", graceful restart" : "");
 	if (p->hold_s)
 		shoal_timer_arm(p->keepalive, (__u64)p->hold_s * 1000000 / 3);
 	peer_full(p);
@@ -803,14 +802,12 @@ void bgp_set_wants(struct bgp_speaker *sp, const struct want *w, size_t n)
 
 size_t bgp_prefix_peers(struct bgp_speaker *sp, const struct want *w)
 {
-	size_t i, j, n = 0;
+	size_t i, n = 0;
 
+	/* each Adj-RIB-Out is sorted: a status of 1,000 VIPs stays a few thousand compares */
 	for (i = 0; i < sp->npeers; i++)
-		for (j = 0; j < sp->peers[i].nadv; j++)
-			if (!want_cmp(&sp->peers[i].adv[j], w)) {
-				n++;
-				break;
-			}
+		n += sp->peers[i].nadv &&
+		     bsearch(w, sp->peers[i].adv, sp->peers[i].nadv, sizeof(*w), want_cmp);
 	return n;
 }
 

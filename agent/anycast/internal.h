@@ -60,6 +60,7 @@ void kroute_close(struct kroute *k, bool remove);
 void kroute_set_wants(struct kroute *k, const struct want *w, size_t n);
 bool kroute_has(struct kroute *k, const struct want *w);
 
-int want_cmp(const struct want *a, const struct want *b);
+/* Order of wants by family, then address: a qsort/bsearch comparator. */
+int want_cmp(const void *a, const void *b);
 
 #endif /* SHOAL_ANYCAST_INTERNAL_H */

@@ -23,11 +23,6 @@ struct kroute {
 	size_t n;
 };
 
-static int want_qcmp(const void *a, const void *b)
-{
-	return want_cmp(a, b);
-}
-
 /* A route an earlier run left: ours to keep or remove at the first sync. */
 static void adopt(int family, const struct shoal_addr *dst, void *arg)
 {
@@ -60,7 +55,7 @@ int kroute_open(const struct shoal_anycast_conf *c, struct kroute **ret)
 		log_warn("anycast: cannot read table %u: %s", k->table, strerror(-err));
 	if (k->n) {
 		log_info("anycast: %zu route(s) of an earlier run in table %u", k->n, k->table);
-		qsort(k->in, k->n, sizeof(*k->in), want_qcmp);
+		qsort(k->in, k->n, sizeof(*k->in), want_cmp);
 	}
 	*ret = k;
 	return 0;
@@ -108,12 +103,7 @@ void kroute_set_wants(struct kroute *k, const struct want *w, size_t n)
 
 bool kroute_has(struct kroute *k, const struct want *w)
 {
-	size_t i;
-
-	for (i = 0; i < k->n; i++)
-		if (!want_cmp(&k->in[i], w))
-			return true;
-	return false;
+	return k->n && bsearch(w, k->in, k->n, sizeof(*w), want_cmp); /* in is sorted */
 }
 
 void kroute_close(struct kroute *k, bool remove)

@@ -11,29 +11,20 @@
 #include "core/loop.h"
 #include "core/parts.h"
 #include "model/addr.h"
+#include "model/bgpwire.h"
 
 static const char *mode_name(enum shoal_announce m)
 {
 	return m == SHOAL_ANNOUNCE_BGP ? "bgp" : m == SHOAL_ANNOUNCE_KERNEL ? "kernel" : "none";
 }
 
-static json_t *rid_json(__u32 id)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", id >> 24, id >> 16 & 0xff, id >> 8 & 0xff,
-		 id & 0xff);
-	return json_string(buf);
-}
-
 json_t *ctl_bgp(struct ctl_conn *c, json_t *args, const char **err)
 {
-	static const char *const types[] = { "",	  "open",   "update", "notification",
-					     "keepalive", "refresh" };
 	struct shoal_peer_view pv[SHOAL_BGP_MAX_PEERS];
 	struct shoal_prefix_view *xv;
 	struct shoal_anycast *a = c->p->anycast;
 	json_t *res, *peers, *prefixes;
+	char rid[BGP_ID_STRLEN];
 	__u64 now = shoal_now_ns();
 	size_t i, n, t;
 
@@ -57,23 +48,23 @@ json_t *ctl_bgp(struct ctl_conn *c, json_t *args, const char **err)
 		json_t *o, *in = json_object(), *out = json_object();
 
 		for (t = 1; t < 6; t++) {
-			json_object_set_new(in, types[t],
+			json_object_set_new(in, bgp_type_name((__u8)t),
 					    json_integer((json_int_t)pv[i].msgs[0][t]));
-			json_object_set_new(out, types[t],
+			json_object_set_new(out, bgp_type_name((__u8)t),
 					    json_integer((json_int_t)pv[i].msgs[1][t]));
 		}
-		o = json_pack("{s:s, s:I, s:I, s:s, s:f, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, "
-			      "s:s?, s:o, s:o}",
-			      "address", pv[i].addr, "peer_as", (json_int_t)pv[i].peer_as,
-			      "local_as", (json_int_t)pv[i].local_as, "state", pv[i].state,
-			      "since_s", (double)(now - pv[i].since_ns) / 1e9, "last_error",
-			      pv[i].last_error, "router_id", rid_json(pv[i].router_id), "hold_s",
-			      (json_int_t)pv[i].hold_s, "prefixes", (json_int_t)pv[i].prefixes,
-			      "received_announced", (json_int_t)pv[i].received_announced,
-			      "received_withdrawn", (json_int_t)pv[i].received_withdrawn,
-			      "transitions", (json_int_t)pv[i].transitions, "graceful_restart",
-			      pv[i].gr, "bfd", pv[i].bfd_state, "messages_in", in, "messages_out",
-			      out);
+		o = json_pack(
+			"{s:s, s:I, s:I, s:s, s:f, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:b, "
+			"s:s?, s:o, s:o}",
+			"address", pv[i].addr, "peer_as", (json_int_t)pv[i].peer_as, "local_as",
+			(json_int_t)pv[i].local_as, "state", pv[i].state, "since_s",
+			(double)(now - pv[i].since_ns) / 1e9, "last_error", pv[i].last_error,
+			"router_id", json_string(bgp_id_format(pv[i].router_id, rid)), "hold_s",
+			(json_int_t)pv[i].hold_s, "prefixes", (json_int_t)pv[i].prefixes,
+			"received_announced", (json_int_t)pv[i].received_announced,
+			"received_withdrawn", (json_int_t)pv[i].received_withdrawn, "transitions",
+			(json_int_t)pv[i].transitions, "graceful_restart", pv[i].gr, "bfd",
+			pv[i].bfd_state, "messages_in", in, "messages_out", out);
 		json_array_append_new(peers, o);
 	}
 	xv = calloc(SHOAL_MAX_VIPS, sizeof(*xv));
@@ -106,12 +97,13 @@ static json_t *vip_admin(struct ctl_conn *c, json_t *args, const char **err, boo
 		*err = ctl_errf("nothing is announced here (no bgp or announce block)");
 		return NULL;
 	}
-	if (!s || (shoal_addr_parse(s, &addr, NULL) && shoal_vip_spec_parse(s, &key, NULL))) {
+	/* an address, or a service spec naming one */
+	if (s && !shoal_vip_spec_parse(s, &key, NULL)) {
+		addr = key.addr;
+	} else if (!s || shoal_addr_parse(s, &addr, NULL)) {
 		*err = ctl_errf("vip: '%s' is not an address (or ADDR:PORT/PROTO)", s ? s : "");
 		return NULL;
 	}
-	if (shoal_addr_parse(s, &addr, NULL))
-		addr = key.addr;
 	ret = shoal_anycast_admin(c->p->anycast, &addr, withdraw);
 	if (ret) {
 		*err = ctl_errf("vip: no VIP in the maps has the address %s", s);

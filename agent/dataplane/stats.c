@@ -232,6 +232,6 @@ void shoal_dp_host_cfg_build(const struct shoal_host_conf *h, const __u8 if_mac[
 	ret->gue_port = htons(h->gue_port);
 	ret->mtu = h->mtu ? h->mtu : (__u16)(if_mtu > 65535 ? 65535 : if_mtu);
 	ret->hash_seed = h->hash_seed;
-	ret->icmp_rate = h->icmp_rate;
+	ret->icmp_cost_ns = h->icmp_rate ? 1000000000U / h->icmp_rate : 0;
 	ret->icmp_burst = h->icmp_burst;
 }

@@ -8,11 +8,10 @@
 #include "anycast/anycast.h"
 #include "metrics/metrics_internal.h"
 #include "model/addr.h"
+#include "model/bgpwire.h"
 
 void metrics_anycast_put(struct evbuffer *b, struct shoal_anycast *a)
 {
-	static const char *const types[] = { "",	  "open",   "update", "notification",
-					     "keepalive", "refresh" };
 	static const char *const dirs[] = { "in", "out" };
 	struct shoal_peer_view pv[SHOAL_BGP_MAX_PEERS];
 	struct shoal_prefix_view *xv;
@@ -47,7 +46,8 @@ void metrics_anycast_put(struct evbuffer *b, struct shoal_anycast *a)
 							    "shoal_bgp_messages_total{peer=\"%s\","
 							    "direction=\"%s\","
 							    "type=\"%s\"} %llu\n",
-							    pv[i].addr, dirs[d], types[t],
+							    pv[i].addr, dirs[d],
+							    bgp_type_name((__u8)t),
 							    (unsigned long long)pv[i].msgs[d][t]);
 		metrics_help(b, "shoal_bgp_routes_received_total", "counter",
 			     "Prefixes the peer announced (counted, not used) or withdrew.");

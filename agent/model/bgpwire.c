@@ -350,6 +350,13 @@ const char *bgp_type_name(__u8 type)
 	return type < BGP_TYPE_MAX ? names[type] : "unknown";
 }
 
+const char *bgp_id_format(__u32 id, char *buf)
+{
+	snprintf(buf, BGP_ID_STRLEN, "%u.%u.%u.%u", id >> 24, id >> 16 & 0xff, id >> 8 & 0xff,
+		 id & 0xff);
+	return buf;
+}
+
 const char *bgp_err_name(__u8 code, __u8 sub, char *buf, size_t len)
 {
 	static const char *const codes[] = { "error 0",	     "message header error", "OPEN error",

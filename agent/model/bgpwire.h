@@ -124,6 +124,9 @@ int bgp_refresh_decode(const __u8 *msg, size_t len, __u16 *afi, __u8 *safi);
 /* "Cease/administrative shutdown": the words of a NOTIFICATION. */
 const char *bgp_err_name(__u8 code, __u8 subcode, char *buf, size_t len);
 const char *bgp_type_name(__u8 type);
+/* A BGP identifier (host order) as a dotted quad; buf of BGP_ID_STRLEN. */
+#define BGP_ID_STRLEN 16
+const char *bgp_id_format(__u32 id, char *buf);
 
 struct bgp_large_comm {
 	__u32 global, local1, local2;

@@ -627,6 +627,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	c->host.gue_port = DEFAULT_GUE_PORT;
 	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
 	c->host.icmp_rate = 100; /* too-big replies a second, per CPU */
+	config_anycast_defaults(&c->anycast);
 	c->host.icmp_burst = 20;
 	snprintf(c->host.control_socket, sizeof(c->host.control_socket), "%s",
 		 DEFAULT_CONTROL_SOCKET);

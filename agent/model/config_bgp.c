@@ -23,10 +23,8 @@
 #define DEFAULT_KERNEL_TABLE 100
 #define DEFAULT_KERNEL_PROTO 200
 
-static void anycast_defaults(struct shoal_anycast_conf *a)
+void config_anycast_defaults(struct shoal_anycast_conf *a)
 {
-	if (a->bfd.multiplier)
-		return; /* a block was there already */
 	a->hold_s = DEFAULT_HOLD_S;
 	a->connect_retry_s = DEFAULT_RETRY_S;
 	a->gr = true;
@@ -351,7 +349,6 @@ void config_bgp_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycas
 	unsigned long long u;
 	bool *dups;
 
-	anycast_defaults(a);
 	if (a->mode == SHOAL_ANNOUNCE_KERNEL) {
 		config_errorf(ctx, line_of(n), "bgp: the announce block says kernel: choose one");
 		return;
@@ -441,7 +438,6 @@ void config_announce_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_a
 	unsigned long long u;
 	bool *dups;
 
-	anycast_defaults(a);
 	if (a->mode == SHOAL_ANNOUNCE_BGP) {
 		config_errorf(ctx, line_of(n),
 			      "announce: kernel routes and a bgp block: choose one");

@@ -62,6 +62,8 @@ bool config_health_key(struct parse_ctx *ctx, const char *key, yaml_node_t *v,
 /* What a service's health needs of the service (a port for all-port VIPs). */
 void config_health_check(struct parse_ctx *ctx, struct shoal_service_conf *s);
 
+/* What a bgp or announce block leaves unsaid (set before either is read). */
+void config_anycast_defaults(struct shoal_anycast_conf *a);
 /* The bgp and announce blocks (config_bgp.c); a service's own bgp keys. */
 void config_bgp_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);
 void config_announce_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "model/addr.h"
+#include "model/bgpwire.h"
 #include "model/state.h"
 
 static __u8 encap_resolve(const struct shoal_state *s, __u8 conf)
@@ -598,9 +599,7 @@ static void emit_anycast(struct emit *e, const struct shoal_anycast_conf *a)
 	emit_scalar(e, "bgp");
 	emit_begin(e, true);
 	emit_kv_uint(e, "local_as", a->local_as);
-	snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a->router_id >> 24, a->router_id >> 16 & 0xff,
-		 a->router_id >> 8 & 0xff, a->router_id & 0xff);
-	emit_kv(e, "router_id", buf);
+	emit_kv(e, "router_id", bgp_id_format(a->router_id, buf));
 	emit_kv_ms(e, "hold_time", a->hold_s * 1000);
 	emit_kv_ms(e, "connect_retry", a->connect_retry_s * 1000);
 	emit_kv(e, "graceful_restart", a->gr ? "true" : "false");

@@ -195,7 +195,7 @@ struct shoal_host_cfg {
 	__u32 flags;		  /* SHOAL_HOST_F_* */
 	__u8 ttl;		  /* outer TTL / hop limit */
 	__u8 pad[3];
-	__u32 icmp_rate;  /* too-big replies a second, per CPU (0: no limit; the agent sets one) */
+	__u32 icmp_cost_ns; /* 1 s / too-big replies a second per CPU (0: no limit; the agent sets one) */
 	__u32 icmp_burst; /* and how many may go at once */
 };
 

@@ -243,7 +243,10 @@ done
 start_host 2
 check "graceful restart: the router kept lb2's route through the restart" [ "$gone" -eq 0 ]
 check "graceful restart: the session is back" wait_until 15 eval 'established 2'
-check "graceful restart: BIRD saw the restart flag" grep -qi "restart" "$LAB_DIR/bird.log"
+# BIRD logs "detected" when the session drops with graceful restart negotiated, "done" once
+# the restarted shoald has sent its routes and End-of-RIB
+check "graceful restart: BIRD held the routes stale and took the End-of-RIB" \
+	wait_until 10 grep -q "lb2: Neighbor graceful restart done" "$LAB_DIR/bird.log"
 
 # SIGTERM on lb2: withdrawn first, exits after the grace (2 s), no reset
 t0=$(date +%s%N)

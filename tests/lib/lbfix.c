@@ -14,7 +14,8 @@ const __u8 lbfix_gw_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xfe };
 
 int lbfix_set_host(struct lbfix *f, __u32 icmp_rate, __u32 icmp_burst)
 {
-	struct shoal_host_cfg cfg = { .icmp_rate = icmp_rate, .icmp_burst = icmp_burst };
+	struct shoal_host_cfg cfg = { .icmp_cost_ns = icmp_rate ? 1000000000U / icmp_rate : 0,
+				      .icmp_burst = icmp_burst };
 	struct shoal_addr a;
 
 	memcpy(cfg.gw_mac, lbfix_gw_mac, 6);
