@@ -22,7 +22,7 @@ AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o \
+BPF_OBJS  := $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/bench_floor.bpf.o $(BUILD)/bench_warm.bpf.o \
              $(BUILD)/napi_pass.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
@@ -82,9 +82,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
-$(BUILD)/lbbench: tools/lbbench.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard tests/lib/*.h)
+LBBENCH_SRCS := tools/lbbench.c tools/lbbench_run.c tools/lbbench_dp.c
+$(BUILD)/lbbench: $(LBBENCH_SRCS) tools/lbbench.h $(LIB_SRCS) $(LIB_HDRS) $(TEST_LIB) $(wildcard tests/lib/*.h)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -Itests/lib tools/lbbench.c $(LIB_SRCS) $(TEST_LIB) -o $@ $(LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $(LBBENCH_SRCS) $(LIB_SRCS) $(TEST_LIB) -o $@ $(LIBS) -lm
 
 $(BUILD)/shoald: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"

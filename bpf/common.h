@@ -52,6 +52,9 @@ struct icmphdr {
 };
 
 #define barrier_mem() asm volatile("" ::: "memory")
+/* One load or store of the whole (aligned) object: never torn, never repeated. */
+#define READ_ONCE(x)	 (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 struct shoal_vlan_hdr {
 	__be16 tci;

@@ -60,4 +60,10 @@ __shoal_inline __u32 csum_add_addr(const void *a16, __u32 sum)
 	return sum;
 }
 
+/* RFC 1624 eqn. 3: checksum check after a 16-bit word changed from old to new. */
+__shoal_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
+{
+	return csum_fold((__u32)(__u16)~check + (__u16)~old + new);
+}
+
 #endif /* SHOAL_BPF_CSUM_H */

@@ -1,9 +1,14 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
-/*
- * The flow table, consulted before anything else: a hit names the VIP and the
- * backend, so a packet of a known flow needs no VIP lookup. First the per-CPU
- * flow cache (an inlined array access), then the shared LRU hash. A miss (or a
- * hit whose backend or VIP is gone) asks the scheduler and records the answer.
+/* SPDX-License-Identifier: GPL-2.0-only
+ *
+ * The flow table, consulted before anything else: a hit names the backend, so
+ * a packet of a known flow needs no VIP lookup. One bucket (a cache line of
+ * SHOAL_FLOW_WAYS entries, abi.h) holds the flow if anywhere: a few loads
+ * and at most one aligned store, no lock, no helper. A hit is trusted only if
+ * its backend still exists and belongs to the VIP this packet is addressed
+ * to. New entries start unconfirmed; a second packet of the flow confirms
+ * them; a new flow takes an empty way, else the oldest unconfirmed entry,
+ * else the oldest entry past its idle timeout, else none (counted): a flood
+ * of packets each seen once can never evict a live confirmed flow.
  */
 #ifndef SHOAL_BPF_FLOW_H
 #define SHOAL_BPF_FLOW_H
@@ -14,9 +19,12 @@
 struct flow_choice {
 	const struct shoal_vip *vip;
 	const struct shoal_backend *be;
-	struct shoal_flow_cache_entry *ce; /* this CPU's cache slot for the flow */
+	struct shoal_flow_bucket *bkt; /* the flow's bucket */
+	__u64 tag;		       /* its tag, in place (SHOAL_FLOW_TAG_OF) */
+	int way;		       /* the way holding its (stale) entry, or -1 */
 	__u32 backend_id;
 	__u32 hash;
+	__u32 now; /* in ticks */
 	int new_flow;
 };
 
@@ -75,97 +83,6 @@ __shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
 	return vip_get(*id);
 }
 
-__shoal_inline int flow_key_eq(const struct shoal_flow_key *a, const struct shoal_flow_key *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-	__u32 diff = 0;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
-		diff |= x[i] ^ y[i];
-	return diff == 0;
-}
-
-__shoal_inline void flow_cache_fill(struct shoal_flow_cache_entry *ce, const struct pkt *p,
-				    __u32 backend_id, __u32 vip_id, __u32 hash, __u32 now)
-{
-	if (!ce || dry_run)
-		return;
-	ce->key = p->key;
-	ce->backend_id = backend_id;
-	ce->vip_id = vip_id;
-	ce->hash = hash;
-	ce->touched_jiffies = now;
-}
-
-__shoal_inline int pkt_is_syn(const struct pkt *p);
-
-/* Known-flow bookkeeping: the SYN-retransmit signal. */
-__shoal_inline void flow_seen(const struct pkt *p, __u32 backend_id)
-{
-	/* SYN without ACK on a known flow: the backend did not answer the first */
-	if (pkt_is_syn(p))
-		cnt_syn_repeat(backend_id);
-}
-
-/*
- * Every SHOAL_FLOW_TOUCH_JIFFIES a cached flow checks in with the shared
- * table: it keeps the flow alive in the LRU (re-adding it if evicted), and if
- * the shared table now says something else (the 5-tuple was reused by a new
- * connection after an eviction, or the client closed it) the cache entry is
- * dropped: returns 0 and the caller asks the shared table.
- */
-__shoal_inline int flow_touch(const struct pkt *p, struct flow_choice *c, __u32 now)
-{
-	struct shoal_flow *fl = bpf_map_lookup_elem(&flows, &p->key);
-	struct shoal_flow nfl = {};
-
-	if (dry_run)
-		return 1;
-	/*
-	 * The cache trusts its VIP id for SHOAL_FLOW_TOUCH_JIFFIES (an id rests
-	 * far longer in the agent's quarantine); here it is checked again.
-	 */
-	if (!vip_get_for(c->be->vip_id, p)) {
-		c->ce->hash = 0;
-		return 0;
-	}
-	if (fl) {
-		if (fl->backend_id != c->backend_id || fl->vip_id != c->be->vip_id ||
-		    (fl->flags & SHOAL_FLOW_F_CLOSING)) {
-			c->ce->hash = 0;
-			return 0;
-		}
-		fl->last_seen_jiffies = now;
-	} else {
-		nfl.backend_id = c->backend_id;
-		nfl.vip_id = c->be->vip_id;
-		nfl.hash = c->hash;
-		nfl.last_seen_jiffies = now;
-		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_NOEXIST);
-	}
-	c->ce->touched_jiffies = now;
-	return 1;
-}
-
-/*
- * The backend a recorded flow names, unless it is gone, or down with
- * on_down: reschedule (then the flow is scheduled afresh).
- */
-__shoal_inline const struct shoal_backend *flow_backend_get(__u32 id, __u32 vip_id)
-{
-	const struct shoal_backend *be = backend_get(id, vip_id);
-
-	if (be && (be->flags & SHOAL_BE_F_RESCHEDULE))
-		return NULL;
-	return be;
-}
-
-/*
- * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
- * miss (c->vip set when the flow's VIP still exists: re-schedule on it).
- */
 __shoal_inline int pkt_is_syn(const struct pkt *p)
 {
 	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02 &&
@@ -177,91 +94,130 @@ __shoal_inline int pkt_is_fin_rst(const struct pkt *p)
 	return p->key.proto == IPPROTO_TCP && (p->tcp_flags & 0x05) && !(p->flags & PKT_F_ICMP_ERR);
 }
 
-/* The client is closing the connection: remember it in the shared table. */
-__shoal_inline void flow_mark_closing(const struct pkt *p, struct shoal_flow *fl)
+/*
+ * The backend a recorded flow names, if it still serves the VIP this packet
+ * is addressed to (neither a tag collision nor an id reused after a reload
+ * reaches another service's backend), is not down with on_down: reschedule,
+ * and the VIP still keeps flows.
+ */
+__shoal_inline const struct shoal_backend *flow_backend_get(__u32 id, const struct pkt *p,
+							    struct flow_choice *c)
 {
-	if (dry_run)
-		return;
-	if (!fl)
-		fl = bpf_map_lookup_elem(&flows, &p->key);
-	if (fl)
-		fl->flags |= SHOAL_FLOW_F_CLOSING;
+	const struct shoal_backend *be = bpf_map_lookup_elem(&backends, &id);
+
+	if (!be || (be->flags & (SHOAL_BE_F_VALID | SHOAL_BE_F_RESCHEDULE)) != SHOAL_BE_F_VALID)
+		return NULL;
+	c->vip = vip_get_for(be->vip_id, p);
+	if (!c->vip || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE))
+		return NULL;
+	return be;
 }
 
+__shoal_inline __u32 flow_age(__u64 e, __u32 now)
+{
+	return (now - SHOAL_FLOW_TICK(e)) & SHOAL_FLOW_TIME_MASK;
+}
+
+__shoal_inline int flow_idle(__u64 e, __u32 now)
+{
+	return flow_age(e, now) > host_cfg.flow_idle[e & SHOAL_FLOW_CLASS_MASK];
+}
+
+/*
+ * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
+ * miss (then c->vip is set when a stale entry's VIP still serves the packet,
+ * and c->way names the stale entry, for the insert to replace).
+ */
 __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 {
-	__u32 slot, now = (__u32)bpf_jiffies64();
-	struct shoal_flow_cache_entry *ce;
-	struct shoal_flow *fl;
+	__u64 e = 0, st, next;
+	__u32 idx, h2;
+	int i;
 
-	c->hash = shoal_flow_hash(&p->key, host_cfg.hash_seed);
-	slot = c->hash & (SHOAL_FLOW_CACHE_SLOTS - 1);
-	ce = bpf_map_lookup_elem(&flow_cache, &slot);
-	c->ce = ce;
-	/*
-	 * A SYN is almost always a new flow: it skips the cache, and does not
-	 * fill it either, so a SYN flood cannot push established flows out.
-	 */
-	if (ce && !pkt_is_syn(p) && ce->hash == c->hash && flow_key_eq(&ce->key, &p->key)) {
-		c->vip = vip_get(ce->vip_id);
-		if (c->vip && !(c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
-			c->be = flow_backend_get(ce->backend_id, ce->vip_id);
-			if (c->be) {
-				c->backend_id = ce->backend_id;
-				c->new_flow = 0;
-				if (pkt_is_fin_rst(p)) {
-					/* from now on the shared table answers for this flow */
-					flow_mark_closing(p, NULL);
-					if (!dry_run)
-						ce->hash = 0;
-					return 1;
-				}
-				if (now - ce->touched_jiffies <= SHOAL_FLOW_TOUCH_JIFFIES ||
-				    (p->flags & PKT_F_ICMP_ERR) || flow_touch(p, c, now))
-					return 1;
-				c->be = NULL;
-			}
+	c->way = -1;
+	c->hash = shoal_flow_hash2(&p->key, host_cfg.hash_seed, &h2);
+	c->tag = SHOAL_FLOW_TAG_OF(c->hash);
+	c->now = (__u32)(bpf_ktime_get_coarse_ns() >> SHOAL_FLOW_TICK_SHIFT) & SHOAL_FLOW_TIME_MASK;
+	idx = h2 & (flow_buckets - 1);
+	c->bkt = bpf_map_lookup_elem(&flows, &idx);
+	if (!c->bkt)
+		return 0;
+#pragma unroll
+	for (i = 0; i < SHOAL_FLOW_WAYS; i++) {
+		e = READ_ONCE(c->bkt->way[i]);
+		if ((e & SHOAL_FLOW_TAG_MASK) == c->tag && (e & SHOAL_FLOW_STATE_MASK)) {
+			c->way = i;
+			break;
 		}
-		/* stale: the shared table decides */
-		if (!dry_run)
-			ce->hash = 0;
 	}
-
-	fl = bpf_map_lookup_elem(&flows, &p->key);
-	c->vip = NULL;
-	if (!fl)
+	if (c->way < 0 || flow_idle(e, c->now))
 		return 0;
-	c->vip = vip_get_for(fl->vip_id, p);
-	if (!c->vip || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)) {
-		c->vip = NULL;
-		return 0;
-	}
+	st = e & SHOAL_FLOW_STATE_MASK;
 	/* a new connection on the 5-tuple of one the client closed */
-	if ((fl->flags & SHOAL_FLOW_F_CLOSING) && pkt_is_syn(p))
+	if (st == SHOAL_FLOW_CLOSING && pkt_is_syn(p))
 		return 0;
-	c->be = flow_backend_get(fl->backend_id, fl->vip_id);
+	c->be = flow_backend_get(SHOAL_FLOW_BE(e), p, c);
 	if (!c->be) {
 		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
 		return 0;
 	}
-	c->backend_id = fl->backend_id;
+	c->backend_id = SHOAL_FLOW_BE(e);
 	c->new_flow = 0;
-	if (!(p->flags & PKT_F_ICMP_ERR) && !dry_run) {
-		fl->last_seen_jiffies = now;
-		if (pkt_is_fin_rst(p))
-			flow_mark_closing(p, fl);
-		else if (!(fl->flags & SHOAL_FLOW_F_CLOSING) && !pkt_is_syn(p))
-			flow_cache_fill(ce, p, c->backend_id, fl->vip_id, c->hash, now);
-	}
-	flow_seen(p, c->backend_id);
+	if (p->flags & PKT_F_ICMP_ERR)
+		return 1; /* says nothing about the flow's life */
+	/* SYN without ACK on a known flow: the backend did not answer the first */
+	if (pkt_is_syn(p))
+		cnt_syn_repeat(c->backend_id);
+	else if (pkt_is_fin_rst(p))
+		st = SHOAL_FLOW_CLOSING;
+	else if (st == SHOAL_FLOW_UNCONFIRMED)
+		st = SHOAL_FLOW_CONFIRMED;
+	next = (e & ~(SHOAL_FLOW_STATE_MASK | (SHOAL_FLOW_TIME_MASK << SHOAL_FLOW_TIME_SHIFT))) |
+	       ((__u64)c->now << SHOAL_FLOW_TIME_SHIFT) | st;
+	/* written only when it changes: once a tick at most for a busy flow */
+	if (next != e && !dry_run)
+		WRITE_ONCE(c->bkt->way[c->way], next);
 	return 1;
 }
 
-/* A new flow (or one whose backend left): ask the scheduler, record the answer. */
+/*
+ * Where a new flow goes: an empty way, else the oldest unconfirmed entry,
+ * else the oldest entry past its idle timeout; -1 if every way holds a live
+ * confirmed (or closing) flow.
+ */
+__shoal_inline int flow_victim(const struct shoal_flow_bucket *b, __u32 now, __u32 *kind)
+{
+	__u32 best_score = 0, score;
+	int i, best = -1;
+	__u64 e;
+
+#pragma unroll
+	for (i = 0; i < SHOAL_FLOW_WAYS; i++) {
+		e = READ_ONCE(b->way[i]);
+		if (!(e & SHOAL_FLOW_STATE_MASK)) {
+			*kind = 0;
+			return i;
+		}
+		if ((e & SHOAL_FLOW_STATE_MASK) == SHOAL_FLOW_UNCONFIRMED)
+			score = 0x20000 + flow_age(e, now);
+		else if (flow_idle(e, now))
+			score = 0x10000 + flow_age(e, now);
+		else
+			continue;
+		if (score > best_score) {
+			best_score = score;
+			best = i;
+		}
+	}
+	*kind = best_score >= 0x20000 ? SHOAL_CNT_FLOW_EVICT_UNCONFIRMED
+				      : SHOAL_CNT_FLOW_EVICT_IDLE;
+	return best;
+}
+
+/* A new flow: ask the scheduler. Recording it is flow_record's, once it is sent. */
 __shoal_inline int flow_schedule(const struct pkt *p, struct flow_choice *c)
 {
 	const struct shoal_vip *vip = c->vip;
-	struct shoal_flow nfl = {};
 
 	if (p->flags & PKT_F_FRAG)
 		c->hash = shoal_flow_hash(&p->key, host_cfg.hash_seed);
@@ -273,17 +229,37 @@ __shoal_inline int flow_schedule(const struct pkt *p, struct flow_choice *c)
 		return SHOAL_DROP_BAD_BACKEND;
 	/* ICMP errors and fragments are forwarded, never recorded */
 	c->new_flow = !(p->flags & (PKT_F_ICMP_ERR | PKT_F_FRAG));
-	if (c->new_flow && !(vip->flags & SHOAL_VIP_F_NO_FLOWTABLE) && !dry_run) {
-		nfl.backend_id = c->backend_id;
-		nfl.vip_id = vip->id;
-		nfl.hash = c->hash;
-		nfl.last_seen_jiffies = (__u32)bpf_jiffies64();
-		bpf_map_update_elem(&flows, &p->key, &nfl, BPF_ANY);
-		if (!pkt_is_syn(p))
-			flow_cache_fill(c->ce, p, c->backend_id, vip->id, c->hash,
-					nfl.last_seen_jiffies);
-	}
 	return 0;
+}
+
+/*
+ * Records a new flow, unconfirmed. An RST or FIN of an unknown flow makes no
+ * entry: it ends what it would record.
+ */
+__shoal_inline void flow_record(const struct pkt *p, struct flow_choice *c)
+{
+	__u32 kind = 0;
+	int way = c->way;
+
+	if (!c->new_flow || !c->bkt || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE) || dry_run ||
+	    pkt_is_fin_rst(p))
+		return;
+	if (way < 0) {
+		way = flow_victim(c->bkt, c->now, &kind);
+		if (way < 0) {
+			cnt_inc(SHOAL_CNT_FLOW_REFUSED);
+			return;
+		}
+		if (kind)
+			cnt_inc(kind);
+	}
+	if (way >= SHOAL_FLOW_WAYS)
+		return;
+	WRITE_ONCE(c->bkt->way[way],
+		   SHOAL_FLOW_ENTRY(c->tag >> SHOAL_FLOW_TAG_SHIFT, c->backend_id, c->now,
+				    SHOAL_FLOW_UNCONFIRMED |
+					    (p->key.proto == IPPROTO_UDP ? SHOAL_FLOW_UDP : 0)));
+	cnt_inc(SHOAL_CNT_FLOW_INSERT);
 }
 
 #endif /* SHOAL_BPF_FLOW_H */

@@ -163,4 +163,63 @@ __shoal_inline int send_packet_too_big(struct xdp_md *ctx, const struct pkt *p, 
 	return 0;
 }
 
+/*
+ * Answers an echo request to a VIP address in place (RFC 792, RFC 4443 sec.
+ * 4.2): MACs and addresses swapped, a fresh TTL, type changed, checksums
+ * updated incrementally (the address swap leaves every sum as it was).
+ */
+__shoal_inline int send_echo_reply(struct xdp_md *ctx, const struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l2_len = p->l3_off & 0x1f;
+	struct ethhdr *eth = data;
+	__u8 mac[ETH_ALEN];
+	__u16 old, new;
+
+	if ((void *)(eth + 1) > data_end)
+		return SHOAL_DROP_TRUNCATED;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	if (p->family == AF_INET) {
+		struct iphdr *iph = data + l2_len;
+		struct icmphdr *ih;
+		__be32 a;
+
+		if ((void *)(iph + 1) > data_end)
+			return SHOAL_DROP_TRUNCATED;
+		ih = (void *)iph + (iph->ihl & 0xf) * 4;
+		if ((void *)(ih + 1) > data_end)
+			return SHOAL_DROP_TRUNCATED;
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		old = *(__u16 *)&iph->ttl;
+		iph->ttl = host_cfg.ttl;
+		iph->check = csum_replace16(iph->check, old, *(__u16 *)&iph->ttl);
+		old = *(__u16 *)ih;
+		ih->type = 0; /* echo reply */
+		ih->checksum = csum_replace16(ih->checksum, old, *(__u16 *)ih);
+		return 0;
+	}
+	{
+		struct ipv6hdr *ip6h = data + l2_len;
+		struct icmp6hdr *ih = (void *)(ip6h + 1);
+		struct in6_addr a;
+
+		if ((void *)(ih + 1) > data_end)
+			return SHOAL_DROP_TRUNCATED;
+		a = ip6h->saddr;
+		ip6h->saddr = ip6h->daddr;
+		ip6h->daddr = a;
+		ip6h->hop_limit = host_cfg.ttl;
+		old = *(__u16 *)ih;
+		ih->icmp6_type = ICMPV6_ECHO_REPLY;
+		new = *(__u16 *)ih;
+		ih->icmp6_cksum = csum_replace16(ih->icmp6_cksum, old, new);
+	}
+	return 0;
+}
+
 #endif /* SHOAL_BPF_ICMP_H */

@@ -23,10 +23,18 @@ __shoal_inline int drop(int reason)
 	return XDP_DROP;
 }
 
-/* A damaged packet is dropped only when its destination really is a VIP address. */
+__shoal_inline int is_vip_addr(const struct pkt *p)
+{
+	return bpf_map_lookup_elem(&vip_addrs, &p->key.dst) != NULL;
+}
+
+/*
+ * What the balancer does not take is dropped only when its destination
+ * really is a VIP address; to any other address it is the host's.
+ */
 __shoal_inline int drop_if_vip_addr(const struct pkt *p, int reason)
 {
-	if (!bpf_map_lookup_elem(&vip_addrs, &p->key.dst)) {
+	if (!is_vip_addr(p)) {
 		cnt_inc(SHOAL_CNT_PASS);
 		return XDP_PASS;
 	}
@@ -83,6 +91,32 @@ __shoal_inline int ptb_allowed(void)
 	return 1;
 }
 
+/*
+ * Operators ping VIPs: an echo request to a VIP address is answered here, by
+ * every shoal host that announces it, within the same per-CPU budget as
+ * too-big replies (a reply is no bigger than the request: no amplification,
+ * and no more reflection than the budget allows). The kernel cannot answer:
+ * the host does not own the address.
+ */
+__shoal_inline int echo(struct xdp_md *ctx, const struct pkt *p)
+{
+	int ret;
+
+	if (!is_vip_addr(p)) {
+		cnt_inc(SHOAL_CNT_PASS);
+		return XDP_PASS;
+	}
+	if (!(host_cfg.flags & SHOAL_HOST_F_READY))
+		return drop(SHOAL_DROP_NOT_READY);
+	if (!ptb_allowed())
+		return drop(SHOAL_DROP_ECHO_LIMIT);
+	ret = send_echo_reply(ctx, p);
+	if (ret)
+		return drop(ret);
+	cnt_inc(SHOAL_CNT_ECHO_REPLIED);
+	return XDP_TX;
+}
+
 __shoal_inline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhead)
 {
 	__u32 room = host_cfg.mtu - overhead;
@@ -119,13 +153,14 @@ int shoal_lb(struct xdp_md *ctx)
 	int ret;
 
 	ret = parse_packet(data, data_end, &p);
-	if (ret == PARSE_PASS) {
-		if (p.flags & PKT_F_V6_EXTHDR)
-			cnt_inc(SHOAL_CNT_V6_EXTHDR);
+	if (ret == PARSE_PASS)
 		return XDP_PASS;
-	}
 	if (ret < 0)
 		return drop_if_vip_addr(&p, ret);
+	if (ret == PARSE_ECHO)
+		return echo(ctx, &p);
+	if (p.flags & PKT_F_V6_EXTHDR)
+		cnt_inc(SHOAL_CNT_V6_EXTHDR);
 
 	if (p.flags & PKT_F_FRAG) {
 		fc.vip = vip_find_fragment(&p);
@@ -135,12 +170,10 @@ int shoal_lb(struct xdp_md *ctx)
 	} else if (!flow_lookup(&p, &fc)) {
 		if (!fc.vip) {
 			fc.vip = vip_find(&p);
-			if (!fc.vip) {
-				if (p.flags & PKT_F_ICMP_ERR)
-					return drop_if_vip_addr(&p, SHOAL_DROP_ICMP);
-				cnt_inc(SHOAL_CNT_PASS);
-				return XDP_PASS;
-			}
+			if (!fc.vip)
+				return drop_if_vip_addr(&p, p.flags & PKT_F_ICMP_ERR
+								    ? SHOAL_DROP_ICMP
+								    : SHOAL_DROP_NO_SERVICE);
 		}
 		cnt_inc(SHOAL_CNT_FLOW_MISS);
 	}
@@ -152,9 +185,12 @@ int shoal_lb(struct xdp_md *ctx)
 			return drop(ret);
 	}
 
+	/* answered before anything is recorded: a too-big packet makes no flow */
 	overhead = encap_overhead(fc.be);
 	if (host_cfg.mtu && p.ip_len + overhead > host_cfg.mtu)
 		return too_big(ctx, &p, overhead);
+	if (fc.new_flow)
+		flow_record(&p, &fc);
 
 	cnt_vip(fc.be->vip_id, p.ip_len, fc.new_flow);
 	cnt_backend(fc.backend_id, p.ip_len, fc.new_flow);

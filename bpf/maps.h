@@ -55,20 +55,17 @@ struct {
 	__type(value, struct shoal_backend);
 } backends SEC(".maps");
 
+/* The flow table (abi.h): buckets of one cache line, shared by all CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SHOAL_DEFAULT_FLOWS);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct shoal_flow_key);
-	__type(value, struct shoal_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHOAL_DEFAULT_FLOWS / SHOAL_FLOW_WAYS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct shoal_flow_bucket);
 } flows SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SHOAL_FLOW_CACHE_SLOTS);
-	__type(key, __u32);
-	__type(value, struct shoal_flow_cache_entry);
-} flow_cache SEC(".maps");
+/* Buckets in flows (a power of two), set with the map's size before load. */
+const volatile __u32 flow_buckets = SHOAL_DEFAULT_FLOWS / SHOAL_FLOW_WAYS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -2,9 +2,11 @@
 /*
  * Packet parsing into one family-neutral struct pkt. Every read is preceded
  * by its own bounds check. parse_packet() returns PARSE_VIP_CANDIDATE when the
- * packet may be for a VIP (its flow key is filled in), PARSE_PASS when it is
- * certainly not ours, or a negative SHOAL_DROP_* reason for a damaged packet
- * whose destination is a VIP address.
+ * packet may be for a VIP (its flow key is filled in), PARSE_ECHO for an echo
+ * request that may be to a VIP address, PARSE_PASS when it is certainly not
+ * ours, or a negative SHOAL_DROP_* reason for a packet the balancer does not
+ * take, dropped if its destination is a VIP address (the host does not own
+ * the address: passed, it would go back to the router) and passed otherwise.
  */
 #ifndef SHOAL_BPF_PARSE_H
 #define SHOAL_BPF_PARSE_H
@@ -14,6 +16,13 @@
 
 #define PARSE_VIP_CANDIDATE 0
 #define PARSE_PASS	    1
+#define PARSE_ECHO	    2
+
+#define ICMP_ECHO	   8
+#define ICMPV6_ECHO_REQ	   128
+#define IPV6_MAX_EXTHDR	   4 /* walked before giving up (hop-by-hop, routing, ...) */
+#define IPV6_FRAG_OFF_MASK 0xfff8
+#define IPV6_FRAG_MF	   0x0001
 
 #define PKT_F_ICMP_ERR	(1U << 0) /* an ICMP error about the flow in key */
 #define PKT_F_FRAG	(1U << 1) /* IPv4 fragment: no ports in key */
@@ -71,15 +80,15 @@ __shoal_inline int parse_icmp4_inner(void *inner, void *data_end, struct pkt *p)
 	__u16 *ports;
 
 	if ((void *)(iph + 1) > data_end)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	ihl = iph->ihl * 4;
 	if (iph->version != 4 || ihl < sizeof(*iph))
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	ports = inner + ihl;
 	if ((void *)(ports + 2) > data_end)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	addr_set_v4(&p->key.src, iph->daddr);
 	addr_set_v4(&p->key.dst, iph->saddr);
 	p->key.sport = ports[1];
@@ -95,12 +104,12 @@ __shoal_inline int parse_icmp6_inner(void *inner, void *data_end, struct pkt *p)
 	__u16 *ports;
 
 	if ((void *)(ip6h + 1) > data_end)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	if (ip6h->nexthdr != IPPROTO_TCP && ip6h->nexthdr != IPPROTO_UDP)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	ports = (void *)(ip6h + 1);
 	if ((void *)(ports + 2) > data_end)
-		return PARSE_PASS;
+		return SHOAL_DROP_ICMP;
 	addr_set_v6(&p->key.src, &ip6h->daddr);
 	addr_set_v6(&p->key.dst, &ip6h->saddr);
 	p->key.sport = ports[1];
@@ -148,13 +157,58 @@ __shoal_inline int parse_ipv4(void *l3, void *data_end, struct pkt *p)
 		struct icmphdr *ih = l4;
 
 		if ((void *)(ih + 1) > data_end)
-			return PARSE_PASS;
+			return SHOAL_DROP_TRUNCATED;
+		if (ih->type == ICMP_ECHO)
+			return PARSE_ECHO;
 		if (ih->type != ICMP_DEST_UNREACH && ih->type != ICMP_TIME_EXCEEDED &&
 		    ih->type != ICMP_PARAMETERPROB)
-			return PARSE_PASS;
+			return SHOAL_DROP_PROTO;
 		return parse_icmp4_inner(ih + 1, data_end, p);
 	}
-	return PARSE_PASS;
+	return SHOAL_DROP_PROTO;
+}
+
+/*
+ * Walks IPv6 extension headers (hop-by-hop, routing, destination options,
+ * fragment) to the upper layer, at most IPV6_MAX_EXTHDR of them. Returns the
+ * upper-layer protocol with *l4 past the headers, PARSE_VIP_CANDIDATE for a
+ * fragment (p->key.proto set; like IPv4 fragments, no ports), or a drop
+ * reason: ESP, AH, an unknown header or too many.
+ */
+__shoal_inline int parse_ipv6_exthdrs(void **l4, void *data_end, __u8 *nh, struct pkt *p)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < IPV6_MAX_EXTHDR; i++) {
+		__u8 *x = *l4;
+
+		if (*nh == IPPROTO_TCP || *nh == IPPROTO_UDP || *nh == IPPROTO_ICMPV6)
+			return 0;
+		if ((void *)(x + 8) > data_end)
+			return SHOAL_DROP_TRUNCATED;
+		p->flags |= PKT_F_V6_EXTHDR;
+		if (*nh == IPPROTO_HOPOPTS || *nh == IPPROTO_ROUTING || *nh == IPPROTO_DSTOPTS) {
+			*nh = x[0];
+			*l4 += ((__u32)x[1] + 1) * 8;
+		} else if (*nh == IPPROTO_FRAGMENT) {
+			__u16 off = ((__u16)x[2] << 8) | x[3];
+
+			*nh = x[0];
+			*l4 += 8;
+			if (off & (IPV6_FRAG_OFF_MASK | IPV6_FRAG_MF)) {
+				p->flags |= PKT_F_FRAG;
+				p->key.proto = *nh;
+				return PARSE_VIP_CANDIDATE + 1;
+			}
+			/* an atomic fragment (RFC 6946): the whole packet */
+		} else {
+			return SHOAL_DROP_EXTHDR;
+		}
+	}
+	if (*nh == IPPROTO_TCP || *nh == IPPROTO_UDP || *nh == IPPROTO_ICMPV6)
+		return 0;
+	return SHOAL_DROP_EXTHDR;
 }
 
 __shoal_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
@@ -162,6 +216,7 @@ __shoal_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 	struct ipv6hdr *ip6h = l3;
 	__u32 plen;
 	void *l4, *limit;
+	int ret;
 	__u8 nh;
 
 	if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
@@ -183,20 +238,27 @@ __shoal_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 
 	l4 = ip6h + 1;
 	limit = l4 + plen;
+	ret = parse_ipv6_exthdrs(&l4, data_end, &nh, p);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		return PARSE_VIP_CANDIDATE; /* a fragment */
+	p->key.proto = nh;
 	if (nh == IPPROTO_TCP || nh == IPPROTO_UDP)
 		return parse_ports(l4, limit, data_end, nh, p);
-	if (nh == IPPROTO_ICMPV6) {
+	{
 		struct icmp6hdr *ih = l4;
 
 		if ((void *)(ih + 1) > data_end)
-			return PARSE_PASS;
-		/* errors are types 1-4; ND, echo and the rest belong to the kernel */
+			return SHOAL_DROP_TRUNCATED;
+		/* answered only without extension headers: a routing header would mislead */
+		if (ih->icmp6_type == ICMPV6_ECHO_REQ && !(p->flags & PKT_F_V6_EXTHDR))
+			return PARSE_ECHO;
+		/* errors are types 1-4; to a VIP address, nothing else is ours or the host's */
 		if (ih->icmp6_type < ICMPV6_DEST_UNREACH || ih->icmp6_type > ICMPV6_PARAMPROB)
-			return PARSE_PASS;
+			return SHOAL_DROP_PROTO;
 		return parse_icmp6_inner(ih + 1, data_end, p);
 	}
-	p->flags |= PKT_F_V6_EXTHDR;
-	return PARSE_PASS;
 }
 
 __shoal_inline int parse_packet(void *data, void *data_end, struct pkt *p)

@@ -2,14 +2,21 @@
 /*
  * lbbench: shoal's benchmarks.
  *
- *   lbbench dataplane [--json] [--calls N] [--cpu C] [--runs R] [--flows N]
- *	Nanoseconds per packet of lb.bpf.o through BPF_PROG_TEST_RUN, one call
- *	per packet (repeat=1: the kernel does not restore the packet between
- *	repeats), against the floor of an XDP program that only returns XDP_TX,
- *	called with the same data_in and data_out sizes in the same run.
- *	Set-up: 100 VIPs of 100 backends each, a flow table of 1M entries (each
- *	CPU's LRU share half full before the run; --flows to change). Each
+ *   lbbench dataplane [--old OBJ] [--json] [--calls N] [--cpu C] [--runs R] [--flows N]
+ *	Nanoseconds per packet of lb.bpf.o above the floor of an XDP program
+ *	that only returns XDP_TX, both through BPF_PROG_TEST_RUN in the same
+ *	run. Cold: one packet per call (on this VM every kernel entry flushes
+ *	the TLB, so this counts the pages a packet touches: the first packet
+ *	after an idle spell). Warm: 8192 packets per call through
+ *	bench_warm.bpf.o, which restores the frame before each and tail-calls
+ *	the program (a busy queue's steady state). Set-up: 100 VIPs of 100
+ *	backends each, a flow table of 1M entries, 3/4 full (--flows to
+ *	change). With --old, an older lb.bpf.o built from git (ABI 5) is set up
+ *	on the same maps and measured in the same runs, case by case. Each
  *	figure is the median over R runs (default 5): this VM's speed drifts.
+ *   lbbench flood [--old OBJ] [--json] [--cpu C]
+ *	10,000 confirmed flows, then 10 x the table's size of SYNs from
+ *	distinct sources: how many of the 10,000 lost their entry.
  *   lbbench apply [--json]
  *	Milliseconds for the agent to apply a config of 100 VIPs x 100 backends
  *	to the maps: from scratch, again unchanged, and after one weight change.
@@ -35,375 +42,9 @@
 #include "model/addr.h"
 #include "bench_floor.skel.h"
 #include "decap.skel.h"
+#include "lbbench.h"
 #include "lbfix.h"
 #include "model/state.h"
-
-#define NVIPS	      100
-#define NBACKENDS     100
-#define DEFAULT_FLOWS (1U << 20)
-#define WARMUP	      1000
-
-#define MAX_RUNS  15
-#define MAX_CASES 16
-
-struct result {
-	char name[48];
-	__u64 min_ns, median_ns, floor_ns, floor_min_ns;
-	__u64 above_ns; /* median over runs of (median - floor) */
-};
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* One test run; returns the kernel's duration (ns) or 0 on error. */
-static __u64 run_once(int fd, const void *in, __u32 len, void *out, __u32 out_cap, __u32 *verdict)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = out_cap, .repeat = 1);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		return 0;
-	*verdict = o.retval;
-	return o.duration ? o.duration : 1;
-}
-
-/* Varies the packet's source port and address, so every call is a new flow. */
-static void vary_flow(__u8 *pkt, size_t len, __u32 n)
-{
-	__u16 et = 0;
-	size_t l3 = pkt_l3_offset(pkt, len, &et), l4;
-
-	if (et == 0x0800) {
-		l4 = l3 + (size_t)(pkt[l3] & 0xf) * 4;
-		pkt[l3 + 14] = (__u8)(n >> 16); /* source address, last two bytes */
-		pkt[l3 + 15] = (__u8)(n >> 24);
-	} else {
-		l4 = l3 + 40;
-		pkt[l3 + 20] = (__u8)(n >> 16);
-		pkt[l3 + 21] = (__u8)(n >> 24);
-	}
-	pkt[l4] = (__u8)(n >> 8);
-	pkt[l4 + 1] = (__u8)n;
-}
-
-static int measure(const char *name, int prog, int floor_prog, const __u8 *pkt, size_t len,
-		   bool new_flows, __u32 expect, __u32 calls, struct result *r)
-{
-	__u64 *t = calloc(calls, sizeof(*t)), *f = calloc(calls, sizeof(*f));
-	static __u8 in[PKT_MAX], out[PKT_MAX + 256];
-	static __u32 seq = 0x10000; /* never repeats a 5-tuple across cases */
-	__u32 i, verdict = 0;
-	int ret = -EIO;
-
-	if (!t || !f)
-		goto out;
-	memcpy(in, pkt, len);
-	for (i = 0; i < WARMUP + calls; i++) {
-		__u64 d;
-
-		if (new_flows)
-			vary_flow(in, len, seq++);
-		d = run_once(prog, in, (__u32)len, out, sizeof(out), &verdict);
-		if (!d || verdict != expect) {
-			fprintf(stderr, "lbbench: %s: verdict %u, want %u\n", name, verdict,
-				expect);
-			goto out;
-		}
-		if (i >= WARMUP)
-			t[i - WARMUP] = d;
-		/* the floor, same call shape, interleaved so drift hits both alike */
-		d = run_once(floor_prog, in, (__u32)len, out, sizeof(out), &verdict);
-		if (!d)
-			goto out;
-		if (i >= WARMUP)
-			f[i - WARMUP] = d;
-	}
-	qsort(t, calls, sizeof(*t), cmp_u64);
-	qsort(f, calls, sizeof(*f), cmp_u64);
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->min_ns = t[0];
-	r->median_ns = t[calls / 2];
-	r->floor_min_ns = f[0];
-	r->floor_ns = f[calls / 2];
-	ret = 0;
-out:
-	free(t);
-	free(f);
-	return ret;
-}
-
-/* Case c's figures, each the median over the runs (all[run][case]). */
-static void median_over_runs(struct result all[][MAX_CASES], int runs, int c, struct result *ret)
-{
-	__u64 col[4][MAX_RUNS];
-	int k, r;
-
-	for (r = 0; r < runs; r++) {
-		col[0][r] = all[r][c].min_ns;
-		col[1][r] = all[r][c].median_ns;
-		col[2][r] = all[r][c].floor_ns;
-		col[3][r] = all[r][c].median_ns > all[r][c].floor_ns
-				    ? all[r][c].median_ns - all[r][c].floor_ns
-				    : 0;
-	}
-	for (k = 0; k < 4; k++)
-		qsort(col[k], (size_t)runs, sizeof(__u64), cmp_u64);
-	*ret = all[0][c];
-	ret->min_ns = col[0][runs / 2];
-	ret->median_ns = col[1][runs / 2];
-	ret->floor_ns = col[2][runs / 2];
-	ret->above_ns = col[3][runs / 2];
-}
-
-static const char *vip_addr(int i, char *buf, size_t len)
-{
-	if (i < 70)
-		snprintf(buf, len, "192.0.2.%d", 1 + i);
-	else
-		snprintf(buf, len, "2001:db8:1::%x", i);
-	return buf;
-}
-
-/* 40 TCP and 30 UDP IPv4 VIPs, 30 TCP IPv6 VIPs; 100 backends each. */
-static int setup_vips(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
-{
-	static char addrs[NBACKENDS][64];
-	struct lbfix_backend bes[NBACKENDS];
-	char va[64];
-	int v, b, ret;
-
-	for (v = 0; v < NVIPS; v++) {
-		for (b = 0; b < NBACKENDS; b++) {
-			/* 10,000 distinct backends: IPv4 for IPv4 VIPs, IPv6 for IPv6 ones */
-			if (v < 70)
-				snprintf(addrs[b], sizeof(addrs[b]), "198.%d.%d.%d", 18 + v / 50,
-					 v % 50 + 100, b + 1);
-			else
-				snprintf(addrs[b], sizeof(addrs[b]), "2001:db8:b:%x::%x", v, b + 1);
-			bes[b] = (struct lbfix_backend){ addrs[b], encap, 1 };
-		}
-		ret = lbfix_vip_add(f, vip_addr(v, va, sizeof(va)), v >= 40 && v < 70 ? 53 : 80,
-				    v >= 40 && v < 70 ? IPPROTO_UDP : IPPROTO_TCP,
-				    SHOAL_SCHED_MAGLEV, 0, bes, NBACKENDS, 0, &vips[v]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int set_encap(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
-{
-	int v;
-	size_t b;
-
-	for (v = 0; v < NVIPS; v++) {
-		for (b = 0; b < vips[v].nbe; b++) {
-			struct shoal_backend be = { .addr = vips[v].be[b].addr,
-						    .family = shoal_addr_is_v4(&vips[v].be[b].addr)
-								      ? AF_INET
-								      : AF_INET6,
-						    .encap = encap,
-						    .vip_id = vips[v].id };
-			int ret = shoal_dp_backend_set(f->dp, vips[v].be[b].id, &be);
-
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-/* Half-fills the flow table with flows of the v4 TCP VIPs, as a busy balancer's would be. */
-static int prefill_flows(struct lbfix *f, struct lbfix_vip *vips, __u32 n)
-{
-	int fd = shoal_dp_map_fd(f->dp, "flows");
-	struct shoal_flow_key *keys;
-	struct shoal_flow *vals;
-	__u32 i;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	int ret = 0;
-
-	keys = calloc(n, sizeof(*keys));
-	vals = calloc(n, sizeof(*vals));
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct lbfix_vip *v = &vips[i % 40];
-
-		shoal_addr_from_v4(&keys[i].src, htonl(0x0a000000 | (i >> 4)));
-		keys[i].dst = v->key.addr;
-		keys[i].sport = htons((__u16)(1024 + (i & 0xfff)));
-		keys[i].dport = v->key.port;
-		keys[i].proto = IPPROTO_TCP;
-		vals[i].backend_id = v->be[i % NBACKENDS].id;
-		vals[i].hash = i * 2654435761U;
-	}
-	if (bpf_map_update_batch(fd, keys, vals, &n, &o))
-		ret = -errno;
-out:
-	free(keys);
-	free(vals);
-	return ret;
-}
-
-static void print_results(const struct result *r, int n, bool json)
-{
-	int i;
-
-	if (json) {
-		printf("[");
-		for (i = 0; i < n; i++)
-			printf("%s\n {\"case\": \"%s\", \"min_ns\": %llu, \"median_ns\": %llu, "
-			       "\"floor_ns\": %llu, \"above_floor_ns\": %llu}",
-			       i ? "," : "", r[i].name, (unsigned long long)r[i].min_ns,
-			       (unsigned long long)r[i].median_ns,
-			       (unsigned long long)r[i].floor_ns,
-			       (unsigned long long)r[i].above_ns);
-		printf("\n]\n");
-		return;
-	}
-	printf("%-26s %8s %10s %9s %13s\n", "case", "min_ns", "median_ns", "floor_ns",
-	       "above_floor");
-	for (i = 0; i < n; i++)
-		printf("%-26s %8llu %10llu %9llu %13llu\n", r[i].name,
-		       (unsigned long long)r[i].min_ns, (unsigned long long)r[i].median_ns,
-		       (unsigned long long)r[i].floor_ns, (unsigned long long)r[i].above_ns);
-}
-
-static int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
-static int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows, int runs)
-{
-	static struct lbfix_vip vips[NVIPS];
-	struct bench_floor_bpf *floor;
-	static struct result all[MAX_RUNS][MAX_CASES];
-	struct result res[MAX_CASES];
-	struct lbfix f;
-	int ncases = 0, e, run, c, ret, prog, floor_prog;
-	static const __u8 encaps[2] = { SHOAL_ENCAP_GUE, SHOAL_ENCAP_IPIP };
-	static const char *const encap_names[2] = { "gue", "ipip" };
-
-	ret = pin_cpu(cpu);
-	if (ret)
-		fprintf(stderr, "lbbench: cannot pin to CPU %d: %s\n", cpu, strerror(-ret));
-	ret = lbfix_open(&f, flows);
-	if (ret) {
-		fprintf(stderr, "lbbench: load lb.bpf.o: %s\n", strerror(-ret));
-		return 1;
-	}
-	floor = bench_floor_bpf__open_and_load();
-	if (!floor) {
-		fprintf(stderr, "lbbench: load bench_floor.bpf.o failed\n");
-		lbfix_close(&f);
-		return 1;
-	}
-	ret = setup_vips(&f, vips, SHOAL_ENCAP_GUE);
-	if (!ret)
-		ret = prefill_flows(&f, vips, flows / 4);
-	if (ret) {
-		fprintf(stderr, "lbbench: set-up: %s\n", strerror(-ret));
-		goto out;
-	}
-	prog = shoal_dp_prog_fd(f.dp);
-	floor_prog = bpf_program__fd(floor->progs.shoal_floor);
-
-	for (run = 0; run < runs; run++)
-		for (e = 0; e < 2; e++) {
-			struct pkt_spec syn = { .src = "203.0.113.9",
-						.dst = "192.0.2.7",
-						.sport = 7,
-						.dport = 80,
-						.proto = IPPROTO_TCP,
-						.payload = 0 };
-			struct pkt_spec est = { .src = "203.0.113.10",
-						.dst = "192.0.2.8",
-						.sport = 5555,
-						.dport = 80,
-						.proto = IPPROTO_TCP,
-						.tcp_flags = PKT_TCP_ACK,
-						.payload = 64 };
-			struct pkt_spec udp = { .src = "203.0.113.11",
-						.dst = "192.0.2.50",
-						.sport = 5353,
-						.dport = 53,
-						.proto = IPPROTO_UDP,
-						.payload = 64 };
-			struct pkt_spec v6 = { .src = "2001:db8:c::11",
-					       .dst = "2001:db8:1::50",
-					       .sport = 5555,
-					       .dport = 80,
-					       .proto = IPPROTO_TCP,
-					       .tcp_flags = PKT_TCP_ACK,
-					       .payload = 64 };
-			struct pkt_spec pass = { .src = "203.0.113.12",
-						 .dst = "198.51.100.200",
-						 .sport = 5555,
-						 .dport = 80,
-						 .proto = IPPROTO_TCP,
-						 .tcp_flags = PKT_TCP_ACK,
-						 .payload = 64 };
-			struct pkt_spec rsyn = syn;
-			struct {
-				const char *name;
-				struct pkt_spec *s;
-				bool new_flows;
-				__u32 verdict;
-			} cases[] = {
-				{ "tcp_syn_new_flow", &syn, true, XDP_TX },
-				{ "tcp_syn_known_flow", &rsyn, false, XDP_TX },
-				{ "tcp_established", &est, false, XDP_TX },
-				{ "udp", &udp, false, XDP_TX },
-				{ "ipv6_tcp_established", &v6, false, XDP_TX },
-				{ "non_vip_pass", &pass, false, XDP_PASS },
-			};
-			size_t ci;
-
-			ret = set_encap(&f, vips, encaps[e]);
-			if (ret)
-				goto out;
-			if (e == 0)
-				ncases = 0;
-			for (ci = 0; ci < sizeof(cases) / sizeof(cases[0]); ci++) {
-				__u8 pkt[PKT_MAX];
-				size_t len = pkt_build(cases[ci].s, pkt, sizeof(pkt));
-				char name[48];
-
-				snprintf(name, sizeof(name), "%s/%s", cases[ci].name,
-					 encap_names[e]);
-				ret = measure(name, prog, floor_prog, pkt, len, cases[ci].new_flows,
-					      cases[ci].verdict, calls, &all[run][ncases]);
-				if (ret)
-					goto out;
-				ncases++;
-			}
-		}
-	/* per case, the median over runs of each figure: the VM's speed drifts */
-	for (c = 0; c < ncases; c++)
-		median_over_runs(all, runs, c, &res[c]);
-	if (!json)
-		printf("lb.bpf.o, BPF_PROG_TEST_RUN repeat=1, %u calls per case after %d warm-up, "
-		       "CPU %d, median of %d runs; %d VIPs x %d backends, flow table %u "
-		       "(%u prefilled)\n",
-		       calls, WARMUP, cpu, runs, NVIPS, NBACKENDS, flows, flows / 4);
-	print_results(res, ncases, json);
-out:
-	bench_floor_bpf__destroy(floor);
-	lbfix_close(&f);
-	return ret ? 1 : 0;
-}
 
 /*
  * A decap object (the build's, embedded; or an old one built from git): its
@@ -764,57 +405,6 @@ static int bench_config(bool json)
 	return 0;
 }
 
-/*
- * Fills a pinned flow table (a running or stopped shoald's) with n flows, half
- * from each of the first two CPUs: an LRU hash without a common LRU gives each
- * CPU its share of the entries.
- */
-static int fill_flows(const char *path, __u32 n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct shoal_flow_key *keys;
-	struct shoal_flow *vals;
-	__u32 i, half, done = 0;
-	int fd, cpu, ret = 0;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "lbbench: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	keys = calloc(n, sizeof(*keys));
-	vals = calloc(n, sizeof(*vals));
-	if (!keys || !vals)
-		return 1;
-	for (i = 0; i < n; i++) {
-		shoal_addr_from_v4(&keys[i].src, htonl(0x0a000000 | (i >> 4)));
-		shoal_addr_from_v4(&keys[i].dst, htonl(0xc0000200 | (i % 100)));
-		keys[i].sport = htons((__u16)(1024 + (i & 0xfff)));
-		keys[i].dport = htons(80);
-		keys[i].proto = IPPROTO_TCP;
-		vals[i].backend_id = 1 + i % 10000;
-		vals[i].vip_id = (__u16)(1 + i % 100);
-		vals[i].hash = i * 2654435761U;
-	}
-	for (cpu = 0; cpu < 2 && !ret; cpu++) {
-		half = cpu ? n - done : n / 2;
-		pin_cpu(cpu);
-		for (i = 0; i < half && !ret; i += 65536) {
-			__u32 count = half - i < 65536 ? half - i : 65536;
-
-			if (bpf_map_update_batch(fd, keys + done + i, vals + done + i, &count, &o))
-				ret = -errno;
-		}
-		done += half;
-	}
-	if (ret)
-		fprintf(stderr, "lbbench: filling %s: %s\n", path, strerror(-ret));
-	free(keys);
-	free(vals);
-	close(fd);
-	return ret ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -845,7 +435,9 @@ int main(int argc, char **argv)
 	if (calls < 1000 || flows < 1024 || runs < 1 || runs > MAX_RUNS)
 		goto usage;
 	if (!strcmp(argv[1], "dataplane"))
-		return bench_dataplane(json, calls, cpu, flows, runs);
+		return bench_dataplane(json, calls, cpu, flows, runs, old);
+	if (!strcmp(argv[1], "flood"))
+		return bench_flood(json, cpu, old);
 	if (!strcmp(argv[1], "decap"))
 		return bench_decap(json, calls, cpu, runs, old);
 	if (!strcmp(argv[1], "maglev"))
@@ -855,9 +447,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "config"))
 		return bench_config(json);
 usage:
-	fprintf(stderr,
-		"usage: lbbench dataplane|decap|maglev|apply|config [--json] [--calls N>=1000] "
-		"[--cpu C] [--flows N>=1024] [--runs 1-15] [--old DECAP_OBJ]\n"
-		"       lbbench fill-flows PINNED_FLOWS_MAP N\n");
+	fprintf(stderr, "usage: lbbench dataplane|flood|decap|maglev|apply|config [--json] "
+			"[--calls N>=1000] "
+			"[--cpu C] [--flows N>=1024] [--runs 1-15] [--old OBJ]\n"
+			"       lbbench fill-flows PINNED_FLOWS_MAP N\n");
 	return 2;
 }

@@ -174,11 +174,13 @@ static void print_status(json_t *r)
 	size_t i, j;
 	bool runtime = false;
 
-	printf("interface %s, config %s\nnext hop %s, %lld flows, map write errors %lld\n",
+	printf("interface %s, config %s\nnext hop %s, map write errors %lld\n"
+	       "flow table: %lld flows (%lld unconfirmed) of %lld\n",
 	       str(r, "interface"), str(r, "config"),
 	       json_is_true(json_object_get(r, "gateway_resolved")) ? str(r, "gateway_mac")
 								    : "UNRESOLVED",
-	       num(r, "flow_table_entries"), num(r, "map_write_errors"));
+	       num(r, "map_write_errors"), num(r, "flow_table_entries"),
+	       num(r, "flow_table_unconfirmed"), num(r, "flow_table_capacity"));
 	{
 		json_t *loop = json_object_get(r, "loop");
 

@@ -157,10 +157,12 @@ static json_t *h_status(struct ctl_conn *c, json_t *args, const char **err)
 	have_mac = shoal_nexthop_mac(c->p->nexthop, m);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
 		 m[5]);
-	head = json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:o}", "interface",
+	head = json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:o}", "interface",
 			 c->p->state->host.interface, "config", c->p->file->path,
 			 "gateway_resolved", have_mac, "gateway_mac", mac, "flow_table_entries",
-			 (json_int_t)shoal_dp_flow_count(c->p->dp), "map_write_errors",
+			 (json_int_t)shoal_dp_flow_count(c->p->dp), "flow_table_unconfirmed",
+			 (json_int_t)shoal_dp_flow_unconfirmed(c->p->dp), "flow_table_capacity",
+			 (json_int_t)shoal_dp_flow_capacity(c->p->dp), "map_write_errors",
 			 (json_int_t)shoal_dp_write_errors(c->p->dp), "loop", loop_json(c));
 	if (!head || ctl_stream_vips(c, head, "vips", true)) {
 		*err = "out of memory";

@@ -46,7 +46,12 @@ int shoal_dp_checks_detach(int ifindex);
 int shoal_dp_check_prog_fd(const struct shoal_dp *dp);
 int shoal_dp_map_fd(const struct shoal_dp *dp, const char *name);
 
-/* Host configuration; marks the data plane ready. */
+/* Buckets of the flow table for (at least) entries flows: a power of two. */
+__u32 shoal_dp_flow_buckets(__u32 entries);
+/* Flow-table idle timeouts (seconds) as the program takes them (ticks, by entry class). */
+void shoal_dp_flow_idle_ticks(const struct shoal_flow_idle *s, __u16 ret[8]);
+
+/* Host configuration (idle timeouts left 0: the defaults); marks the data plane ready. */
 int shoal_dp_set_host(struct shoal_dp *dp, const struct shoal_host_cfg *cfg);
 
 /* Adds or replaces a VIP; its table should be in place first. */
@@ -61,7 +66,7 @@ int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backe
 int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
 
 /* Names of the global counters (SHOAL_CNT_*, below the drops) and drop reasons; NULL past the end. */
-#define SHOAL_CNT_NAMED 11 /* SHOAL_CNT_PASS .. SHOAL_CNT_PTB_SUPPRESSED */
+#define SHOAL_CNT_NAMED 16 /* SHOAL_CNT_PASS .. SHOAL_CNT_ECHO_REPLIED */
 const char *shoal_counter_name(__u32 idx);
 /* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
 const char *shoal_drop_name(int reason);
@@ -84,8 +89,6 @@ int shoal_dp_counters_reset(struct shoal_dp *dp);
 
 /* libbpf's messages at or above warning go to stderr unless quiet. */
 void shoal_dp_set_quiet(bool quiet);
-
-#endif /* SHOAL_DATAPLANE_H */
 
 struct shoal_state;
 
@@ -156,11 +159,28 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key,
  * published its counts), or -errno.
  */
 int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns);
-/* Entries (in all, of one VIP) at the last complete walk; -EAGAIN before one. */
+/* Live entries (in all, of one VIP) at the last complete walk; -EAGAIN before one. */
 long shoal_dp_flow_count(const struct shoal_dp *dp);
+/* Of them, unconfirmed (one packet seen: a flood shows here). */
+long shoal_dp_flow_unconfirmed(const struct shoal_dp *dp);
+/* Entries past their idle timeout that walks emptied, since open. */
+__u64 shoal_dp_flow_swept(const struct shoal_dp *dp);
+/* Entries the table holds at most (buckets x ways). */
+__u32 shoal_dp_flow_capacity(const struct shoal_dp *dp);
+/* The live entry of the flow key (0), or -ENOENT. */
+int shoal_dp_flow_find(struct shoal_dp *dp, const struct shoal_flow_key *key, __u64 *ret);
+/* key's bucket in the mapped table, and its tag in place (tests, tools). */
+struct shoal_flow_bucket *shoal_dp_flow_bucket(struct shoal_dp *dp,
+					       const struct shoal_flow_key *key, __u64 *tag);
+/* The word of the table holding key's entry, live or not (tests, tools), or NULL. */
+__u64 *shoal_dp_flow_way(struct shoal_dp *dp, const struct shoal_flow_key *key);
+/* The program's clock now, in ticks (SHOAL_FLOW_TICK_SHIFT), 16 bits. */
+__u32 shoal_dp_flow_tick(void);
 long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id);
 /* Flow-table entries naming backend id (how many flows a draining backend still holds). */
 long shoal_dp_backend_flow_count(const struct shoal_dp *dp, __u32 id);
 __u64 shoal_dp_flow_count_walks(const struct shoal_dp *dp);
 /* A whole walk now (tools and tests; the agent walks in slices). */
 long shoal_dp_flow_count_now(struct shoal_dp *dp);
+
+#endif /* SHOAL_DATAPLANE_H */

@@ -1,28 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Reading the flow table: a batched walk cut into slices of a time budget
- * (a walk of 1M entries takes ~0.4 s), published whole when it completes.
+ * Reading the flow table: it is an array, mapped into the agent, so a walk is
+ * plain loads, cut into slices of a time budget and published whole when it
+ * completes. The walk also sweeps: an entry past its idle timeout is emptied
+ * (compare-and-swap, so a packet's racing write wins), which keeps the
+ * program's 16-bit clock from ever making a long-gone entry look fresh.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "dataplane/internal.h"
+#include "shoal/jhash.h"
 
-#define WALK_BATCH 4096
+#define WALK_CHUNK 4096 /* buckets between clock reads */
 
 struct flow_walk {
-	struct shoal_flow_key keys[WALK_BATCH];
-	struct shoal_flow vals[WALK_BATCH];
 	__u32 per_vip[SHOAL_MAX_VIPS];
 	__u32 per_backend[SHOAL_MAX_BACKENDS];
-	struct shoal_flow_key cursor;
-	bool started;
-	long total;
+	__u32 next; /* bucket */
+	long total, unconfirmed;
 };
 
 static __u64 mono_ns(void)
@@ -33,15 +32,62 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+/* The program's clock: bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE. */
+static __u32 flow_tick_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u32)((((__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec) >>
+			SHOAL_FLOW_TICK_SHIFT) &
+		       SHOAL_FLOW_TIME_MASK);
+}
+
+/* Whether entry e is live at tick now under the program's timeouts. */
+static bool entry_live(const struct shoal_dp *dp, __u64 e, __u32 now)
+{
+	__u32 age = (now - SHOAL_FLOW_TICK(e)) & SHOAL_FLOW_TIME_MASK;
+
+	if (!(e & SHOAL_FLOW_STATE_MASK))
+		return false;
+	/* a hair of slack: the program's clock may lag ours by a tick */
+	return age <= (__u32)dp->skel->bss->host_cfg.flow_idle[e & SHOAL_FLOW_CLASS_MASK] + 1;
+}
+
+static void walk_bucket(struct shoal_dp *dp, struct flow_walk *w, struct shoal_flow_bucket *b,
+			__u32 now)
+{
+	int i;
+
+	for (i = 0; i < SHOAL_FLOW_WAYS; i++) {
+		__u64 e = __atomic_load_n(&b->way[i], __ATOMIC_RELAXED);
+		__u32 id;
+
+		if (!(e & SHOAL_FLOW_STATE_MASK))
+			continue;
+		if (!entry_live(dp, e, now)) {
+			if (__atomic_compare_exchange_n(&b->way[i], &e, 0, false, __ATOMIC_RELAXED,
+							__ATOMIC_RELAXED))
+				dp->flow_swept++;
+			continue;
+		}
+		w->total++;
+		if ((e & SHOAL_FLOW_STATE_MASK) == SHOAL_FLOW_UNCONFIRMED)
+			w->unconfirmed++;
+		id = SHOAL_FLOW_BE(e);
+		if (id < SHOAL_MAX_BACKENDS) {
+			w->per_backend[id]++;
+			if (dp->applied_be[id].vip_id < SHOAL_MAX_VIPS)
+				w->per_vip[dp->applied_be[id].vip_id]++;
+		}
+	}
+}
+
 int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	int fd = bpf_map__fd(dp->skel->maps.flows);
 	__u64 deadline = budget_ns == UINT64_MAX ? UINT64_MAX : mono_ns() + budget_ns;
 	struct flow_walk *w = dp->walk;
-	struct shoal_flow_key out;
-	__u32 n, i;
-	int ret;
+	__u32 now = flow_tick_now(), end;
 
 	if (!w) {
 		w = calloc(1, sizeof(*w));
@@ -50,25 +96,13 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 		dp->walk = w;
 	}
 	do {
-		n = WALK_BATCH;
-		ret = bpf_map_lookup_batch(fd, w->started ? &w->cursor : NULL, &out, w->keys,
-					   w->vals, &n, &o);
-		if (ret && errno != ENOENT) {
-			ret = -errno;
-			free(w);
-			dp->walk = NULL;
-			return ret;
-		}
-		w->total += n;
-		for (i = 0; i < n; i++) {
-			if (w->vals[i].vip_id < SHOAL_MAX_VIPS)
-				w->per_vip[w->vals[i].vip_id]++;
-			if (w->vals[i].backend_id < SHOAL_MAX_BACKENDS)
-				w->per_backend[w->vals[i].backend_id]++;
-		}
-		if (ret) {
-			/* ENOENT: the walk is complete */
+		end = w->next + WALK_CHUNK < dp->flow_nbuckets ? w->next + WALK_CHUNK
+							       : dp->flow_nbuckets;
+		for (; w->next < end; w->next++)
+			walk_bucket(dp, w, &dp->flows_mem[w->next], now);
+		if (w->next == dp->flow_nbuckets) {
 			dp->flow_count = w->total;
+			dp->flow_unconfirmed = w->unconfirmed;
 			memcpy(dp->vip_flows, w->per_vip, sizeof(w->per_vip));
 			memcpy(dp->backend_flows, w->per_backend, sizeof(w->per_backend));
 			dp->flow_count_ns = mono_ns();
@@ -77,15 +111,71 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 			dp->walk = NULL;
 			return 0;
 		}
-		w->cursor = out;
-		w->started = true;
 	} while (mono_ns() < deadline);
 	return 1;
+}
+
+struct shoal_flow_bucket *shoal_dp_flow_bucket(struct shoal_dp *dp,
+					       const struct shoal_flow_key *key, __u64 *tag)
+{
+	__u32 h2, h = shoal_flow_hash2(key, dp->skel->bss->host_cfg.hash_seed, &h2);
+
+	if (tag)
+		*tag = SHOAL_FLOW_TAG_OF(h);
+	return &dp->flows_mem[h2 & (dp->flow_nbuckets - 1)];
+}
+
+__u64 *shoal_dp_flow_way(struct shoal_dp *dp, const struct shoal_flow_key *key)
+{
+	__u64 tag;
+	struct shoal_flow_bucket *b = shoal_dp_flow_bucket(dp, key, &tag);
+	int i;
+
+	for (i = 0; i < SHOAL_FLOW_WAYS; i++) {
+		__u64 e = __atomic_load_n(&b->way[i], __ATOMIC_RELAXED);
+
+		if ((e & SHOAL_FLOW_TAG_MASK) == tag && (e & SHOAL_FLOW_STATE_MASK))
+			return &b->way[i];
+	}
+	return NULL;
+}
+
+int shoal_dp_flow_find(struct shoal_dp *dp, const struct shoal_flow_key *key, __u64 *ret)
+{
+	__u64 *w = shoal_dp_flow_way(dp, key), e;
+
+	if (!w)
+		return -ENOENT;
+	e = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (!entry_live(dp, e, flow_tick_now()))
+		return -ENOENT;
+	*ret = e;
+	return 0;
+}
+
+__u32 shoal_dp_flow_tick(void)
+{
+	return flow_tick_now();
 }
 
 long shoal_dp_flow_count(const struct shoal_dp *dp)
 {
 	return dp->flow_walks ? dp->flow_count : -EAGAIN;
+}
+
+long shoal_dp_flow_unconfirmed(const struct shoal_dp *dp)
+{
+	return dp->flow_walks ? dp->flow_unconfirmed : -EAGAIN;
+}
+
+__u64 shoal_dp_flow_swept(const struct shoal_dp *dp)
+{
+	return dp->flow_swept;
+}
+
+__u32 shoal_dp_flow_capacity(const struct shoal_dp *dp)
+{
+	return dp->flow_nbuckets * SHOAL_FLOW_WAYS;
 }
 
 long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id)

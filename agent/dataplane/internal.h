@@ -33,10 +33,15 @@ struct shoal_dp {
 	struct shoal_backend *applied_be;    /* [SHOAL_MAX_BACKENDS] */
 	__u32 *table_buf;		     /* SHOAL_MAX_TABLE_SIZE slots */
 	__u64 write_errors;
-	struct lb_bpf *dry;		 /* dry-run instance for lookups, opened on first use */
-	struct flow_walk *walk;		 /* a walk under way (flows.c) */
-	long flow_count;		 /* from the last complete walk */
-	__u32 vip_flows[SHOAL_MAX_VIPS]; /* entries per VIP id, from the same walk */
+	struct lb_bpf *dry;		     /* dry-run instance for lookups, opened on first use */
+	struct flow_walk *walk;		     /* a walk under way (flows.c) */
+	struct shoal_flow_bucket *flows_mem; /* the flow table, mmap'ed */
+	size_t flows_len;
+	__u32 flow_nbuckets;
+	long flow_count;			 /* from the last complete walk */
+	long flow_unconfirmed;			 /* of which unconfirmed */
+	__u64 flow_swept;			 /* idle entries the walks emptied */
+	__u32 vip_flows[SHOAL_MAX_VIPS];	 /* entries per VIP id, from the same walk */
 	__u32 backend_flows[SHOAL_MAX_BACKENDS]; /* entries per backend id (a draining one's) */
 	__u64 flow_count_ns;			 /* when it completed */
 	__u64 flow_walks;			 /* walks completed */

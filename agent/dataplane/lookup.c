@@ -13,7 +13,7 @@
 
 #include "model/addr.h"
 
-/* A second instance of the program with dry_run set, sharing every map but .rodata. */
+/* A second instance of the program with dry_run set, sharing every map but .rodata (copied). */
 static int dry_open(struct shoal_dp *dp)
 {
 	struct bpf_map *m, *mine;
@@ -24,6 +24,7 @@ static int dry_open(struct shoal_dp *dp)
 	if (!d)
 		return -errno;
 	d->rodata->dry_run = 1;
+	d->rodata->flow_buckets = dp->skel->rodata->flow_buckets;
 	bpf_object__for_each_map(m, d->obj)
 	{
 		if (strstr(bpf_map__name(m), ".rodata"))
@@ -97,7 +98,7 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key, struc
 	__u8 in[128], out[512];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = 1);
-	struct shoal_flow fl;
+	__u64 e;
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
@@ -108,9 +109,9 @@ int shoal_dp_lookup(struct shoal_dp *dp, const struct shoal_flow_key *key, struc
 	o.data_size_in = (__u32)lookup_packet(key, in);
 	if (bpf_prog_test_run_opts(bpf_program__fd(dp->dry->progs.shoal_lb), &o))
 		return -errno;
-	if (!bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows), key, &fl)) {
+	if (!shoal_dp_flow_find(dp, key, &e)) {
 		ret->in_flow_table = true;
-		ret->backend_id = fl.backend_id;
+		ret->backend_id = SHOAL_FLOW_BE(e);
 	}
 	if (o.retval == XDP_PASS) {
 		ret->verdict = SHOAL_LOOKUP_PASS;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -41,7 +42,56 @@ static void dp_free(struct shoal_dp *dp)
 	free(dp->vip_sums);
 	free(dp->be_sums);
 	free(dp->walk);
+	if (dp->flows_mem)
+		munmap(dp->flows_mem, dp->flows_len);
 	free(dp);
+}
+
+static __u16 ticks_of(__u32 s)
+{
+	__u64 t = ((__u64)s * 1000000000ULL + (1ULL << SHOAL_FLOW_TICK_SHIFT) - 1) >>
+		  SHOAL_FLOW_TICK_SHIFT;
+
+	return (__u16)(t > SHOAL_FLOW_TIME_MASK / 2 ? SHOAL_FLOW_TIME_MASK / 2 : t);
+}
+
+void shoal_dp_flow_idle_ticks(const struct shoal_flow_idle *s, __u16 ret[8])
+{
+	memset(ret, 0, 8 * sizeof(*ret));
+	ret[SHOAL_FLOW_UNCONFIRMED] = ticks_of(s->unconfirmed);
+	ret[SHOAL_FLOW_CONFIRMED] = ticks_of(s->tcp);
+	ret[SHOAL_FLOW_CLOSING] = ticks_of(s->tcp_closing);
+	ret[SHOAL_FLOW_UDP | SHOAL_FLOW_UNCONFIRMED] = ticks_of(s->unconfirmed);
+	ret[SHOAL_FLOW_UDP | SHOAL_FLOW_CONFIRMED] = ticks_of(s->udp);
+	ret[SHOAL_FLOW_UDP | SHOAL_FLOW_CLOSING] = ticks_of(s->udp);
+}
+
+/* Buckets for at least entries flows: a power of two (the program masks). */
+__u32 shoal_dp_flow_buckets(__u32 entries)
+{
+	__u32 want = (entries + SHOAL_FLOW_WAYS - 1) / SHOAL_FLOW_WAYS, n = 1;
+
+	while (n < want && n < (1U << 28))
+		n <<= 1;
+	return n;
+}
+
+/* The flow table, mapped: the agent reads and sweeps it without a syscall per bucket. */
+static int flows_map(struct shoal_dp *dp)
+{
+	const struct bpf_map *m = dp->skel->maps.flows;
+	long page = sysconf(_SC_PAGESIZE);
+	void *mem;
+
+	dp->flow_nbuckets = bpf_map__max_entries(m);
+	dp->flows_len =
+		((size_t)dp->flow_nbuckets * sizeof(struct shoal_flow_bucket) + (size_t)page - 1) &
+		~((size_t)page - 1);
+	mem = mmap(NULL, dp->flows_len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	dp->flows_mem = mem;
+	return 0;
 }
 
 int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
@@ -76,10 +126,14 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 		ret = -errno;
 		goto free_dp;
 	}
-	if (opts && opts->flow_entries) {
-		ret = bpf_map__set_max_entries(dp->skel->maps.flows, opts->flow_entries);
+	{
+		__u32 nb = shoal_dp_flow_buckets(opts && opts->flow_entries ? opts->flow_entries
+									    : SHOAL_DEFAULT_FLOWS);
+
+		ret = bpf_map__set_max_entries(dp->skel->maps.flows, nb);
 		if (ret)
 			goto destroy_skel;
+		dp->skel->rodata->flow_buckets = nb;
 	}
 	if (opts && opts->pin_dir) {
 		ret = pin_prepare(dp, opts->pin_dir);
@@ -87,6 +141,9 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 			goto destroy_skel;
 	}
 	ret = lb_bpf__load(dp->skel);
+	if (ret)
+		goto destroy_skel;
+	ret = flows_map(dp);
 	if (ret)
 		goto destroy_skel;
 	if (dp->pin_dir[0])
@@ -324,6 +381,11 @@ int shoal_dp_set_host(struct shoal_dp *dp, const struct shoal_host_cfg *cfg)
 
 	if (!c.ttl)
 		c.ttl = 64;
+	if (!c.flow_idle[SHOAL_FLOW_CONFIRMED]) {
+		struct shoal_flow_idle d = SHOAL_FLOW_IDLE_DEFAULTS;
+
+		shoal_dp_flow_idle_ticks(&d, c.flow_idle);
+	}
 	c.flags |= SHOAL_HOST_F_READY;
 	/* .bss is mmap'ed: the program sees the new config at once */
 	dp->skel->bss->host_cfg = c;

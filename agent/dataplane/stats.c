@@ -27,6 +27,11 @@ const char *shoal_counter_name(__u32 idx)
 		[SHOAL_CNT_CHECK_TUNNELED] = "checks_tunneled",
 		[SHOAL_CNT_CHECK_REFUSED] = "checks_refused",
 		[SHOAL_CNT_PTB_SUPPRESSED] = "ptb_suppressed",
+		[SHOAL_CNT_FLOW_INSERT] = "flow_inserts",
+		[SHOAL_CNT_FLOW_EVICT_UNCONFIRMED] = "flow_evictions_unconfirmed",
+		[SHOAL_CNT_FLOW_EVICT_IDLE] = "flow_evictions_idle",
+		[SHOAL_CNT_FLOW_REFUSED] = "flow_inserts_refused",
+		[SHOAL_CNT_ECHO_REPLIED] = "echo_replied",
 	};
 
 	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;
@@ -35,11 +40,19 @@ const char *shoal_counter_name(__u32 idx)
 const char *shoal_drop_name(int reason)
 {
 	static const char *const names[SHOAL_DROP_MAX_REASON + 1] = {
-		[-SHOAL_DROP_MALFORMED] = "malformed",	   [-SHOAL_DROP_TRUNCATED] = "truncated",
-		[-SHOAL_DROP_FRAGMENT] = "fragment",	   [-SHOAL_DROP_NO_BACKEND] = "no_backend",
-		[-SHOAL_DROP_BAD_BACKEND] = "bad_backend", [-SHOAL_DROP_ENCAP] = "encap",
-		[-SHOAL_DROP_TOO_BIG] = "too_big",	   [-SHOAL_DROP_NOT_READY] = "not_ready",
+		[-SHOAL_DROP_MALFORMED] = "malformed",
+		[-SHOAL_DROP_TRUNCATED] = "truncated",
+		[-SHOAL_DROP_FRAGMENT] = "fragment",
+		[-SHOAL_DROP_NO_BACKEND] = "no_backend",
+		[-SHOAL_DROP_BAD_BACKEND] = "bad_backend",
+		[-SHOAL_DROP_ENCAP] = "encap",
+		[-SHOAL_DROP_TOO_BIG] = "too_big",
+		[-SHOAL_DROP_NOT_READY] = "not_ready",
 		[-SHOAL_DROP_ICMP] = "icmp_unknown_flow",
+		[-SHOAL_DROP_NO_SERVICE] = "no_service",
+		[-SHOAL_DROP_PROTO] = "protocol",
+		[-SHOAL_DROP_EXTHDR] = "ipv6_ext_header",
+		[-SHOAL_DROP_ECHO_LIMIT] = "echo_rate_limited",
 	};
 
 	return reason > 0 && reason <= SHOAL_DROP_MAX_REASON ? names[reason] : NULL;
@@ -234,4 +247,5 @@ void shoal_dp_host_cfg_build(const struct shoal_host_conf *h, const __u8 if_mac[
 	ret->hash_seed = h->hash_seed;
 	ret->icmp_cost_ns = h->icmp_rate ? 1000000000U / h->icmp_rate : 0;
 	ret->icmp_burst = h->icmp_burst;
+	shoal_dp_flow_idle_ticks(&h->flow_idle, ret->flow_idle);
 }

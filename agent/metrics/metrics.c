@@ -289,7 +289,7 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 		const char *name, *text;
 	} cnt[] = {
 		{ SHOAL_CNT_PASS, "shoal_passed_total",
-		  "Packets to a VIP address but no VIP, passed to the kernel." },
+		  "Packets the prefilter took for a VIP address's, passed after the exact check." },
 		{ SHOAL_CNT_TX, "shoal_tx_packets_total", "Packets encapsulated and sent." },
 		{ SHOAL_CNT_FLOW_MISS, "shoal_flow_table_misses_total",
 		  "Packets of a VIP not found in the flow table." },
@@ -300,7 +300,17 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 		{ SHOAL_CNT_PTB_SENT, "shoal_packet_too_big_sent_total",
 		  "Frag-needed / packet-too-big answers sent to clients." },
 		{ SHOAL_CNT_V6_EXTHDR, "shoal_ipv6_extension_headers_total",
-		  "IPv6 packets with extension headers, passed." },
+		  "IPv6 packets to a VIP address with extension headers (walked)." },
+		{ SHOAL_CNT_FLOW_INSERT, "shoal_flow_inserts_total",
+		  "Flow-table entries written for new flows." },
+		{ SHOAL_CNT_FLOW_EVICT_UNCONFIRMED, "shoal_flow_evictions_unconfirmed_total",
+		  "New flows that replaced an unconfirmed entry (one packet seen)." },
+		{ SHOAL_CNT_FLOW_EVICT_IDLE, "shoal_flow_evictions_idle_total",
+		  "New flows that replaced an entry past its idle timeout." },
+		{ SHOAL_CNT_ECHO_REPLIED, "shoal_echo_replied_total",
+		  "ICMP and ICMPv6 echo requests to a VIP address answered." },
+		{ SHOAL_CNT_FLOW_REFUSED, "shoal_flow_inserts_refused_total",
+		  "New flows not recorded: every way of their bucket held a live confirmed flow." },
 	};
 	size_t i;
 	__u64 v;
@@ -318,7 +328,19 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 
 		if (n >= 0)
 			evbuffer_add_printf(b, "shoal_flow_table_entries %ld\n", n);
+		metrics_help(b, "shoal_flow_table_unconfirmed", "gauge",
+			     "Of them, unconfirmed: one packet seen (a flood shows here).");
+		n = shoal_dp_flow_unconfirmed(a->dp);
+		if (n >= 0)
+			evbuffer_add_printf(b, "shoal_flow_table_unconfirmed %ld\n", n);
 	}
+	metrics_help(b, "shoal_flow_table_capacity", "gauge",
+		     "Entries the flow table holds at most.");
+	evbuffer_add_printf(b, "shoal_flow_table_capacity %u\n", shoal_dp_flow_capacity(a->dp));
+	metrics_help(b, "shoal_flow_table_swept_total", "counter",
+		     "Idle entries the agent's walks emptied.");
+	evbuffer_add_printf(b, "shoal_flow_table_swept_total %llu\n",
+			    (unsigned long long)shoal_dp_flow_swept(a->dp));
 	put_loop(a, b);
 	metrics_help(b, "shoal_drops_total", "counter", "Packets dropped, by reason.");
 	for (r = 1; r <= SHOAL_DROP_MAX_REASON; r++)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,48 @@ bool expect_mapping(struct parse_ctx *ctx, yaml_node_t *n, const char *what)
 	return true;
 }
 
+/* host.flow_idle: the flow table's idle timeouts, by kind of flow. */
+static void parse_flow_idle(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_flow_idle *f)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = { { "tcp", offsetof(struct shoal_flow_idle, tcp) },
+		     { "tcp_closing", offsetof(struct shoal_flow_idle, tcp_closing) },
+		     { "udp", offsetof(struct shoal_flow_idle, udp) },
+		     { "unconfirmed", offsetof(struct shoal_flow_idle, unconfirmed) } };
+	yaml_node_t *k, *v;
+	char what[48];
+	bool *dups;
+	size_t i;
+	__u32 ms;
+
+	if (!expect_mapping(ctx, n, "flow_idle"))
+		return;
+	dups = dup_keys(ctx, n);
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key || pair_is_dup(n, dups, p_))
+			continue;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(key, keys[i].key))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			config_errorf(
+				ctx, line_of(k),
+				"flow_idle: unknown key '%s' (tcp, tcp_closing, udp, unconfirmed)",
+				key);
+			continue;
+		}
+		snprintf(what, sizeof(what), "flow_idle.%s", key);
+		if (parse_duration(ctx, v, what, 1000, SHOAL_FLOW_IDLE_MAX_S * 1000ULL, &ms))
+			*(__u32 *)((char *)f + keys[i].off) = (ms + 999) / 1000;
+	}
+	free(dups);
+}
+
 static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_conf *h,
 		       bool *have_iface)
 {
@@ -392,6 +435,8 @@ static void parse_host(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_host_
 		} else if (!strcmp(key, "flow_table_size")) {
 			if (parse_uint(ctx, v, key, 1024, 1ULL << 27, &u))
 				h->flow_table_size = (__u32)u;
+		} else if (!strcmp(key, "flow_idle")) {
+			parse_flow_idle(ctx, v, &h->flow_idle);
 		} else if (!strcmp(key, "mtu")) {
 			if (parse_uint(ctx, v, key, 0, 65535, &u)) {
 				if (u && u < 576)
@@ -626,6 +671,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	c->host.encap = SHOAL_ENCAP_GUE;
 	c->host.gue_port = DEFAULT_GUE_PORT;
 	c->host.flow_table_size = SHOAL_DEFAULT_FLOWS;
+	c->host.flow_idle = (struct shoal_flow_idle)SHOAL_FLOW_IDLE_DEFAULTS;
 	c->host.icmp_rate = 100; /* too-big replies a second, per CPU */
 	config_anycast_defaults(&c->anycast);
 	c->host.icmp_burst = 20;

@@ -53,6 +53,18 @@ struct shoal_service_conf {
 	int line;
 };
 
+/* Flow-table idle timeouts, seconds (host.flow_idle). */
+struct shoal_flow_idle {
+	__u32 tcp;	   /* established */
+	__u32 tcp_closing; /* after the client's FIN or RST */
+	__u32 udp;
+	__u32 unconfirmed; /* one packet seen (a SYN, or a first datagram) */
+};
+#define SHOAL_FLOW_IDLE_DEFAULTS                                             \
+	{                                                                    \
+		.tcp = 900, .tcp_closing = 60, .udp = 300, .unconfirmed = 30 \
+	}
+
 struct shoal_host_conf {
 	char interface[IF_NAMESIZE];
 	enum shoal_xdp_mode xdp_mode;
@@ -63,6 +75,7 @@ struct shoal_host_conf {
 	__u32 hash_seed;
 	bool have_hash_seed; /* required: there is no default */
 	__u32 flow_table_size;
+	struct shoal_flow_idle flow_idle;
 	__u16 mtu;	  /* 0: the interface's */
 	__u32 icmp_rate;  /* too-big replies a second, per CPU */
 	__u32 icmp_burst; /* at once */

@@ -34,6 +34,8 @@ bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what, uns
 		mult = 1000;
 	else if (!strcmp(end, "m"))
 		mult = 60000;
+	else if (!strcmp(end, "h"))
+		mult = 3600000;
 	else if (!*end && !v)
 		mult = 1;
 	else
@@ -46,7 +48,8 @@ bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what, uns
 	*ret = (__u32)(v * mult);
 	return true;
 bad:
-	config_errorf(ctx, line_of(n), "%s: '%s' is not a duration like 500ms, 2s or 1m", what, s);
+	config_errorf(ctx, line_of(n), "%s: '%s' is not a duration like 500ms, 2s, 1m or 1h", what,
+		      s);
 	return false;
 }
 

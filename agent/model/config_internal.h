@@ -35,7 +35,7 @@ bool parse_bool(struct parse_ctx *ctx, yaml_node_t *n, const char *what, bool *r
 bool parse_string(struct parse_ctx *ctx, yaml_node_t *n, const char *what, char *buf, size_t len);
 bool parse_addr(struct parse_ctx *ctx, yaml_node_t *n, const char *what, struct shoal_addr *ret,
 		int *family);
-/* "2s", "500ms", "1m" (and "0") into milliseconds within [min, max] (config_health.c). */
+/* "2s", "500ms", "1m", "1h" (and "0") into milliseconds within [min, max] (config_health.c). */
 bool parse_duration(struct parse_ctx *ctx, yaml_node_t *n, const char *what, unsigned long long min,
 		    unsigned long long max, __u32 *ret);
 /* Which pairs of mapping n repeat an earlier key (reported); NULL when none. */

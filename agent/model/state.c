@@ -451,6 +451,17 @@ static void emit_host(struct emit *e, const struct shoal_host_conf *h)
 	snprintf(buf, sizeof(buf), "0x%x", h->hash_seed);
 	emit_kv(e, "hash_seed", buf);
 	emit_kv_uint(e, "flow_table_size", h->flow_table_size);
+	emit_scalar(e, "flow_idle");
+	emit_begin(e, true);
+	snprintf(buf, sizeof(buf), "%us", h->flow_idle.tcp);
+	emit_kv(e, "tcp", buf);
+	snprintf(buf, sizeof(buf), "%us", h->flow_idle.tcp_closing);
+	emit_kv(e, "tcp_closing", buf);
+	snprintf(buf, sizeof(buf), "%us", h->flow_idle.udp);
+	emit_kv(e, "udp", buf);
+	snprintf(buf, sizeof(buf), "%us", h->flow_idle.unconfirmed);
+	emit_kv(e, "unconfirmed", buf);
+	emit_end(e, true);
 	emit_kv_uint(e, "mtu", h->mtu);
 	emit_kv_uint(e, "icmp_rate", h->icmp_rate);
 	emit_kv_uint(e, "icmp_burst", h->icmp_burst);

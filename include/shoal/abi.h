@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define SHOAL_ABI_VERSION 5
+#define SHOAL_ABI_VERSION 6
 
 /* Limits; the build may override them (-DSHOAL_MAX_VIPS=...). */
 #ifndef SHOAL_MAX_VIPS
@@ -138,7 +138,7 @@ struct shoal_backend {
 	__u32 vip_id;
 };
 
-/* flows: LRU_HASH */
+/* A flow's 5-tuple: the input of the flow hash (and of lbctl lookup). */
 struct shoal_flow_key {
 	struct shoal_addr src;
 	struct shoal_addr dst;
@@ -148,40 +148,50 @@ struct shoal_flow_key {
 	__u8 pad[3];
 };
 
-struct shoal_flow {
-	__u32 backend_id;
-	__u16 vip_id;
-	__u16 flags;		 /* SHOAL_FLOW_F_* */
-	__u32 hash;		 /* flow hash, reused for the GUE source port */
-	__u32 last_seen_jiffies; /* kernel jiffies (low 32 bits) */
+/*
+ * flows: ARRAY of buckets, shared by all CPUs, index = second flow hash &
+ * (buckets - 1) (a power of two). A bucket is one cache line of
+ * SHOAL_FLOW_WAYS entries of 8 bytes; an entry is written with one aligned
+ * store and read with one load, so racing CPUs may lose an insert (the next
+ * packet puts it back) but never see half an entry. No lock, no LRU, no
+ * helper call: the table is also mmapable, for the agent to read and sweep.
+ *
+ *   bits  0-1   state (SHOAL_FLOW_EMPTY ...), bit 2: UDP (for its timeout)
+ *   bits  3-18  last seen, in ticks of 2^30 ns of the coarse monotonic clock
+ *   bits 19-38  backend id
+ *   bits 39-63  tag: bits of the first flow hash (the bucket takes the second's)
+ */
+#define SHOAL_FLOW_WAYS 8
+struct shoal_flow_bucket {
+	__u64 way[SHOAL_FLOW_WAYS];
 };
 
-/*
- * struct shoal_flow.flags: the client sent FIN or RST. A SYN on such a flow
- * opens a new connection on a reused 5-tuple: scheduled afresh, counted as a
- * new flow, not as a repeated SYN.
- */
-#define SHOAL_FLOW_F_CLOSING (1U << 0)
+#define SHOAL_FLOW_EMPTY       0ULL
+#define SHOAL_FLOW_UNCONFIRMED 1ULL /* one packet seen: maybe spoofed */
+#define SHOAL_FLOW_CONFIRMED   2ULL /* a second packet came: a real flow */
+#define SHOAL_FLOW_CLOSING     3ULL /* the client sent FIN or RST */
+#define SHOAL_FLOW_STATE_MASK  3ULL
+#define SHOAL_FLOW_UDP	       4ULL
+#define SHOAL_FLOW_CLASS_MASK  7ULL /* state | UDP: indexes shoal_host_cfg.flow_idle */
+#define SHOAL_FLOW_TIME_SHIFT  3
+#define SHOAL_FLOW_TIME_MASK   0xffffULL
+#define SHOAL_FLOW_BE_SHIFT    19
+#define SHOAL_FLOW_BE_MASK     0xfffffULL
+#define SHOAL_FLOW_TAG_SHIFT   39
+#define SHOAL_FLOW_TAG_BITS    25
+#define SHOAL_FLOW_TICK_SHIFT  30 /* a tick: 2^30 ns, about 1.07 s */
+/* Longest idle timeout: far below the 16-bit clock's wrap (~19.5 h). */
+#define SHOAL_FLOW_IDLE_MAX_S 21600
 
-/*
- * flow_cache: PERCPU_ARRAY indexed by flow hash, a direct-mapped per-CPU copy
- * of recently used flows entries. It spares a known flow the (not inlined)
- * hash-table call; flows stays the authority, shared by all CPUs, and is
- * touched at least every SHOAL_FLOW_TOUCH_JIFFIES for each cached flow so its
- * LRU keeps active flows.
- */
-#ifndef SHOAL_FLOW_CACHE_SLOTS
-#define SHOAL_FLOW_CACHE_SLOTS 65536 /* a power of two */
-#endif
-#define SHOAL_FLOW_TOUCH_JIFFIES 64
-
-struct shoal_flow_cache_entry {
-	struct shoal_flow_key key;
-	__u32 backend_id;
-	__u32 vip_id;
-	__u32 hash; /* 0: empty */
-	__u32 touched_jiffies;
-};
+#define SHOAL_FLOW_ENTRY(tag, be, tick, cls)                                             \
+	(((__u64)(tag) << SHOAL_FLOW_TAG_SHIFT) | ((__u64)(be) << SHOAL_FLOW_BE_SHIFT) | \
+	 (((__u64)(tick)&SHOAL_FLOW_TIME_MASK) << SHOAL_FLOW_TIME_SHIFT) | (__u64)(cls))
+#define SHOAL_FLOW_BE(e)   ((__u32)(((e) >> SHOAL_FLOW_BE_SHIFT) & SHOAL_FLOW_BE_MASK))
+#define SHOAL_FLOW_TICK(e) ((__u32)(((e) >> SHOAL_FLOW_TIME_SHIFT) & SHOAL_FLOW_TIME_MASK))
+/* The tag a flow hash gives (its top 25 bits), in place. */
+#define SHOAL_FLOW_TAG_OF(hash) \
+	((__u64)((hash) >> (32 - SHOAL_FLOW_TAG_BITS)) << SHOAL_FLOW_TAG_SHIFT)
+#define SHOAL_FLOW_TAG_MASK (~0ULL << SHOAL_FLOW_TAG_SHIFT)
 
 /* Global configuration; lives in the program's .data and is set by userspace. */
 struct shoal_host_cfg {
@@ -197,6 +207,11 @@ struct shoal_host_cfg {
 	__u8 pad[3];
 	__u32 icmp_cost_ns; /* 1 s / too-big replies a second per CPU (0: no limit; the agent sets one) */
 	__u32 icmp_burst; /* and how many may go at once */
+	/*
+	 * Idle timeouts in ticks (SHOAL_FLOW_TICK_SHIFT), indexed by an entry's
+	 * state | UDP bit: past it, an entry is no hit and may be replaced.
+	 */
+	__u16 flow_idle[8];
 };
 
 /* icmp_limit: PERCPU_ARRAY of one: the token bucket of too-big replies (RFC 4443 2.4(f)). */
@@ -222,17 +237,22 @@ struct shoal_backend_stats {
 
 /* stats: PERCPU_ARRAY of __u64, index = SHOAL_CNT_* */
 enum shoal_counter {
-	SHOAL_CNT_PASS = 0,	    /* passed: to a VIP address, but no VIP (others go uncounted) */
+	SHOAL_CNT_PASS = 0,	    /* passed after the exact check: not a VIP address after all */
 	SHOAL_CNT_TX,		    /* encapsulated and sent */
 	SHOAL_CNT_FLOW_MISS,	    /* packets of VIPs not in the flow table (hits: tx - misses) */
 	SHOAL_CNT_FLOW_RESCHEDULED, /* hit on a removed backend */
 	SHOAL_CNT_ICMP_FORWARDED,   /* ICMP errors sent to a flow's backend */
 	SHOAL_CNT_PTB_SENT,	    /* frag-needed / packet-too-big answered */
-	SHOAL_CNT_V6_EXTHDR,	    /* IPv6 with extension headers: passed */
+	SHOAL_CNT_V6_EXTHDR,	    /* IPv6 to a VIP address with extension headers (walked) */
 	SHOAL_CNT_FRAG_FORWARDED,   /* IPv4 fragments to maglev-src VIPs */
 	SHOAL_CNT_CHECK_TUNNELED,   /* health-check packets encapsulated by the tc program */
 	SHOAL_CNT_CHECK_REFUSED,    /* marked packets not for their backend's VIP: dropped */
 	SHOAL_CNT_PTB_SUPPRESSED,   /* too-big replies over the rate limit: not sent, dropped */
+	SHOAL_CNT_FLOW_INSERT,	    /* entries written for new flows */
+	SHOAL_CNT_FLOW_EVICT_UNCONFIRMED, /* ... replacing an unconfirmed entry */
+	SHOAL_CNT_FLOW_EVICT_IDLE,	  /* ... replacing an entry past its idle timeout */
+	SHOAL_CNT_FLOW_REFUSED, /* new flows not recorded: every way a live confirmed flow */
+	SHOAL_CNT_ECHO_REPLIED, /* ICMP(v6) echo requests to a VIP address answered */
 	/* drops by reason: SHOAL_CNT_DROP_BASE + (-SHOAL_DROP_x) */
 	SHOAL_CNT_DROP_BASE = 16,
 	SHOAL_CNT_MAX = 32,
@@ -249,7 +269,11 @@ enum shoal_drop_reason {
 	SHOAL_DROP_TOO_BIG = -7,     /* too big, DF clear: cannot fragment */
 	SHOAL_DROP_NOT_READY = -8,   /* host config missing */
 	SHOAL_DROP_ICMP = -9,	     /* ICMP error about no known VIP flow */
-	SHOAL_DROP_MAX_REASON = 9,
+	SHOAL_DROP_NO_SERVICE = -10, /* to a VIP address, a port or protocol no service has */
+	SHOAL_DROP_PROTO = -11,	     /* to a VIP address, neither TCP, UDP nor ICMP echo/error */
+	SHOAL_DROP_EXTHDR = -12,     /* IPv6 extension headers not walked (ESP, AH, too many) */
+	SHOAL_DROP_ECHO_LIMIT = -13, /* echo request over the ICMP reply rate */
+	SHOAL_DROP_MAX_REASON = 13,
 };
 
 #define SHOAL_CNT_DROP(reason) (SHOAL_CNT_DROP_BASE - (reason))

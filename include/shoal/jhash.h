@@ -44,8 +44,12 @@ __shoal_inline __u32 shoal_rol32(__u32 x, int k)
 	} while (0)
 /* clang-format on */
 
-/* Hash of a 5-tuple: src and dst addresses, both ports, protocol. */
-__shoal_inline __u32 shoal_flow_hash(const struct shoal_flow_key *k, __u32 seed)
+/*
+ * Hash of a 5-tuple: src and dst addresses, both ports, protocol. The
+ * returned word picks the Maglev slot and the GUE source port; *second (the
+ * final mix's b, nearly as good) picks the flow table's bucket.
+ */
+__shoal_inline __u32 shoal_flow_hash2(const struct shoal_flow_key *k, __u32 seed, __u32 *second)
 {
 	__u32 a, b, c;
 
@@ -62,7 +66,15 @@ __shoal_inline __u32 shoal_flow_hash(const struct shoal_flow_key *k, __u32 seed)
 	b += k->dst.u32[3];
 	c += ((__u32)k->sport << 16) | k->dport;
 	SHOAL_JHASH_FINAL(a, b, c);
+	*second = b;
 	return c;
+}
+
+__shoal_inline __u32 shoal_flow_hash(const struct shoal_flow_key *k, __u32 seed)
+{
+	__u32 unused;
+
+	return shoal_flow_hash2(k, seed, &unused);
 }
 
 /* Hash of the source address alone (maglev-src: client affinity). */

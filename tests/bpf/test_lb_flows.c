@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * build/lb.bpf.o: the flow table and the per-CPU flow cache: stickiness,
- * rescheduling, SYN repeats, closing flows, counters.
+ * build/lb.bpf.o: the flow table: stickiness, rescheduling, SYN repeats,
+ * confirmation, closing and idle flows, verified hits, floods, counters.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -126,7 +126,6 @@ START_TEST(test_down_backend_keeps_or_reschedules_flows)
 	for (i = 0; i < STICKY_FLOWS; i++)
 		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_ACK), before[i]);
 	backend_flags_set(v.be[1].id, SHOAL_BE_F_VALID | SHOAL_BE_F_DOWN | SHOAL_BE_F_RESCHEDULE);
-	touch_interval_passes();
 	for (i = 0; i < STICKY_FLOWS; i++) {
 		int now = send_flow(&v, i, PKT_TCP_ACK);
 
@@ -188,43 +187,202 @@ START_TEST(test_vip_delete_stops_known_flows)
 }
 END_TEST
 
-/*
- * A flow served from the per-CPU cache is put back into the shared table if
- * that evicted it, so another CPU still finds it.
- */
-START_TEST(test_cached_flow_survives_eviction)
+/* A SYN makes an unconfirmed entry, the next packet confirms it, a FIN closes it. */
+START_TEST(test_second_packet_confirms)
 {
 	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
-	struct pkt_spec s = { .src = CLIENT4,
-			      .dst = VIP4,
-			      .sport = 4343,
-			      .dport = 80,
-			      .proto = IPPROTO_TCP,
-			      .tcp_flags = PKT_TCP_ACK };
-	__u8 in[PKT_MAX], out[PKT_MAX];
-	int flows_fd = shoal_dp_map_fd(fx.dp, "flows");
 	struct shoal_flow_key k;
-	struct shoal_flow fl;
-	size_t len, out_len;
 	struct lbfix_vip v;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v), 0);
+	send_flow_key(3, &k);
+	ck_assert_int_eq(send_flow(&v, 3, PKT_TCP_SYN), 0);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
+	ck_assert_int_eq(send_flow(&v, 3, PKT_TCP_SYN), 0); /* a retransmit: still unproven */
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
+	ck_assert_int_eq(send_flow(&v, 3, PKT_TCP_ACK), 0);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_CONFIRMED);
+	ck_assert_int_eq(send_flow(&v, 3, PKT_TCP_FIN | PKT_TCP_ACK), 0);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_CLOSING);
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_INSERT), 1);
+}
+END_TEST
+
+/* An RST or FIN of a flow the table does not know is forwarded and recorded nowhere. */
+START_TEST(test_rst_fin_of_unknown_flow_make_no_entry)
+{
+	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
+	struct shoal_flow_key k;
+	struct lbfix_vip v;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v), 0);
+	ck_assert_int_eq(send_flow(&v, 4, PKT_TCP_RST), 0);
+	ck_assert_int_eq(send_flow(&v, 5, PKT_TCP_FIN | PKT_TCP_ACK), 0);
+	send_flow_key(4, &k);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_EMPTY);
+	send_flow_key(5, &k);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_EMPTY);
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_INSERT), 0);
+	ck_assert_uint_eq(counter(SHOAL_CNT_TX), 2);
+}
+END_TEST
+
+/*
+ * An entry past its idle timeout is no hit: the 5-tuple is a new flow on the
+ * current table (here the old backend has left it).
+ */
+START_TEST(test_idle_entry_makes_a_new_flow)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
+	struct shoal_backend_stats st;
+	struct shoal_flow_key k;
+	struct lbfix_vip v;
+	int first;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
+	first = send_flow(&v, 6, PKT_TCP_SYN);
+	ck_assert_int_eq(send_flow(&v, 6, PKT_TCP_ACK), first);
+	v.be[first].weight = 0;
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	send_flow_key(6, &k);
+	/* just inside the timeout (900 s: 839 ticks): still the old backend */
+	flow_age_by(&k, 830);
+	ck_assert_int_eq(send_flow(&v, 6, PKT_TCP_ACK), first);
+	flow_age_by(&k, 845);
+	ck_assert_int_eq(send_flow(&v, 6, PKT_TCP_ACK), 1 - first);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
+	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[1 - first].id, &st), 0);
+	ck_assert_uint_eq(st.new_flows, 1);
+}
+END_TEST
+
+/*
+ * A hit is trusted only if its backend serves the VIP the packet is
+ * addressed to: an entry with the flow's tag naming another VIP's backend
+ * (a tag collision), or a backend id given to another VIP since (a reload),
+ * sends nothing there.
+ */
+START_TEST(test_hit_verified_against_vip)
+{
+	struct lbfix_backend a_be = { "198.51.100.1", 0, 1 }, b_be = { "198.51.100.9", 0, 1 };
+	struct shoal_backend moved = { .family = AF_INET };
+	struct shoal_flow_bucket *bkt;
+	struct shoal_flow_key k;
+	struct lbfix_vip a, b;
+	__u64 tag;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &a_be, 1, 251, &a), 0);
+	ck_assert_int_eq(lbfix_vip_add(&fx, "192.0.2.20", 80, IPPROTO_TCP, 0, 0, &b_be, 1, 251, &b),
+			 0);
+	/* a collision: flow 7's bucket holds its tag, naming b's backend */
+	send_flow_key(7, &k);
+	bkt = shoal_dp_flow_bucket(fx.dp, &k, &tag);
+	bkt->way[3] = SHOAL_FLOW_ENTRY(tag >> SHOAL_FLOW_TAG_SHIFT, b.be[0].id,
+				       shoal_dp_flow_tick(), SHOAL_FLOW_CONFIRMED);
+	ck_assert_int_eq(send_flow(&a, 7, PKT_TCP_ACK), 0);
+	ck_assert_uint_eq(SHOAL_FLOW_BE(bkt->way[3]), a.be[0].id);
+	/* an id reused: a's backend now belongs to b, at another address */
+	ck_assert_int_eq(send_flow(&a, 8, PKT_TCP_SYN), 0);
+	ck_assert_int_eq(send_flow(&a, 8, PKT_TCP_ACK), 0);
+	ck_assert_int_eq(shoal_addr_parse("198.51.100.99", &moved.addr, NULL), 0);
+	moved.vip_id = b.id;
+	ck_assert_int_eq(shoal_dp_backend_set(fx.dp, a.be[0].id, &moved), 0);
+	a.be[0].addr = moved.addr; /* lbfix_backend_of: to a's only backend would match it */
+	ck_assert_int_eq(send_flow(&a, 8, PKT_TCP_ACK), -1); /* a's table names no valid backend */
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_RESCHEDULED), 2);
+}
+END_TEST
+
+/*
+ * A full bucket of live confirmed flows refuses a new flow (forwarded, not
+ * recorded, counted); once one of them is idle, the new flow takes its way.
+ */
+START_TEST(test_full_bucket_refuses_then_evicts_idle)
+{
+	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
+	struct shoal_flow_bucket *bkt;
+	struct shoal_flow_key k;
+	struct lbfix_vip v;
+	__u64 tag;
 	int i;
 
 	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, &be, 1, 251, &v), 0);
-	flow_key_of(&s, &k);
-	len = pkt_build(&s, in, sizeof(in));
-	for (i = 0; i < 2; i++) {
+	send_flow_key(9, &k);
+	bkt = shoal_dp_flow_bucket(fx.dp, &k, &tag);
+	for (i = 0; i < SHOAL_FLOW_WAYS; i++)
+		bkt->way[i] = SHOAL_FLOW_ENTRY((tag >> SHOAL_FLOW_TAG_SHIFT) ^ (i + 1), v.be[0].id,
+					       shoal_dp_flow_tick(), SHOAL_FLOW_CONFIRMED);
+	ck_assert_int_eq(send_flow(&v, 9, PKT_TCP_SYN), 0);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_EMPTY);
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_REFUSED), 1);
+	bkt->way[5] =
+		SHOAL_FLOW_ENTRY(1, v.be[0].id, shoal_dp_flow_tick() - 900, SHOAL_FLOW_CONFIRMED);
+	ck_assert_int_eq(send_flow(&v, 9, PKT_TCP_SYN), 0);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
+	ck_assert_uint_eq((bkt->way[5] & SHOAL_FLOW_TAG_MASK), tag);
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_EVICT_IDLE), 1);
+}
+END_TEST
+
+/*
+ * Flood-proof: confirmed flows keep their entries, and so their backends
+ * after the backend set changed, through a flood of ten times the table's
+ * size of spoofed SYNs, ACKs and RSTs, each 5-tuple seen once.
+ */
+#define FLOOD_TABLE 16384
+#define FLOOD_KEPT  1500
+
+static void flood_packet(__u32 n, __u8 *in, size_t *len)
+{
+	char src[32];
+	static const __u8 flags[] = { PKT_TCP_SYN, PKT_TCP_ACK, PKT_TCP_RST };
+	struct pkt_spec s = { .src = src,
+			      .dst = VIP4,
+			      .sport = (__u16)(1024 + n % 60000),
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = flags[n % 3] };
+
+	snprintf(src, sizeof(src), "203.0.%u.%u", (n / 60000) % 256, 1 + (n / 60000 / 256) % 250);
+	*len = pkt_build(&s, in, PKT_MAX);
+}
+
+START_TEST(test_flood_keeps_confirmed_flows)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
+				       { "198.51.100.3", 0, 1 } };
+	struct lbfix_backend extra = { "198.51.100.4", 0, 1 };
+	static int before[FLOOD_KEPT];
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct shoal_flow_key k;
+	size_t len, out_len;
+	struct lbfix_vip v;
+	__u32 n;
+	int i;
+
+	lbfix_close(&fx);
+	ck_assert_int_eq(lbfix_open(&fx, FLOOD_TABLE), 0);
+	prog = shoal_dp_prog_fd(fx.dp);
+	ck_assert_uint_eq(shoal_dp_flow_capacity(fx.dp), FLOOD_TABLE);
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 3, 251, &v), 0);
+	for (i = 0; i < FLOOD_KEPT; i++) {
+		before[i] = send_flow(&v, i, PKT_TCP_SYN);
+		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_ACK), before[i]);
+	}
+	ck_assert_int_eq(lbfix_vip_backend_add(&fx, &v, &extra), 0);
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	for (n = 0; n < 10 * FLOOD_TABLE; n++) {
+		flood_packet(n, in, &len);
 		out_len = sizeof(out);
 		ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
 	}
-	ck_assert_int_eq(bpf_map_lookup_elem(flows_fd, &k, &fl), 0);
-	ck_assert_uint_eq(fl.backend_id, v.be[0].id);
-	ck_assert_uint_eq(fl.vip_id, v.id);
-	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
-	touch_interval_passes();
-	out_len = sizeof(out);
-	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
-	ck_assert_int_eq(bpf_map_lookup_elem(flows_fd, &k, &fl), 0);
-	ck_assert_uint_eq(fl.backend_id, v.be[0].id);
+	ck_assert_uint_gt(counter(SHOAL_CNT_FLOW_EVICT_UNCONFIRMED), FLOOD_TABLE);
+	for (i = 0; i < FLOOD_KEPT; i++) {
+		send_flow_key(i, &k);
+		ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_CONFIRMED);
+		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_ACK), before[i]);
+	}
 }
 END_TEST
 
@@ -258,40 +416,6 @@ START_TEST(test_reused_tuple_after_fin_is_a_new_flow)
 	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[other].id, &st[1]), 0);
 	ck_assert_uint_eq(st[0].new_flows + st[1].new_flows, 2);
 	ck_assert_uint_eq(st[0].syn_repeats + st[1].syn_repeats, 0);
-}
-END_TEST
-
-/*
- * The shared table evicted an idle flow that the per-CPU cache still holds; a
- * new connection on that 5-tuple is scheduled on the current table, and its
- * next packets must follow that choice, not the cache's old one. (The cache
- * entry is idle longer than SHOAL_FLOW_TOUCH_JIFFIES: a client cannot reuse
- * the 5-tuple of a live connection, and a FIN or RST clears the entry.)
- */
-START_TEST(test_new_flow_overrides_stale_cache)
-{
-	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
-	int flows_fd = shoal_dp_map_fd(fx.dp, "flows");
-	struct pkt_spec s = { .src = "198.51.100.9",
-			      .dst = VIP4,
-			      .sport = 10008,
-			      .dport = 80,
-			      .proto = IPPROTO_TCP };
-	struct shoal_flow_key k;
-	struct lbfix_vip v;
-	int first, other;
-
-	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
-	first = send_flow(&v, 8, PKT_TCP_SYN);
-	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_ACK), first); /* now cached */
-	touch_interval_passes();
-	flow_key_of(&s, &k);
-	ck_assert_int_eq(bpf_map_delete_elem(flows_fd, &k), 0);
-	other = 1 - first;
-	v.be[first].weight = 0;
-	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
-	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_SYN), other);
-	ck_assert_int_eq(send_flow(&v, 8, PKT_TCP_ACK), other);
 }
 END_TEST
 
@@ -356,10 +480,14 @@ int main(void)
 	tcase_add_test(tc, test_syn_repeat_counted);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_vip_delete_stops_known_flows);
-	tcase_add_test(tc, test_cached_flow_survives_eviction);
 	tcase_add_test(tc, test_reused_tuple_after_fin_is_a_new_flow);
 	tcase_add_test(tc, test_syn_without_fin_stays);
-	tcase_add_test(tc, test_new_flow_overrides_stale_cache);
+	tcase_add_test(tc, test_second_packet_confirms);
+	tcase_add_test(tc, test_rst_fin_of_unknown_flow_make_no_entry);
+	tcase_add_test(tc, test_idle_entry_makes_a_new_flow);
+	tcase_add_test(tc, test_hit_verified_against_vip);
+	tcase_add_test(tc, test_full_bucket_refuses_then_evicts_idle);
+	tcase_add_test(tc, test_flood_keeps_confirmed_flows);
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
 }

@@ -198,6 +198,8 @@ START_TEST(test_too_big_rate_limited)
 	ck_assert_uint_le(sent, 5 * (__u32)libbpf_num_possible_cpus() + 1);
 	ck_assert_uint_eq(counter(SHOAL_CNT_PTB_SENT), sent);
 	ck_assert_uint_eq(counter(SHOAL_CNT_PTB_SUPPRESSED), 1000 - sent);
+	/* refused before the flow table: none of them took a way */
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_INSERT), 0);
 	/* no limit: every one is answered */
 	ck_assert_int_eq(lbfix_set_host(&fx, 0, 0), 0);
 	in_len = pkt_build(&s, in, sizeof(in));

@@ -39,10 +39,42 @@ __u64 counter(__u32 idx)
 	return v;
 }
 
-/* Waits past SHOAL_FLOW_TOUCH_JIFFIES at any HZ: the kernel's lowest is 100 (10 ms a jiffy). */
-void touch_interval_passes(void)
+static void send_flow_src(int i, char *src, size_t len)
 {
-	usleep((SHOAL_FLOW_TOUCH_JIFFIES * 10 + 50) * 1000);
+	snprintf(src, len, "198.51.%d.%d", 100 + (i / 50000) % 10, 1 + i % 200);
+}
+
+void send_flow_key(int i, struct shoal_flow_key *k)
+{
+	char src[64];
+	struct pkt_spec s = { .src = src,
+			      .dst = VIP4,
+			      .sport = (__u16)(10000 + i % 50000),
+			      .dport = 80,
+			      .proto = IPPROTO_TCP };
+
+	send_flow_src(i, src, sizeof(src));
+	flow_key_of(&s, k);
+}
+
+__u64 flow_state(const struct shoal_flow_key *k)
+{
+	__u64 e;
+
+	if (shoal_dp_flow_find(fx.dp, k, &e))
+		return SHOAL_FLOW_EMPTY;
+	return e & SHOAL_FLOW_STATE_MASK;
+}
+
+void flow_age_by(const struct shoal_flow_key *k, __u32 ticks)
+{
+	__u64 *w = shoal_dp_flow_way(fx.dp, k), e;
+
+	ck_assert_ptr_nonnull(w);
+	e = *w;
+	e &= ~(SHOAL_FLOW_TIME_MASK << SHOAL_FLOW_TIME_SHIFT);
+	e |= (((__u64)SHOAL_FLOW_TICK(*w) - ticks) & SHOAL_FLOW_TIME_MASK) << SHOAL_FLOW_TIME_SHIFT;
+	*w = e;
 }
 
 int send_flow(const struct lbfix_vip *v, int i, __u8 flags)
@@ -57,7 +89,7 @@ int send_flow(const struct lbfix_vip *v, int i, __u8 flags)
 	__u8 in[PKT_MAX], out[PKT_MAX];
 	size_t in_len, out_len = sizeof(out);
 
-	snprintf(src, sizeof(src), "198.51.%d.%d", 100 + (i / 50000) % 10, 1 + i % 200);
+	send_flow_src(i, src, sizeof(src));
 	in_len = pkt_build(&s, in, sizeof(in));
 	if (lbfix_run(prog, in, in_len, out, &out_len) != XDP_TX)
 		return -1;
@@ -73,8 +105,6 @@ void flow_key_of(const struct pkt_spec *s, struct shoal_flow_key *k)
 	k->dport = htons(s->dport);
 	k->proto = s->proto;
 }
-
-/* A deleted VIP's flows stop at once, though they sit in the flow table and cache. */
 
 void vip_everywhere(struct lbfix_vip *v4t, struct lbfix_vip *v4u, struct lbfix_vip *v6t,
 		    struct lbfix_vip *v6u)

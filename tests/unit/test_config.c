@@ -28,6 +28,8 @@ START_TEST(test_example_parses)
 	ck_assert_uint_eq(c->host.hash_seed, 0x5eed);
 	ck_assert_uint_eq(c->host.gue_port, 6080);
 	ck_assert_uint_eq(c->host.flow_table_size, 1048576);
+	ck_assert_uint_eq(c->host.flow_idle.tcp, 900);
+	ck_assert_uint_eq(c->host.flow_idle.tcp_closing, 60);
 	ck_assert(c->host.have_gateway_mac);
 	ck_assert_uint_eq(c->host.gateway_mac[5], 0x01);
 	ck_assert_str_eq(c->host.pin_path, "/sys/fs/bpf/shoal/eth0");
@@ -66,6 +68,10 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->services[0].key.proto, IPPROTO_TCP);
 	ck_assert_uint_eq(c->services[0].table_size, 65537);
 	ck_assert(c->services[0].flow_table);
+	ck_assert_uint_eq(c->host.flow_idle.tcp, 900);
+	ck_assert_uint_eq(c->host.flow_idle.tcp_closing, 60);
+	ck_assert_uint_eq(c->host.flow_idle.udp, 300);
+	ck_assert_uint_eq(c->host.flow_idle.unconfirmed, 30);
 	shoal_config_free(c);
 }
 END_TEST
@@ -93,6 +99,10 @@ static const struct bad_case bad_cases[] = {
 	{ HOST "  gue_port: eighty\n", "5: gue_port: 'eighty' is not a whole number" },
 	{ HOST "  encap: gre\n", "5: encap: 'gre' is not gue or ipip" },
 	{ HOST "  mtu: 100\n", "5: mtu: 100 is below 576" },
+	{ HOST "  flow_idle: 60s\n", "5: flow_idle must be a mapping" },
+	{ HOST "  flow_idle:\n    tcp: 0s\n", "6: flow_idle.tcp:" },
+	{ HOST "  flow_idle:\n    udp: 7h\n", "6: flow_idle.udp:" },
+	{ HOST "  flow_idle:\n    icmp: 5s\n", "6: flow_idle: unknown key 'icmp'" },
 	{ HOST "  gateway_mac: 02:00:zz:00:00:01\n", "5: gateway_mac:" },
 	{ "host:\n  interface: averyveryverylongname0\n", "2: interface: longer than" },
 	{ HOST "services: {a: 1}\n", "5: services must be a list" },
@@ -164,7 +174,7 @@ static const struct bad_case bad_cases[] = {
 	{ HOST SVC "    health: {type: smtp}\n", "8: type: 'smtp' is not tcp, http, https" },
 	{ HOST SVC "    health: {interval: 2}\n", "8: health.interval: '2' is not a duration" },
 	{ HOST SVC "    health: {interval: 50ms}\n", "8: health.interval: 50ms is out of range" },
-	{ HOST SVC "    health: {interval: 2h}\n", "8: health.interval: '2h' is not a duration" },
+	{ HOST SVC "    health: {interval: 2d}\n", "8: health.interval: '2d' is not a duration" },
 	{ HOST SVC "    health: {interval: 1s, timeout: 2s}\n",
 	  "8: health: timeout (2000ms) is longer than interval (1000ms)" },
 	{ HOST SVC "    health: {rise: 0}\n", "8: health.rise: 0 is out of range (1 to 100)" },
