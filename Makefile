@@ -185,6 +185,8 @@ test-unit test-bpf test-e2e: build-all
 
 bench: all
 	$(Q)$(BUILD)/lbbench dataplane
+	$(Q)$(BUILD)/lbbench flood
+	$(Q)./tests/bench/compare.sh
 	$(Q)$(BUILD)/lbbench decap
 	$(Q)$(BUILD)/lbbench maglev
 	$(Q)$(BUILD)/lbbench apply

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Per-CPU counters: global (stats), per VIP and per backend. */
+/* Per-CPU counters: global (stats) and per backend (VIPs are sums of their backends). */
 #ifndef SHOAL_BPF_COUNTERS_H
 #define SHOAL_BPF_COUNTERS_H
 
@@ -20,17 +20,6 @@ __shoal_inline void cnt_inc(__u32 idx)
 __shoal_inline void cnt_drop(int reason)
 {
 	cnt_inc(SHOAL_CNT_DROP(reason));
-}
-
-__shoal_inline void cnt_vip(__u32 vip_id, __u32 bytes, int new_flow)
-{
-	struct shoal_vip_stats *s = bpf_map_lookup_elem(&vip_stats, &vip_id);
-
-	if (!s || dry_run)
-		return;
-	s->packets++;
-	s->bytes += bytes;
-	s->new_flows += new_flow;
 }
 
 __shoal_inline void cnt_backend(__u32 be_id, __u32 bytes, int new_flow)

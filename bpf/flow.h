@@ -46,25 +46,6 @@ __shoal_inline const struct shoal_vip *vip_get(__u32 id)
 	return vip;
 }
 
-/*
- * VIP id's properties, if the packet is addressed to what that VIP serves: a
- * flow whose VIP was removed, and whose id a new VIP took, is no hit.
- */
-__shoal_inline const struct shoal_vip *vip_get_for(__u32 id, const struct pkt *p)
-{
-	const struct shoal_vip *vip = vip_get(id);
-	const __u32 *a, *b;
-
-	if (!vip)
-		return NULL;
-	a = (const __u32 *)&vip->key.addr;
-	b = (const __u32 *)&p->key.dst;
-	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) ||
-	    vip->key.proto != p->key.proto || (vip->key.port && vip->key.port != p->key.dport))
-		return NULL;
-	return vip;
-}
-
 __shoal_inline const struct shoal_vip *vip_find(const struct pkt *p)
 {
 	struct shoal_vip_key vk = {};
@@ -98,17 +79,20 @@ __shoal_inline int pkt_is_fin_rst(const struct pkt *p)
  * The backend a recorded flow names, if it still serves the VIP this packet
  * is addressed to (neither a tag collision nor an id reused after a reload
  * reaches another service's backend), is not down with on_down: reschedule,
- * and the VIP still keeps flows.
+ * and its VIP still keeps flows. One entry answers all of it.
  */
-__shoal_inline const struct shoal_backend *flow_backend_get(__u32 id, const struct pkt *p,
-							    struct flow_choice *c)
+__shoal_inline const struct shoal_backend *flow_backend_get(__u32 id, const struct pkt *p)
 {
 	const struct shoal_backend *be = bpf_map_lookup_elem(&backends, &id);
+	const __u32 *a, *b;
 
-	if (!be || (be->flags & (SHOAL_BE_F_VALID | SHOAL_BE_F_RESCHEDULE)) != SHOAL_BE_F_VALID)
+	if (!be || (be->flags & (SHOAL_BE_F_VALID | SHOAL_BE_F_RESCHEDULE |
+				 SHOAL_BE_F_NO_FLOWTABLE)) != SHOAL_BE_F_VALID)
 		return NULL;
-	c->vip = vip_get_for(be->vip_id, p);
-	if (!c->vip || (c->vip->flags & SHOAL_VIP_F_NO_FLOWTABLE))
+	a = (const __u32 *)&be->vip.addr;
+	b = (const __u32 *)&p->key.dst;
+	if ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) ||
+	    be->vip.proto != p->key.proto || (be->vip.port && be->vip.port != p->key.dport))
 		return NULL;
 	return be;
 }
@@ -125,8 +109,8 @@ __shoal_inline int flow_idle(__u64 e, __u32 now)
 
 /*
  * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
- * miss (then c->vip is set when a stale entry's VIP still serves the packet,
- * and c->way names the stale entry, for the insert to replace).
+ * miss (then c->way names a stale entry of the flow, for the insert to
+ * replace).
  */
 __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 {
@@ -137,7 +121,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	c->way = -1;
 	c->hash = shoal_flow_hash2(&p->key, host_cfg.hash_seed, &h2);
 	c->tag = SHOAL_FLOW_TAG_OF(c->hash);
-	c->now = (__u32)(bpf_ktime_get_coarse_ns() >> SHOAL_FLOW_TICK_SHIFT) & SHOAL_FLOW_TIME_MASK;
+	c->now = READ_ONCE(host_cfg.flow_tick) & SHOAL_FLOW_TIME_MASK;
 	idx = h2 & (flow_buckets - 1);
 	c->bkt = bpf_map_lookup_elem(&flows, &idx);
 	if (!c->bkt)
@@ -156,7 +140,7 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	/* a new connection on the 5-tuple of one the client closed */
 	if (st == SHOAL_FLOW_CLOSING && pkt_is_syn(p))
 		return 0;
-	c->be = flow_backend_get(SHOAL_FLOW_BE(e), p, c);
+	c->be = flow_backend_get(SHOAL_FLOW_BE(e), p);
 	if (!c->be) {
 		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
 		return 0;

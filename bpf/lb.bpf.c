@@ -98,7 +98,8 @@ __shoal_inline int ptb_allowed(void)
  * and no more reflection than the budget allows). The kernel cannot answer:
  * the host does not own the address.
  */
-__shoal_inline int echo(struct xdp_md *ctx, const struct pkt *p)
+/* Rare paths are subprograms: the hot path stays short and dense in the JIT image. */
+static __noinline int echo(struct xdp_md *ctx, const struct pkt *p)
 {
 	int ret;
 
@@ -117,7 +118,7 @@ __shoal_inline int echo(struct xdp_md *ctx, const struct pkt *p)
 	return XDP_TX;
 }
 
-__shoal_inline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhead)
+static __noinline int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 overhead)
 {
 	__u32 room = host_cfg.mtu - overhead;
 	int ret;
@@ -192,14 +193,16 @@ int shoal_lb(struct xdp_md *ctx)
 	if (fc.new_flow)
 		flow_record(&p, &fc);
 
-	cnt_vip(fc.be->vip_id, p.ip_len, fc.new_flow);
-	cnt_backend(fc.backend_id, p.ip_len, fc.new_flow);
 	ret = encap_packet(ctx, &p, fc.be, fc.hash);
 	if (ret)
 		return drop(ret);
+	/*
+	 * One per-CPU entry counts a sent packet: its backend's. The agent sums
+	 * backends into VIPs and into the global tx.
+	 */
+	cnt_backend(fc.backend_id, p.ip_len, fc.new_flow);
 	if (p.flags & PKT_F_ICMP_ERR)
 		cnt_inc(SHOAL_CNT_ICMP_FORWARDED);
-	cnt_inc(SHOAL_CNT_TX);
 	return XDP_TX;
 }
 

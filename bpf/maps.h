@@ -76,13 +76,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SHOAL_MAX_VIPS);
-	__type(key, __u32);
-	__type(value, struct shoal_vip_stats);
-} vip_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SHOAL_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct shoal_backend_stats);

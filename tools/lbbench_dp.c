@@ -22,6 +22,7 @@
 #include "lbbench.h"
 #include "lbfix.h"
 #include "model/addr.h"
+#include "shoal/jhash.h"
 
 /*
  * Warm: few calls of many packets. A test run of repeat > 1 switches the XDP
@@ -79,7 +80,8 @@ static int set_encap(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
 								      ? AF_INET
 								      : AF_INET6,
 						    .encap = encap,
-						    .vip_id = vips[v].id };
+						    .vip_id = vips[v].id,
+						    .vip = vips[v].key };
 			int ret = shoal_dp_backend_set(f->dp, vips[v].be[b].id, &be);
 
 			if (ret)
@@ -94,15 +96,13 @@ static int set_encap(struct lbfix *f, struct lbfix_vip *vips, __u8 encap)
  * backends ids[0..nids), spread evenly over the buckets, as a busy
  * balancer's table would be.
  */
-static int table_fill(int fd, __u32 n, const __u32 *ids, __u32 nids)
+static int table_fill(int fd, __u32 n, const __u32 *ids, __u32 nids, __u32 now)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), nb, b, j, per, extra, k = 0, chunk = 16384;
 	struct shoal_flow_bucket *vals = NULL;
 	__u32 *keys = NULL;
-	struct timespec ts;
-	__u32 now;
 	int ret = 0;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -112,9 +112,6 @@ static int table_fill(int fd, __u32 n, const __u32 *ids, __u32 nids)
 		n = nb * SHOAL_FLOW_WAYS;
 	per = n / nb;
 	extra = n % nb;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (__u32)(((__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec) >>
-		      SHOAL_FLOW_TICK_SHIFT);
 	keys = calloc(chunk, sizeof(*keys));
 	vals = calloc(chunk, sizeof(*vals));
 	if (!keys || !vals) {
@@ -149,15 +146,17 @@ int prefill_flows(struct lbfix *f, struct lbfix_vip *vips, __u32 n)
 
 	for (i = 0; i < 40 * NBACKENDS; i++)
 		ids[i] = vips[i % 40].be[(i / 40) % NBACKENDS].id;
-	return table_fill(shoal_dp_map_fd(f->dp, "flows"), n, ids, 40 * NBACKENDS);
+	return table_fill(shoal_dp_map_fd(f->dp, "flows"), n, ids, 40 * NBACKENDS,
+			  shoal_dp_flow_tick(f->dp));
 }
 
 /*
  * An older lb.bpf.o (ABI 5: the LRU flow table and the per-CPU flow cache),
  * loaded beside the current one: every map of the same name and layout is
- * the current dp's (VIPs, tables, backends, counters), its own flow table
- * and cache are its own, and its .bss gets the current host config and
- * prefilter, placed by its BTF. So both see the same VIPs and backends.
+ * the current dp's (VIPs, tables, counters); its flow table and cache, and
+ * maps whose layout changed since (backends: synced from the current ones),
+ * are its own; its .bss gets the current host config and prefilter, placed
+ * by its BTF. So both see the same VIPs and backends.
  */
 struct old_flow { /* ABI 5's flow-table value */
 	__u32 backend_id;
@@ -166,6 +165,24 @@ struct old_flow { /* ABI 5's flow-table value */
 	__u32 hash;
 	__u32 last_seen_jiffies;
 };
+
+/* The old object's prefilter (of its own size) over the VIP addresses in vip_addrs. */
+static void old_prefilter(struct shoal_dp *dp, __u64 *words, __u32 bytes)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vip_addrs), bits = 0;
+	struct shoal_addr key, next;
+	void *prev = NULL;
+
+	while ((1U << bits) < bytes * 8)
+		bits++;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		__u32 bit = (shoal_addr_fold(&next) * SHOAL_PREFILTER_MULT) >> (32 - bits);
+
+		words[bit >> 6] |= 1ULL << (bit & 63);
+		key = next;
+		prev = &key;
+	}
+}
 
 static int old_bss(struct bpf_object *obj, struct bpf_map *bss, struct shoal_dp *dp)
 {
@@ -193,9 +210,8 @@ static int old_bss(struct bpf_object *obj, struct bpf_map *bss, struct shoal_dp 
 		if (!strcmp(n, "host_cfg")) {
 			src = &dp->skel->bss->host_cfg;
 			len = sizeof(dp->skel->bss->host_cfg);
-		} else if (!strcmp(n, "vip_prefilter")) {
-			src = dp->skel->bss->vip_prefilter;
-			len = sizeof(dp->skel->bss->vip_prefilter);
+		} else if (!strcmp(n, "vip_prefilter") && vs->offset + vs->size <= size) {
+			old_prefilter(dp, (__u64 *)(img + vs->offset), vs->size);
 		}
 		if (src && vs->offset + vs->size <= size)
 			memcpy(img + vs->offset, src, len < vs->size ? len : vs->size);
@@ -231,8 +247,13 @@ static int old_load(const char *path, struct shoal_dp *dp, __u32 flows, struct b
 			else
 				err = bpf_map__set_max_entries(m, flows);
 		} else if (strcmp(name, "flow_cache")) {
+			const struct bpf_map *mine =
+				bpf_object__find_map_by_name(dp->skel->obj, name);
+
+			/* a map whose layout changed since (backends) is its own: synced below */
 			fd = shoal_dp_map_fd(dp, name);
-			err = fd < 0 ? fd : bpf_map__reuse_fd(m, fd);
+			if (mine && fd >= 0 && bpf_map__value_size(mine) == bpf_map__value_size(m))
+				err = bpf_map__reuse_fd(m, fd);
 		}
 		if (err)
 			goto fail;
@@ -251,6 +272,22 @@ static int old_load(const char *path, struct shoal_dp *dp, __u32 flows, struct b
 fail:
 	bpf_object__close(obj);
 	return err;
+}
+
+/* The old object's own backends map: each current backend's leading fields (its layout). */
+static int old_backends_sync(struct bpf_object *obj, struct shoal_dp *dp)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "backends");
+	size_t vs = m ? bpf_map__value_size(m) : 0;
+	__u32 id;
+
+	if (!m || vs > sizeof(struct shoal_backend))
+		return -EPROTO;
+	for (id = 1; id < SHOAL_MAX_BACKENDS; id++)
+		if ((dp->applied_be[id].flags & SHOAL_BE_F_VALID) &&
+		    bpf_map_update_elem(bpf_map__fd(m), &id, &dp->applied_be[id], BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 /* Fills 3/4 of this CPU's share of the old LRU table (each CPU has its own free list). */
@@ -422,6 +459,8 @@ int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows, int runs, cons
 			size_t ci;
 
 			ret = set_encap(&b.f, b.vips, encaps[e]);
+			if (!ret && b.old)
+				ret = old_backends_sync(b.old, b.f.dp);
 			if (ret)
 				goto out;
 			if (e == 0)
@@ -563,8 +602,12 @@ int bench_flood(bool json, int cpu, const char *old)
 	ret = dp_bench_open(&b, cpu, DEFAULT_FLOWS, old);
 	if (ret)
 		goto out;
-	if (b.old)
+	if (b.old) {
 		old_fd = bpf_map__fd(bpf_object__find_map_by_name(b.old, "flows"));
+		ret = old_backends_sync(b.old, b.f.dp);
+		if (ret)
+			goto out;
+	}
 	capacity = shoal_dp_flow_capacity(b.f.dp);
 	/* 10,000 connections: SYN, then the handshake's ACK (confirmed), through each object */
 	for (i = 0; i < FLOOD_KEPT && !ret; i++) {
@@ -628,7 +671,8 @@ int fill_flows(const char *path, __u32 n)
 	}
 	for (i = 0; i < 10000; i++)
 		ids[i] = 1 + i;
-	ret = table_fill(fd, n, ids, 10000);
+	/* the running agent publishes the monotonic clock */
+	ret = table_fill(fd, n, ids, 10000, shoal_dp_clock_ticks());
 	if (ret)
 		fprintf(stderr, "lbbench: filling %s: %s\n", path, strerror(-ret));
 	close(fd);

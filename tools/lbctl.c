@@ -405,6 +405,9 @@ static void print_lookup(json_t *r)
 									 : " (a new flow)");
 	else if (!strcmp(v, "pass"))
 		printf("not for a VIP: passed to the kernel\n");
+	else if (!json_is_true(json_object_get(r, "service")))
+		printf("dropped: no service on this port of a VIP address (the host does not own "
+		       "it)\n");
 	else
 		printf("dropped: the VIP has no usable backend\n");
 }

@@ -488,6 +488,22 @@ static json_t *h_save(struct ctl_conn *c, json_t *args, const char **err)
 	return json_pack("{s:s, s:s}", "file", c->p->file->path, "backup", bak);
 }
 
+/* Whether a service takes k (its address, protocol, and port or all ports). */
+static bool lookup_has_service(struct ctl_conn *c, const struct shoal_flow_key *k)
+{
+	const struct shoal_state *s = c->p->state;
+	size_t i;
+
+	for (i = 0; i < s->nvips; i++) {
+		const struct shoal_vip_key *v = &s->vips[i].key;
+
+		if (!memcmp(&v->addr, &k->dst, sizeof(v->addr)) && v->proto == k->proto &&
+		    (!v->port || v->port == k->dport))
+			return true;
+	}
+	return false;
+}
+
 static json_t *h_lookup(struct ctl_conn *c, json_t *args, const char **err)
 {
 	static const char *const verdicts[] = { "forward", "pass", "drop" };
@@ -528,8 +544,8 @@ static json_t *h_lookup(struct ctl_conn *c, json_t *args, const char **err)
 	}
 	if (r.verdict == SHOAL_LOOKUP_FORWARD)
 		shoal_addr_format(&r.backend, be, sizeof(be));
-	return json_pack("{s:s, s:s, s:b}", "verdict", verdicts[r.verdict], "backend", be,
-			 "in_flow_table", r.in_flow_table);
+	return json_pack("{s:s, s:s, s:b, s:b}", "verdict", verdicts[r.verdict], "backend", be,
+			 "in_flow_table", r.in_flow_table, "service", lookup_has_service(c, &k));
 }
 
 static json_t *h_version(struct ctl_conn *c, json_t *args, const char **err)

@@ -53,6 +53,30 @@ static int prefilter_rebuild(struct shoal_dp *dp)
 	return 0;
 }
 
+/*
+ * The backends written for VIP key (their entries carry it): with flags
+ * changed by set/clear, or (del) retired, so a hit on them stops at once.
+ */
+static void vip_backends_update(struct shoal_dp *dp, const struct shoal_vip_key *key, bool del,
+				__u16 set, __u16 clear)
+{
+	__u32 id;
+
+	for (id = 1; id < SHOAL_MAX_BACKENDS; id++) {
+		struct shoal_backend b = dp->applied_be[id];
+
+		if (!(b.flags & SHOAL_BE_F_VALID) || memcmp(&b.vip, key, sizeof(*key)))
+			continue;
+		if (del) {
+			shoal_dp_backend_del(dp, id);
+			continue;
+		}
+		b.flags = (__u16)((b.flags | set) & ~clear);
+		if (b.flags != dp->applied_be[id].flags && !shoal_dp_backend_set(dp, id, &b))
+			dp->applied_be[id] = b;
+	}
+}
+
 int shoal_dp_vip_set(struct shoal_dp *dp, const struct shoal_vip_key *key,
 		     const struct shoal_vip *vip)
 {
@@ -71,6 +95,11 @@ int shoal_dp_vip_set(struct shoal_dp *dp, const struct shoal_vip_key *key,
 	exists = bpf_map_lookup_elem(vips_fd, key, &old_id) == 0;
 	if (exists && old_id != vip->id)
 		return -EEXIST;
+	/* its backends carry whether it keeps flows (a hit reads only them) */
+	if (vip->flags & SHOAL_VIP_F_NO_FLOWTABLE)
+		vip_backends_update(dp, key, false, SHOAL_BE_F_NO_FLOWTABLE, 0);
+	else
+		vip_backends_update(dp, key, false, 0, SHOAL_BE_F_NO_FLOWTABLE);
 	/* properties first, then the key: the program never finds a half-made VIP */
 	info.flags |= SHOAL_VIP_F_ACTIVE;
 	info.key = *key;
@@ -115,6 +144,7 @@ int shoal_dp_vip_del(struct shoal_dp *dp, const struct shoal_vip_key *key)
 		/* flows that name this VIP stop matching at once */
 		if (bpf_map_update_elem(info_fd, &id, &info, BPF_ANY))
 			return -errno;
+		vip_backends_update(dp, key, true, 0, 0);
 	}
 	if (bpf_map_lookup_elem(addrs_fd, &key->addr, &va))
 		return 0;
@@ -218,6 +248,10 @@ int shoal_dp_backend_set(struct shoal_dp *dp, __u32 id, const struct shoal_backe
 	b.flags |= SHOAL_BE_F_VALID;
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, &b, BPF_ANY))
 		return -errno;
+	if (dp->applied_be[id].vip_id != b.vip_id ||
+	    memcmp(&dp->applied_be[id].vip, &b.vip, sizeof(b.vip)))
+		dp_backend_retire(dp, id); /* the id serves another VIP now */
+	dp->applied_be[id] = b;
 	return 0;
 }
 
@@ -229,6 +263,8 @@ int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id)
 		return -EINVAL;
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backends), &id, &b, BPF_ANY))
 		return -errno;
+	dp_backend_retire(dp, id);
+	memset(&dp->applied_be[id], 0, sizeof(dp->applied_be[id]));
 	return 0;
 }
 
@@ -379,8 +415,10 @@ static void backend_write(struct shoal_dp_apply *ap, const struct shoal_vip_stat
 	struct shoal_backend be = { .addr = b->addr,
 				    .family = (__u8)b->family,
 				    .encap = b->encap,
-				    .flags = (__u16)(SHOAL_BE_F_VALID | b->dp_flags),
-				    .vip_id = v->id };
+				    .flags = (__u16)(SHOAL_BE_F_VALID | b->dp_flags |
+						     (v->flow_table ? 0 : SHOAL_BE_F_NO_FLOWTABLE)),
+				    .vip_id = v->id,
+				    .vip = v->key };
 	int ret;
 
 	if (!memcmp(&dp->applied_be[b->id], &be, sizeof(be)))

@@ -174,8 +174,12 @@ struct shoal_flow_bucket *shoal_dp_flow_bucket(struct shoal_dp *dp,
 					       const struct shoal_flow_key *key, __u64 *tag);
 /* The word of the table holding key's entry, live or not (tests, tools), or NULL. */
 __u64 *shoal_dp_flow_way(struct shoal_dp *dp, const struct shoal_flow_key *key);
-/* The program's clock now, in ticks (SHOAL_FLOW_TICK_SHIFT), 16 bits. */
-__u32 shoal_dp_flow_tick(void);
+/* The program's clock as last published, in ticks (SHOAL_FLOW_TICK_SHIFT), 16 bits. */
+__u32 shoal_dp_flow_tick(const struct shoal_dp *dp);
+/* Publishes the clock to the program (the agent: every quarter tick; also set_host). */
+void shoal_dp_flow_clock(struct shoal_dp *dp);
+/* CLOCK_MONOTONIC in ticks. */
+__u32 shoal_dp_clock_ticks(void);
 long shoal_dp_vip_flow_count(const struct shoal_dp *dp, __u32 vip_id);
 /* Flow-table entries naming backend id (how many flows a draining backend still holds). */
 long shoal_dp_backend_flow_count(const struct shoal_dp *dp, __u32 id);

@@ -32,15 +32,26 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-/* The program's clock: bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE. */
-static __u32 flow_tick_now(void)
+/* The program's clock, as last published. */
+static __u32 flow_tick_now(const struct shoal_dp *dp)
+{
+	return __atomic_load_n(&dp->skel->bss->host_cfg.flow_tick, __ATOMIC_RELAXED) &
+	       SHOAL_FLOW_TIME_MASK;
+}
+
+__u32 shoal_dp_clock_ticks(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u32)((((__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec) >>
-			SHOAL_FLOW_TICK_SHIFT) &
-		       SHOAL_FLOW_TIME_MASK);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u32)(((__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec) >>
+		       SHOAL_FLOW_TICK_SHIFT);
+}
+
+void shoal_dp_flow_clock(struct shoal_dp *dp)
+{
+	__atomic_store_n(&dp->skel->bss->host_cfg.flow_tick, shoal_dp_clock_ticks(),
+			 __ATOMIC_RELAXED);
 }
 
 /* Whether entry e is live at tick now under the program's timeouts. */
@@ -87,7 +98,7 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 {
 	__u64 deadline = budget_ns == UINT64_MAX ? UINT64_MAX : mono_ns() + budget_ns;
 	struct flow_walk *w = dp->walk;
-	__u32 now = flow_tick_now(), end;
+	__u32 now = flow_tick_now(dp), end;
 
 	if (!w) {
 		w = calloc(1, sizeof(*w));
@@ -147,15 +158,15 @@ int shoal_dp_flow_find(struct shoal_dp *dp, const struct shoal_flow_key *key, __
 	if (!w)
 		return -ENOENT;
 	e = __atomic_load_n(w, __ATOMIC_RELAXED);
-	if (!entry_live(dp, e, flow_tick_now()))
+	if (!entry_live(dp, e, flow_tick_now(dp)))
 		return -ENOENT;
 	*ret = e;
 	return 0;
 }
 
-__u32 shoal_dp_flow_tick(void)
+__u32 shoal_dp_flow_tick(const struct shoal_dp *dp)
 {
-	return flow_tick_now();
+	return flow_tick_now(dp);
 }
 
 long shoal_dp_flow_count(const struct shoal_dp *dp)

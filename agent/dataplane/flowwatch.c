@@ -16,6 +16,7 @@ struct shoal_flowwatch {
 	struct shoal_dp *dp;
 	struct shoal_timer *slice;
 	struct shoal_timer *period;
+	struct shoal_timer *clock; /* the flow table's clock, published */
 	__u64 slice_ns;
 	__u64 last_done_ns;
 	bool running;
@@ -70,6 +71,13 @@ static void walk_slice(void *arg)
 		shoal_timer_arm_once(fw->slice, 0);
 }
 
+static void clock_tick(void *arg)
+{
+	struct shoal_flowwatch *fw = arg;
+
+	shoal_dp_flow_clock(fw->dp);
+}
+
 static void walk_start(void *arg)
 {
 	struct shoal_flowwatch *fw = arg;
@@ -90,7 +98,10 @@ int shoal_flowwatch_open(struct shoal_loop *l, struct shoal_dp *dp, __u64 slice_
 	fw->slice = shoal_timer_new(l, "flow-walk", walk_slice, fw);
 	fw->period = shoal_timer_every(l, "flow-walk-start",
 				       SHOAL_FLOWWATCH_PERIOD_SEC * 1000000ULL, walk_start, fw);
-	if (!fw->slice || !fw->period) {
+	/* a quarter tick: the program's clock lags the real one by at most that */
+	fw->clock = shoal_timer_every(l, "flow-clock", (1ULL << SHOAL_FLOW_TICK_SHIFT) / 4000,
+				      clock_tick, fw);
+	if (!fw->slice || !fw->period || !fw->clock) {
 		shoal_flowwatch_close(fw);
 		return -ENOMEM;
 	}
@@ -105,6 +116,7 @@ void shoal_flowwatch_close(struct shoal_flowwatch *fw)
 		return;
 	shoal_timer_free(fw->slice);
 	shoal_timer_free(fw->period);
+	shoal_timer_free(fw->clock);
 	free(fw);
 }
 

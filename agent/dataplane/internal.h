@@ -24,9 +24,15 @@ struct dp_rate {
 };
 
 struct shoal_dp {
-	struct dp_rate *vip_rates;	     /* [SHOAL_MAX_VIPS] */
-	struct dp_rate *be_rates;	     /* [SHOAL_MAX_BACKENDS] */
-	struct shoal_vip_stats *vip_sums;    /* [SHOAL_MAX_VIPS], at the last refresh */
+	struct dp_rate *vip_rates;	  /* [SHOAL_MAX_VIPS] */
+	struct dp_rate *be_rates;	  /* [SHOAL_MAX_BACKENDS] */
+	struct shoal_vip_stats *vip_sums; /* [SHOAL_MAX_VIPS], at the last refresh */
+	/*
+	 * What retired backends counted, by VIP, and in all: a VIP's counters
+	 * are its backends' sums, and must not fall when one leaves.
+	 */
+	struct shoal_vip_stats *vip_retired; /* [SHOAL_MAX_VIPS] */
+	__u64 retired_tx;
 	struct shoal_backend_stats *be_sums; /* [SHOAL_MAX_BACKENDS], likewise */
 	struct lb_bpf *skel;
 	struct dp_applied_vip *applied_vips; /* [SHOAL_MAX_VIPS] */
@@ -50,5 +56,8 @@ struct shoal_dp {
 	bool adopted;	   /* maps found pinned and reused */
 	char pin_dir[256]; /* <pin_dir>/v<ABI>, or "" */
 };
+
+/* Before backend id leaves: its counters go to its VIP's retired sums, its entry to zero (stats.c). */
+void dp_backend_retire(struct shoal_dp *dp, __u32 id);
 
 #endif /* SHOAL_DP_INTERNAL_H */

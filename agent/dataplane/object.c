@@ -40,6 +40,7 @@ static void dp_free(struct shoal_dp *dp)
 	free(dp->vip_rates);
 	free(dp->be_rates);
 	free(dp->vip_sums);
+	free(dp->vip_retired);
 	free(dp->be_sums);
 	free(dp->walk);
 	if (dp->flows_mem)
@@ -109,9 +110,10 @@ int shoal_dp_open(const struct shoal_dp_opts *opts, struct shoal_dp **ret_dp)
 	dp->vip_rates = calloc(SHOAL_MAX_VIPS, sizeof(*dp->vip_rates));
 	dp->be_rates = calloc(SHOAL_MAX_BACKENDS, sizeof(*dp->be_rates));
 	dp->vip_sums = calloc(SHOAL_MAX_VIPS, sizeof(*dp->vip_sums));
+	dp->vip_retired = calloc(SHOAL_MAX_VIPS, sizeof(*dp->vip_retired));
 	dp->be_sums = calloc(SHOAL_MAX_BACKENDS, sizeof(*dp->be_sums));
 	if (!dp->applied_vips || !dp->applied_be || !dp->table_buf || !dp->vip_rates ||
-	    !dp->be_rates || !dp->vip_sums || !dp->be_sums) {
+	    !dp->be_rates || !dp->vip_sums || !dp->be_sums || !dp->vip_retired) {
 		ret = -ENOMEM;
 		goto free_dp;
 	}
@@ -387,6 +389,7 @@ int shoal_dp_set_host(struct shoal_dp *dp, const struct shoal_host_cfg *cfg)
 		shoal_dp_flow_idle_ticks(&d, c.flow_idle);
 	}
 	c.flags |= SHOAL_HOST_F_READY;
+	c.flow_tick = shoal_dp_clock_ticks();
 	/* .bss is mmap'ed: the program sees the new config at once */
 	dp->skel->bss->host_cfg = c;
 	return 0;

@@ -79,15 +79,80 @@ static int percpu_sum(struct shoal_dp *dp, struct bpf_map *map, __u32 idx, size_
 	return 0;
 }
 
+static int percpu_sum_range(struct shoal_dp *dp, struct bpf_map *map, __u32 n, size_t nfields,
+			    __u64 *sums);
+
+/*
+ * Every backend's counters summed over CPUs into dp->be_sums (the whole map),
+ * and, per VIP, into vips (with what its retired backends counted).
+ */
+static int backends_sum_all(struct shoal_dp *dp, struct shoal_vip_stats *vips, __u64 *tx)
+{
+	__u32 id;
+	int ret = percpu_sum_range(dp, dp->skel->maps.backend_stats, SHOAL_MAX_BACKENDS,
+				   sizeof(struct shoal_backend_stats) / sizeof(__u64),
+				   (__u64 *)dp->be_sums);
+
+	if (ret)
+		return ret;
+	memcpy(vips, dp->vip_retired, SHOAL_MAX_VIPS * sizeof(*vips));
+	*tx = dp->retired_tx;
+	for (id = 1; id < SHOAL_MAX_BACKENDS; id++) {
+		const struct shoal_backend_stats *b = &dp->be_sums[id];
+		__u32 v = dp->applied_be[id].vip_id;
+
+		*tx += b->packets;
+		if (!(dp->applied_be[id].flags & SHOAL_BE_F_VALID) || v >= SHOAL_MAX_VIPS)
+			continue;
+		vips[v].packets += b->packets;
+		vips[v].bytes += b->bytes;
+		vips[v].new_flows += b->new_flows;
+	}
+	return 0;
+}
+
 int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret)
 {
+	/* a sent packet is counted once, on its backend: tx is their sum */
+	if (idx == SHOAL_CNT_TX)
+		return backends_sum_all(dp, dp->vip_sums, ret);
 	return percpu_sum(dp, dp->skel->maps.stats, idx, 1, ret);
 }
 
 int shoal_dp_vip_stats(struct shoal_dp *dp, __u32 vip_id, struct shoal_vip_stats *ret)
 {
-	return percpu_sum(dp, dp->skel->maps.vip_stats, vip_id, sizeof(*ret) / sizeof(__u64),
-			  (__u64 *)ret);
+	__u64 tx;
+	int err;
+
+	if (vip_id >= SHOAL_MAX_VIPS)
+		return -EINVAL;
+	err = backends_sum_all(dp, dp->vip_sums, &tx);
+	if (!err)
+		*ret = dp->vip_sums[vip_id];
+	return err;
+}
+
+void dp_backend_retire(struct shoal_dp *dp, __u32 id)
+{
+	struct shoal_backend_stats st;
+	__u32 v = dp->applied_be[id].vip_id;
+	void *zero;
+
+	if (!(dp->applied_be[id].flags & SHOAL_BE_F_VALID) ||
+	    percpu_sum(dp, dp->skel->maps.backend_stats, id, sizeof(st) / sizeof(__u64),
+		       (__u64 *)&st))
+		return;
+	dp->retired_tx += st.packets;
+	if (v < SHOAL_MAX_VIPS) {
+		dp->vip_retired[v].packets += st.packets;
+		dp->vip_retired[v].bytes += st.bytes;
+		dp->vip_retired[v].new_flows += st.new_flows;
+	}
+	/* the id starts from zero when it serves again */
+	zero = calloc((size_t)dp->ncpus, sizeof(st));
+	if (zero)
+		bpf_map_update_elem(bpf_map__fd(dp->skel->maps.backend_stats), &id, zero, BPF_ANY);
+	free(zero);
 }
 
 int shoal_dp_backend_stats(struct shoal_dp *dp, __u32 id, struct shoal_backend_stats *ret)
@@ -117,8 +182,8 @@ int shoal_dp_counters_reset(struct shoal_dp *dp)
 	int ret;
 
 	ret = percpu_zero(dp, dp->skel->maps.stats, sizeof(__u64));
-	if (!ret)
-		ret = percpu_zero(dp, dp->skel->maps.vip_stats, sizeof(struct shoal_vip_stats));
+	memset(dp->vip_retired, 0, SHOAL_MAX_VIPS * sizeof(*dp->vip_retired));
+	dp->retired_tx = 0;
 	if (!ret)
 		ret = percpu_zero(dp, dp->skel->maps.backend_stats,
 				  sizeof(struct shoal_backend_stats));
@@ -164,25 +229,10 @@ static int percpu_sum_range(struct shoal_dp *dp, struct bpf_map *map, __u32 n, s
 
 int shoal_dp_stats_refresh(struct shoal_dp *dp, const struct shoal_state *state)
 {
-	__u32 max_vip = 0, max_be = 0;
-	size_t i, j;
-	int ret;
+	__u64 tx;
 
-	for (i = 0; i < state->nvips; i++) {
-		if (state->vips[i].id > max_vip)
-			max_vip = state->vips[i].id;
-		for (j = 0; j < state->vips[i].nbe; j++)
-			if (state->vips[i].be[j].id > max_be)
-				max_be = state->vips[i].be[j].id;
-	}
-	ret = percpu_sum_range(dp, dp->skel->maps.vip_stats, max_vip + 1,
-			       sizeof(struct shoal_vip_stats) / sizeof(__u64),
-			       (__u64 *)dp->vip_sums);
-	if (!ret)
-		ret = percpu_sum_range(dp, dp->skel->maps.backend_stats, max_be + 1,
-				       sizeof(struct shoal_backend_stats) / sizeof(__u64),
-				       (__u64 *)dp->be_sums);
-	return ret;
+	(void)state; /* every backend is read: a VIP's sum needs all of its */
+	return backends_sum_all(dp, dp->vip_sums, &tx);
 }
 
 const struct shoal_vip_stats *shoal_dp_vip_sums(const struct shoal_dp *dp, __u32 vip_id)

@@ -33,9 +33,10 @@
 /*
  * Prefilter: a bitmap over a hash of the destination address, set for every
  * VIP address. A clear bit proves the packet is not for a VIP, so the common
- * non-VIP case costs one load instead of a hash-table lookup.
+ * non-VIP case costs one load instead of a hash-table lookup. 2 KB: with the
+ * host config it fills one page, the only page of .bss a packet touches.
  */
-#define SHOAL_PREFILTER_BITS  18
+#define SHOAL_PREFILTER_BITS  14
 #define SHOAL_PREFILTER_WORDS ((1U << SHOAL_PREFILTER_BITS) / 64)
 #define SHOAL_PREFILTER_MULT  0x9e3779b1U
 
@@ -73,6 +74,8 @@ enum shoal_encap {
  * checks pass ("unknown = keep as is").
  */
 #define SHOAL_BE_F_DOWN (1U << 2)
+/* Its VIP is stateless: a flow-table entry naming it is no hit (a copy of the VIP's flag). */
+#define SHOAL_BE_F_NO_FLOWTABLE (1U << 3)
 
 /*
  * Health checks through the tunnel: a check socket to VIP:port carries the
@@ -129,13 +132,19 @@ struct shoal_vip_addr {
 	__u32 pad;
 };
 
-/* backends: ARRAY, index = backend id (one per VIP membership) */
+/*
+ * backends: ARRAY, index = backend id (one per VIP membership). It carries
+ * what its VIP serves, so a flow-table hit is verified against the packet
+ * with this one entry: the backend page is the only one a hit reads besides
+ * its bucket.
+ */
 struct shoal_backend {
 	struct shoal_addr addr;
 	__u8 family; /* AF_INET or AF_INET6 (outer header family) */
 	__u8 encap;  /* enum shoal_encap */
 	__u16 flags; /* SHOAL_BE_F_* */
 	__u32 vip_id;
+	struct shoal_vip_key vip; /* its VIP's address, port (0: all) and protocol */
 };
 
 /* A flow's 5-tuple: the input of the flow hash (and of lbctl lookup). */
@@ -157,7 +166,7 @@ struct shoal_flow_key {
  * helper call: the table is also mmapable, for the agent to read and sweep.
  *
  *   bits  0-1   state (SHOAL_FLOW_EMPTY ...), bit 2: UDP (for its timeout)
- *   bits  3-18  last seen, in ticks of 2^30 ns of the coarse monotonic clock
+ *   bits  3-18  last seen, in ticks of 2^30 ns of the monotonic clock (host_cfg.flow_tick)
  *   bits 19-38  backend id
  *   bits 39-63  tag: bits of the first flow hash (the bucket takes the second's)
  */
@@ -212,6 +221,14 @@ struct shoal_host_cfg {
 	 * state | UDP bit: past it, an entry is no hit and may be replaced.
 	 */
 	__u16 flow_idle[8];
+	/*
+	 * The flow table's clock: monotonic time in ticks, written by the agent
+	 * four times a tick. Read here, beside the rest of the config, it costs
+	 * the packet no page of its own (a kernel clock read costs two). If the
+	 * agent is gone the clock stops: entries no longer age, new flows still
+	 * take empty and unconfirmed ways, and are forwarded unrecorded past that.
+	 */
+	__u32 flow_tick;
 };
 
 /* icmp_limit: PERCPU_ARRAY of one: the token bucket of too-big replies (RFC 4443 2.4(f)). */
@@ -220,7 +237,7 @@ struct shoal_icmp_bucket {
 	__u64 credit;  /* ns of sending time saved up, at most burst x 1 s / rate */
 };
 
-/* vip_stats: PERCPU_ARRAY, index = vip id */
+/* A VIP's counters: the agent's sums of its backends' (no map of their own). */
 struct shoal_vip_stats {
 	__u64 packets;
 	__u64 bytes;
@@ -237,9 +254,9 @@ struct shoal_backend_stats {
 
 /* stats: PERCPU_ARRAY of __u64, index = SHOAL_CNT_* */
 enum shoal_counter {
-	SHOAL_CNT_PASS = 0,	    /* passed after the exact check: not a VIP address after all */
-	SHOAL_CNT_TX,		    /* encapsulated and sent */
-	SHOAL_CNT_FLOW_MISS,	    /* packets of VIPs not in the flow table (hits: tx - misses) */
+	SHOAL_CNT_PASS = 0,  /* passed after the exact check: not a VIP address after all */
+	SHOAL_CNT_TX,	     /* encapsulated and sent: the sum of backends' packets (agent) */
+	SHOAL_CNT_FLOW_MISS, /* packets of VIPs not in the flow table (hits: tx - misses) */
 	SHOAL_CNT_FLOW_RESCHEDULED, /* hit on a removed backend */
 	SHOAL_CNT_ICMP_FORWARDED,   /* ICMP errors sent to a flow's backend */
 	SHOAL_CNT_PTB_SENT,	    /* frag-needed / packet-too-big answered */

@@ -278,7 +278,7 @@ START_TEST(test_hit_verified_against_vip)
 	send_flow_key(7, &k);
 	bkt = shoal_dp_flow_bucket(fx.dp, &k, &tag);
 	bkt->way[3] = SHOAL_FLOW_ENTRY(tag >> SHOAL_FLOW_TAG_SHIFT, b.be[0].id,
-				       shoal_dp_flow_tick(), SHOAL_FLOW_CONFIRMED);
+				       shoal_dp_flow_tick(fx.dp), SHOAL_FLOW_CONFIRMED);
 	ck_assert_int_eq(send_flow(&a, 7, PKT_TCP_ACK), 0);
 	ck_assert_uint_eq(SHOAL_FLOW_BE(bkt->way[3]), a.be[0].id);
 	/* an id reused: a's backend now belongs to b, at another address */
@@ -286,6 +286,7 @@ START_TEST(test_hit_verified_against_vip)
 	ck_assert_int_eq(send_flow(&a, 8, PKT_TCP_ACK), 0);
 	ck_assert_int_eq(shoal_addr_parse("198.51.100.99", &moved.addr, NULL), 0);
 	moved.vip_id = b.id;
+	moved.vip = b.key;
 	ck_assert_int_eq(shoal_dp_backend_set(fx.dp, a.be[0].id, &moved), 0);
 	a.be[0].addr = moved.addr; /* lbfix_backend_of: to a's only backend would match it */
 	ck_assert_int_eq(send_flow(&a, 8, PKT_TCP_ACK), -1); /* a's table names no valid backend */
@@ -311,12 +312,12 @@ START_TEST(test_full_bucket_refuses_then_evicts_idle)
 	bkt = shoal_dp_flow_bucket(fx.dp, &k, &tag);
 	for (i = 0; i < SHOAL_FLOW_WAYS; i++)
 		bkt->way[i] = SHOAL_FLOW_ENTRY((tag >> SHOAL_FLOW_TAG_SHIFT) ^ (i + 1), v.be[0].id,
-					       shoal_dp_flow_tick(), SHOAL_FLOW_CONFIRMED);
+					       shoal_dp_flow_tick(fx.dp), SHOAL_FLOW_CONFIRMED);
 	ck_assert_int_eq(send_flow(&v, 9, PKT_TCP_SYN), 0);
 	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_EMPTY);
 	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_REFUSED), 1);
-	bkt->way[5] =
-		SHOAL_FLOW_ENTRY(1, v.be[0].id, shoal_dp_flow_tick() - 900, SHOAL_FLOW_CONFIRMED);
+	bkt->way[5] = SHOAL_FLOW_ENTRY(1, v.be[0].id, shoal_dp_flow_tick(fx.dp) - 900,
+				       SHOAL_FLOW_CONFIRMED);
 	ck_assert_int_eq(send_flow(&v, 9, PKT_TCP_SYN), 0);
 	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
 	ck_assert_uint_eq((bkt->way[5] & SHOAL_FLOW_TAG_MASK), tag);
@@ -438,10 +439,8 @@ START_TEST(test_syn_without_fin_stays)
 END_TEST
 
 /*
- * The property the design leans on: two shoal hosts with the same backends
- * (given in another order, so with other ids) send every flow to the same
- * backend, so a flow that ECMP moves between hosts keeps its backend; and
- * they still agree after both lose the same backend.
+ * A packet is counted once, on its backend; its VIP's figures and the global
+ * tx are sums, and keep what a removed backend counted.
  */
 START_TEST(test_counters)
 {
@@ -461,6 +460,15 @@ START_TEST(test_counters)
 	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[0].id, &bs), 0);
 	ck_assert_uint_eq(bs.packets, 10);
 	ck_assert_uint_eq(bs.new_flows, 3);
+	ck_assert_uint_eq(counter(SHOAL_CNT_TX), 10);
+	/* the backend leaves: the sums keep its counts, its id starts from zero */
+	ck_assert_int_eq(shoal_dp_backend_del(fx.dp, v.be[0].id), 0);
+	ck_assert_int_eq(shoal_dp_vip_stats(fx.dp, v.id, &vs), 0);
+	ck_assert_uint_eq(vs.packets, 10);
+	ck_assert_uint_eq(vs.new_flows, 3);
+	ck_assert_uint_eq(counter(SHOAL_CNT_TX), 10);
+	ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[0].id, &bs), 0);
+	ck_assert_uint_eq(bs.packets, 0);
 }
 END_TEST
 

@@ -69,7 +69,7 @@ for p in 41001 41002 41003 41004 41005 41006; do
 	[ -n "$want" ] && [ "$want" = "$real" ] && agree=$((agree + 1))
 done
 check "lookup predicted where 6 of 6 new connections went ($agree)" test "$agree" -eq 6
-check "lookup of a non-VIP port says pass" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:1 $VIP:22 | grep -q 'not for a VIP'"
+check "lookup of a port no service has says dropped" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:1 $VIP:22 | grep -q 'dropped: no service'"
 
 check "lbctl backend drain exits 0" lbctl backend drain "$VIP:7000/tcp" "198.51.100.$((10 + ${held#backend-}))"
 lbctl backend drain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
@@ -136,7 +136,7 @@ wait_until 5 weights13_are "[1]"
 
 # a VIP removed and added back at runtime
 lbctl vip del "$VIP:7000/tcp"
-check "a deleted VIP: lookup says not for a VIP" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:5555 $VIP:7000 | grep -q 'not for a VIP'"
+check "a deleted VIP: lookup says no service (its address serves others)" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:5555 $VIP:7000 | grep -q 'dropped: no service'"
 check "a deleted VIP: a connection to it fails" bash -c "! ip netns exec $C python3 -c 'import socket; socket.create_connection((\"$VIP\", 7000), timeout=1.5)' 2>/dev/null"
 lbctl vip add "$VIP:7000/tcp" --scheduler maglev-src --name echo
 for ((i = 1; i <= NB; i++)); do lbctl backend add "$VIP:7000/tcp" "198.51.100.$((10 + i))"; done

@@ -65,6 +65,9 @@ int lbfix_vip_backend_add(struct lbfix *f, struct lbfix_vip *v, const struct lbf
 	be.family = (__u8)family;
 	be.encap = b->encap;
 	be.vip_id = v->id;
+	be.vip = v->key;
+	if (v->vip.flags & SHOAL_VIP_F_NO_FLOWTABLE)
+		be.flags = SHOAL_BE_F_NO_FLOWTABLE;
 	ret = shoal_dp_backend_set(f->dp, f->next_be_id, &be);
 	if (ret)
 		return ret;
