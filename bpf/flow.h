@@ -159,8 +159,13 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	next = (e & ~(SHOAL_FLOW_STATE_MASK | (SHOAL_FLOW_TIME_MASK << SHOAL_FLOW_TIME_SHIFT))) |
 	       ((__u64)c->now << SHOAL_FLOW_TIME_SHIFT) | st;
 	/* written only when it changes: once a tick at most for a busy flow */
-	if (next != e && !dry_run)
-		WRITE_ONCE(c->bkt->way[c->way], next);
+	if (next != e && !dry_run) {
+		__u32 w = (__u32)c->way;
+
+		asm volatile("" : "+r"(w)); /* a bound the verifier sees */
+		w &= SHOAL_FLOW_WAYS - 1;
+		WRITE_ONCE(c->bkt->way[w], next);
+	}
 	return 1;
 }
 
@@ -237,8 +242,9 @@ __shoal_inline void flow_record(const struct pkt *p, struct flow_choice *c)
 		if (kind)
 			cnt_inc(kind);
 	}
-	if (way >= SHOAL_FLOW_WAYS)
-		return;
+	/* a bound the verifier sees whatever the compiler keeps in which register */
+	asm volatile("" : "+r"(way));
+	way &= SHOAL_FLOW_WAYS - 1;
 	WRITE_ONCE(c->bkt->way[way],
 		   SHOAL_FLOW_ENTRY(c->tag >> SHOAL_FLOW_TAG_SHIFT, c->backend_id, c->now,
 				    SHOAL_FLOW_UNCONFIRMED |

@@ -92,13 +92,42 @@ __shoal_inline int ptb_allowed(void)
 }
 
 /*
+ * A packet with no usable flow entry: its VIP, and a backend from the
+ * scheduler. Returns -1 to go on, or the verdict. A subprogram, like the other
+ * paths rarer than a hit: the hit path's code stays short and dense.
+ */
+static __noinline int flow_miss(const struct pkt *p, struct flow_choice *fc)
+{
+	int ret;
+
+	if (p->flags & PKT_F_FRAG) {
+		fc->vip = vip_find_fragment(p);
+		if (!fc->vip)
+			return drop_if_vip_addr(p, SHOAL_DROP_FRAGMENT);
+		cnt_inc(SHOAL_CNT_FRAG_FORWARDED);
+	} else {
+		fc->vip = vip_find(p);
+		if (!fc->vip)
+			return drop_if_vip_addr(p, p->flags & PKT_F_ICMP_ERR
+							   ? SHOAL_DROP_ICMP
+							   : SHOAL_DROP_NO_SERVICE);
+		cnt_inc(SHOAL_CNT_FLOW_MISS);
+	}
+	if (!(host_cfg.flags & SHOAL_HOST_F_READY))
+		return drop(SHOAL_DROP_NOT_READY);
+	ret = flow_schedule(p, fc);
+	if (ret)
+		return drop(ret);
+	return -1;
+}
+
+/*
  * Operators ping VIPs: an echo request to a VIP address is answered here, by
  * every shoal host that announces it, within the same per-CPU budget as
  * too-big replies (a reply is no bigger than the request: no amplification,
  * and no more reflection than the budget allows). The kernel cannot answer:
  * the host does not own the address.
  */
-/* Rare paths are subprograms: the hot path stays short and dense in the JIT image. */
 static __noinline int echo(struct xdp_md *ctx, const struct pkt *p)
 {
 	int ret;
@@ -163,27 +192,10 @@ int shoal_lb(struct xdp_md *ctx)
 	if (p.flags & PKT_F_V6_EXTHDR)
 		cnt_inc(SHOAL_CNT_V6_EXTHDR);
 
-	if (p.flags & PKT_F_FRAG) {
-		fc.vip = vip_find_fragment(&p);
-		if (!fc.vip)
-			return drop_if_vip_addr(&p, SHOAL_DROP_FRAGMENT);
-		cnt_inc(SHOAL_CNT_FRAG_FORWARDED);
-	} else if (!flow_lookup(&p, &fc)) {
-		if (!fc.vip) {
-			fc.vip = vip_find(&p);
-			if (!fc.vip)
-				return drop_if_vip_addr(&p, p.flags & PKT_F_ICMP_ERR
-								    ? SHOAL_DROP_ICMP
-								    : SHOAL_DROP_NO_SERVICE);
-		}
-		cnt_inc(SHOAL_CNT_FLOW_MISS);
-	}
-	if (!fc.be) {
-		if (!(host_cfg.flags & SHOAL_HOST_F_READY))
-			return drop(SHOAL_DROP_NOT_READY);
-		ret = flow_schedule(&p, &fc);
-		if (ret)
-			return drop(ret);
+	if ((p.flags & PKT_F_FRAG) || !flow_lookup(&p, &fc)) {
+		ret = flow_miss(&p, &fc);
+		if (ret >= 0)
+			return ret;
 	}
 
 	/* answered before anything is recorded: a too-big packet makes no flow */

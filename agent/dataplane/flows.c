@@ -66,7 +66,7 @@ static bool entry_live(const struct shoal_dp *dp, __u64 e, __u32 now)
 }
 
 static void walk_bucket(struct shoal_dp *dp, struct flow_walk *w, struct shoal_flow_bucket *b,
-			__u32 now)
+			__u32 now, bool sweep)
 {
 	int i;
 
@@ -76,7 +76,7 @@ static void walk_bucket(struct shoal_dp *dp, struct flow_walk *w, struct shoal_f
 
 		if (!(e & SHOAL_FLOW_STATE_MASK))
 			continue;
-		if (!entry_live(dp, e, now)) {
+		if (sweep && !entry_live(dp, e, now)) {
 			if (__atomic_compare_exchange_n(&b->way[i], &e, 0, false, __ATOMIC_RELAXED,
 							__ATOMIC_RELAXED))
 				dp->flow_swept++;
@@ -99,6 +99,11 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 	__u64 deadline = budget_ns == UINT64_MAX ? UINT64_MAX : mono_ns() + budget_ns;
 	struct flow_walk *w = dp->walk;
 	__u32 now = flow_tick_now(dp), end;
+	/*
+	 * Until the host config is written the clock and the timeouts are not
+	 * known: a restarted agent that swept its adopted table then would empty it.
+	 */
+	bool sweep = dp->skel->bss->host_cfg.flags & SHOAL_HOST_F_READY;
 
 	if (!w) {
 		w = calloc(1, sizeof(*w));
@@ -110,7 +115,7 @@ int shoal_dp_flow_walk_step(struct shoal_dp *dp, __u64 budget_ns)
 		end = w->next + WALK_CHUNK < dp->flow_nbuckets ? w->next + WALK_CHUNK
 							       : dp->flow_nbuckets;
 		for (; w->next < end; w->next++)
-			walk_bucket(dp, w, &dp->flows_mem[w->next], now);
+			walk_bucket(dp, w, &dp->flows_mem[w->next], now, sweep);
 		if (w->next == dp->flow_nbuckets) {
 			dp->flow_count = w->total;
 			dp->flow_unconfirmed = w->unconfirmed;

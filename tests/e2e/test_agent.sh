@@ -71,6 +71,26 @@ done
 check "lookup predicted where 6 of 6 new connections went ($agree)" test "$agree" -eq 6
 check "lookup of a port no service has says dropped" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' lookup 203.0.113.2:1 $VIP:22 | grep -q 'dropped: no service'"
 
+# issue 10: with forwarding on, the balancer host used to hand a packet to a VIP port no service has
+# to its kernel, which sent it back to the router, which sent it here again, until its TTL ran out
+L=$(ns lb)
+forwarded() { awk '/^Ip: [0-9]/ {print $7}' <(ip netns exec "$L" cat /proc/net/snmp); }
+drops_of() { lbctl -o json stats | jq ".drops.$1"; }
+ip netns exec "$L" sysctl -qw net.ipv4.ip_forward=1
+fw0=$(forwarded)
+ns0=$(drops_of no_service)
+ip netns exec "$C" bash -c "for i in \$(seq 20); do echo x >/dev/udp/$VIP/9; done"
+sleep 0.5
+check "20 datagrams to a VIP port no service has: dropped and counted ($(($(drops_of no_service) - ns0)))" \
+	test "$(($(drops_of no_service) - ns0))" -eq 20
+check "and none forwarded by the balancer host ($(($(forwarded) - fw0)))" test "$(($(forwarded) - fw0))" -eq 0
+ip netns exec "$L" sysctl -qw net.ipv4.ip_forward=0
+echo0=$(lbctl -o json stats | jq .global.echo_replied)
+check "ping to the VIP is answered (by the data plane: the host does not own the address)" \
+	ip netns exec "$C" ping -c 3 -i 0.2 -W 1 -q "$VIP"
+check "echo_replied counts them ($(($(lbctl -o json stats | jq .global.echo_replied) - echo0)))" \
+	test "$(($(lbctl -o json stats | jq .global.echo_replied) - echo0))" -ge 3
+
 check "lbctl backend drain exits 0" lbctl backend drain "$VIP:7000/tcp" "198.51.100.$((10 + ${held#backend-}))"
 lbctl backend drain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
 out=$(requests 45)
@@ -196,6 +216,7 @@ held2=$(echo_start conn2) || exit 1
 ip netns exec "$C" bash -c "for i in \$(seq 150); do curl -s --max-time 3 http://$VIP/id || echo failed; echo; sleep 0.02; done" >"$LAB_DIR/stream.out" 2>&1 &
 STREAM=$!
 sleep 0.7
+flows0=$(lbctl -o json status | jq .flow_table_entries)
 kill -9 "$SHOALD_PID"
 wait "$SHOALD_PID" 2>/dev/null
 sleep 0.5
@@ -207,6 +228,8 @@ NOTIFY_SOCKET="$LAB_DIR/notify.sock" WATCHDOG_USEC=400000 lab_shoald_start shoal
 wait "$STREAM"
 check "kill -9 and restart during 150 requests: none failed" test "$(grep -c failed "$LAB_DIR/stream.out")" -eq 0
 check "the restarted agent adopted the pinned maps" grep -q "maps adopted" "$LAB_DIR/shoald2.log"
+flows1=$(lbctl -o json status | jq .flow_table_entries)
+check "and kept the flow table's entries ($flows0 -> $flows1)" test "$flows1" -ge "$flows0"
 check "it sent READY=1 and WATCHDOG=1 to the notify socket" wait "$NOTIFY_PID"
 check "the connection held on $held2 lived through it" echo_alive conn2
 touch "$LAB_DIR/conn1.stop" "$LAB_DIR/conn2.stop"
