@@ -176,7 +176,7 @@ static void old_prefilter(struct shoal_dp *dp, __u64 *words, __u32 bytes)
 	while ((1U << bits) < bytes * 8)
 		bits++;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		__u32 bit = (shoal_addr_fold(&next) * SHOAL_PREFILTER_MULT) >> (32 - bits);
+		__u32 bit = shoal_prefilter_bit_of(shoal_addr_fold(&next), (__u32)bits);
 
 		words[bit >> 6] |= 1ULL << (bit & 63);
 		key = next;

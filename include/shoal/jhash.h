@@ -93,9 +93,15 @@ __shoal_inline __u32 shoal_src_hash(const struct shoal_addr *src, __u32 seed)
 }
 
 /* Prefilter bit for an address given as its four 32-bit words XOR-folded. */
+/* The bit of a prefilter of 2^bits bits (the program's: SHOAL_PREFILTER_BITS). */
+__shoal_inline __u32 shoal_prefilter_bit_of(__u32 folded, __u32 bits)
+{
+	return (folded * SHOAL_PREFILTER_MULT) >> (32 - bits);
+}
+
 __shoal_inline __u32 shoal_prefilter_bit(__u32 folded)
 {
-	return (folded * SHOAL_PREFILTER_MULT) >> (32 - SHOAL_PREFILTER_BITS);
+	return shoal_prefilter_bit_of(folded, SHOAL_PREFILTER_BITS);
 }
 
 __shoal_inline __u32 shoal_addr_fold(const struct shoal_addr *a)

@@ -231,6 +231,63 @@ END_TEST
  * An entry past its idle timeout is no hit: the 5-tuple is a new flow on the
  * current table (here the old backend has left it).
  */
+/*
+ * The agent's walk: live entries per VIP and backend, the unconfirmed among
+ * them; an entry past its idle timeout is emptied, not counted.
+ */
+START_TEST(test_walk_counts_and_sweeps)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
+	struct shoal_flow_key k;
+	struct lbfix_vip v;
+	int i;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, 0, 0, bes, 2, 251, &v), 0);
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_ge(send_flow(&v, i, PKT_TCP_SYN), 0);
+		if (i < 6)
+			ck_assert_int_ge(send_flow(&v, i, PKT_TCP_ACK), 0);
+	}
+	ck_assert_int_eq(shoal_dp_flow_count_now(fx.dp), 10);
+	ck_assert_int_eq(shoal_dp_flow_unconfirmed(fx.dp), 4);
+	ck_assert_int_eq(shoal_dp_vip_flow_count(fx.dp, v.id), 10);
+	ck_assert_int_eq(shoal_dp_backend_flow_count(fx.dp, v.be[0].id) +
+				 shoal_dp_backend_flow_count(fx.dp, v.be[1].id),
+			 10);
+	send_flow_key(0, &k);
+	flow_age_by(&k, 845); /* past the 900 s of an established flow */
+	ck_assert_int_eq(shoal_dp_flow_count_now(fx.dp), 9);
+	ck_assert_uint_eq(shoal_dp_flow_swept(fx.dp), 1);
+	ck_assert_ptr_null(shoal_dp_flow_way(fx.dp, &k));
+}
+END_TEST
+
+/* UDP: the first datagram makes an unconfirmed entry, the second confirms it. */
+START_TEST(test_udp_second_datagram_confirms)
+{
+	struct lbfix_backend be = { "198.51.100.1", 0, 1 };
+	struct pkt_spec s = {
+		.src = CLIENT4, .dst = VIP4, .sport = 5353, .dport = 53, .proto = IPPROTO_UDP
+	};
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct shoal_flow_key k;
+	size_t len, out_len;
+	struct lbfix_vip v;
+	__u64 e;
+
+	ck_assert_int_eq(lbfix_vip_add(&fx, VIP4, 53, IPPROTO_UDP, 0, 0, &be, 1, 251, &v), 0);
+	flow_key_of(&s, &k);
+	len = pkt_build(&s, in, sizeof(in));
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
+	ck_assert_uint_eq(flow_state(&k), SHOAL_FLOW_UNCONFIRMED);
+	out_len = sizeof(out);
+	ck_assert_int_eq(lbfix_run(prog, in, len, out, &out_len), XDP_TX);
+	ck_assert_int_eq(shoal_dp_flow_find(fx.dp, &k, &e), 0);
+	ck_assert_uint_eq(e & SHOAL_FLOW_CLASS_MASK, SHOAL_FLOW_UDP | SHOAL_FLOW_CONFIRMED);
+}
+END_TEST
+
 START_TEST(test_idle_entry_makes_a_new_flow)
 {
 	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 }, { "198.51.100.2", 0, 1 } };
@@ -493,6 +550,8 @@ int main(void)
 	tcase_add_test(tc, test_second_packet_confirms);
 	tcase_add_test(tc, test_rst_fin_of_unknown_flow_make_no_entry);
 	tcase_add_test(tc, test_idle_entry_makes_a_new_flow);
+	tcase_add_test(tc, test_walk_counts_and_sweeps);
+	tcase_add_test(tc, test_udp_second_datagram_confirms);
 	tcase_add_test(tc, test_hit_verified_against_vip);
 	tcase_add_test(tc, test_full_bucket_refuses_then_evicts_idle);
 	tcase_add_test(tc, test_flood_keeps_confirmed_flows);
