@@ -16,7 +16,7 @@ Q         := $(if $(V),,@)
 WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
-BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
 LIBS      := -lbpf -lelf -lz -lyaml
 AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -184,6 +184,7 @@ test-unit test-bpf test-e2e: build-all
 	$(Q)./tests/run.sh $(subst test-,,$@)
 
 bench: all
+	$(Q)$(BUILD)/lbbench memory
 	$(Q)$(BUILD)/lbbench dataplane
 	$(Q)$(BUILD)/lbbench flood
 	$(Q)./tests/bench/compare.sh

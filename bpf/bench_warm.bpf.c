@@ -51,6 +51,8 @@ static __always_inline int restore_and_call(struct xdp_md *ctx, __u32 target)
 	/* the balancer pushed headers in front and left the end alone */
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
+	/* 64-bit: the verifier refuses 32-bit arithmetic on packet pointers */
+	asm volatile("" : "+r"(data), "+r"(data_end));
 	if (bpf_xdp_adjust_head(ctx, (int)(data_end - data) - (int)f->len))
 		return XDP_ABORTED;
 	data = (void *)(long)ctx->data;

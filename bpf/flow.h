@@ -24,7 +24,8 @@ struct flow_choice {
 	int way;		       /* the way holding its (stale) entry, or -1 */
 	__u32 backend_id;
 	__u32 hash;
-	__u32 now; /* in ticks */
+	__u32 bucket; /* the flow's bucket index */
+	__u32 now;    /* in ticks */
 	int new_flow;
 };
 
@@ -107,22 +108,30 @@ __shoal_inline int flow_idle(__u64 e, __u32 now)
 	return flow_age(e, now) > host_cfg.flow_idle[e & SHOAL_FLOW_CLASS_MASK];
 }
 
+/* The flow's hash, its tag and bucket in the table, and the table's clock. */
+__shoal_inline void flow_hash_of(const struct pkt *p, struct flow_choice *c)
+{
+	__u32 h2;
+
+	c->hash = shoal_flow_hash2(&p->key, host_cfg.hash_seed, &h2);
+	c->tag = SHOAL_FLOW_TAG_OF(c->hash);
+	c->now = READ_ONCE(host_cfg.flow_tick) & SHOAL_FLOW_TIME_MASK;
+	c->bucket = h2 & (flow_buckets - 1);
+}
+
 /*
- * Fills c for a packet of a known flow; returns 1 on a usable hit, 0 on a
+ * Fills c (its hash already computed) for a packet of a known flow; returns 1 on a usable hit, 0 on a
  * miss (then c->way names a stale entry of the flow, for the insert to
  * replace).
  */
 __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 {
+	const struct shoal_backend *be;
 	__u64 e = 0, st, next;
-	__u32 idx, h2;
+	__u32 idx = c->bucket;
 	int i;
 
 	c->way = -1;
-	c->hash = shoal_flow_hash2(&p->key, host_cfg.hash_seed, &h2);
-	c->tag = SHOAL_FLOW_TAG_OF(c->hash);
-	c->now = READ_ONCE(host_cfg.flow_tick) & SHOAL_FLOW_TIME_MASK;
-	idx = h2 & (flow_buckets - 1);
 	c->bkt = bpf_map_lookup_elem(&flows, &idx);
 	if (!c->bkt)
 		return 0;
@@ -140,11 +149,13 @@ __shoal_inline int flow_lookup(const struct pkt *p, struct flow_choice *c)
 	/* a new connection on the 5-tuple of one the client closed */
 	if (st == SHOAL_FLOW_CLOSING && pkt_is_syn(p))
 		return 0;
-	c->be = flow_backend_get(SHOAL_FLOW_BE(e), p);
-	if (!c->be) {
+	/* on a miss, c keeps what flow_presched chose */
+	be = flow_backend_get(SHOAL_FLOW_BE(e), p);
+	if (!be) {
 		cnt_inc(SHOAL_CNT_FLOW_RESCHEDULED);
 		return 0;
 	}
+	c->be = be;
 	c->backend_id = SHOAL_FLOW_BE(e);
 	c->new_flow = 0;
 	if (p->flags & PKT_F_ICMP_ERR)

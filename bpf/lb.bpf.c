@@ -122,6 +122,24 @@ static __noinline int flow_miss(const struct pkt *p, struct flow_choice *fc)
 }
 
 /*
+ * A SYN's backend, chosen before its flow is looked up (a hash scheduler
+ * only: no side effect if the flow turns out known). On a busy host both the
+ * flow's bucket and the VIP's table slot are cache misses; asked for one after
+ * the other, their latencies add, asked for together they overlap. Returns 0
+ * with c->vip, c->be and c->backend_id set, or -1 (nothing counted: the usual
+ * miss path decides, and counts, if the flow is not known).
+ */
+static __noinline int flow_presched(const struct pkt *p, struct flow_choice *c)
+{
+	c->vip = vip_find(p);
+	if (!c->vip || !(host_cfg.flags & SHOAL_HOST_F_READY) ||
+	    (c->vip->scheduler != SHOAL_SCHED_MAGLEV &&
+	     c->vip->scheduler != SHOAL_SCHED_MAGLEV_SRC))
+		return -1;
+	return flow_schedule(p, c) ? -1 : 0;
+}
+
+/*
  * Operators ping VIPs: an echo request to a VIP address is answered here, by
  * every shoal host that announces it, within the same per-CPU budget as
  * too-big replies (a reply is no bigger than the request: no amplification,
@@ -180,7 +198,7 @@ int shoal_lb(struct xdp_md *ctx)
 	struct flow_choice fc = {};
 	struct pkt p = {};
 	__u32 overhead;
-	int ret;
+	int ret, pre = -1;
 
 	ret = parse_packet(data, data_end, &p);
 	if (ret == PARSE_PASS)
@@ -192,10 +210,21 @@ int shoal_lb(struct xdp_md *ctx)
 	if (p.flags & PKT_F_V6_EXTHDR)
 		cnt_inc(SHOAL_CNT_V6_EXTHDR);
 
+	if (!(p.flags & PKT_F_FRAG)) {
+		flow_hash_of(&p, &fc);
+		/* most SYNs start a flow: their table slot is read while the bucket is */
+		if (pkt_is_syn(&p))
+			pre = flow_presched(&p, &fc);
+	}
 	if ((p.flags & PKT_F_FRAG) || !flow_lookup(&p, &fc)) {
-		ret = flow_miss(&p, &fc);
-		if (ret >= 0)
-			return ret;
+		if (pre == 0) {
+			fc.new_flow = 1;
+			cnt_inc(SHOAL_CNT_FLOW_MISS);
+		} else {
+			ret = flow_miss(&p, &fc);
+			if (ret >= 0)
+				return ret;
+		}
 	}
 
 	/* answered before anything is recorded: a too-big packet makes no flow */

@@ -264,6 +264,7 @@ __shoal_inline int parse_ipv6(void *l3, void *data_end, struct pkt *p)
 __shoal_inline int parse_packet(void *data, void *data_end, struct pkt *p)
 {
 	struct ethhdr *eth = data;
+	void *l3 = eth + 1;
 	__u16 proto;
 
 	if ((void *)(eth + 1) > data_end)
@@ -271,22 +272,19 @@ __shoal_inline int parse_packet(void *data, void *data_end, struct pkt *p)
 	proto = eth->h_proto;
 	p->l3_off = sizeof(*eth);
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		struct shoal_vlan_hdr *vh = (void *)(eth + 1);
+		struct shoal_vlan_hdr *vh = l3;
 
 		if ((void *)(vh + 1) > data_end)
 			return PARSE_PASS;
 		proto = vh->encap_proto;
 		p->l3_off += sizeof(*vh);
-		if (proto == bpf_htons(ETH_P_IP))
-			return parse_ipv4(vh + 1, data_end, p);
-		if (proto == bpf_htons(ETH_P_IPV6))
-			return parse_ipv6(vh + 1, data_end, p);
-		return PARSE_PASS;
+		l3 = vh + 1;
 	}
+	/* one copy of each parser whatever the L2 header: the hot code stays small */
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(eth + 1, data_end, p);
+		return parse_ipv4(l3, data_end, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(eth + 1, data_end, p);
+		return parse_ipv6(l3, data_end, p);
 	return PARSE_PASS;
 }
 

@@ -11,8 +11,9 @@
  *	bench_warm.bpf.o, which restores the frame before each and tail-calls
  *	the program (a busy queue's steady state). Set-up: 100 VIPs of 100
  *	backends each, a flow table of 1M entries, 3/4 full (--flows to
- *	change). With --old, an older lb.bpf.o built from git (ABI 5) is set up
- *	on the same maps and measured in the same runs, case by case. Each
+ *	change). With --old, an older lb.bpf.o built from git (ABI 5, or this
+ *	flow table's, which it then shares) is set up on the same maps and
+ *	measured in the same runs, case by case. Each
  *	figure is the median over R runs (default 5): this VM's speed drifts.
  *   lbbench flood [--old OBJ] [--json] [--cpu C]
  *	10,000 confirmed flows, then 10 x the table's size of SYNs from
@@ -24,6 +25,10 @@
  *	Nanoseconds per packet of decap.bpf.o's XDP program on a GUE packet
  *	for one of its VIPs, from an allowed source, against the same floor;
  *	with --old, an older decap object measured in the same runs.
+ *   lbbench memory [--json] [--cpu C]
+ *	Nanoseconds of a dependent random read by working-set size (32 KB to
+ *	32 MB, 4 KB pages): what a table entry out of cache costs on this
+ *	machine, the floor under a new flow's figure.
  *   lbbench maglev [--json]
  *	Milliseconds to build a Maglev table of 65537 slots for 100 and 1000 backends.
  */
@@ -442,12 +447,14 @@ int main(int argc, char **argv)
 		return bench_decap(json, calls, cpu, runs, old);
 	if (!strcmp(argv[1], "maglev"))
 		return bench_maglev(json);
+	if (!strcmp(argv[1], "memory"))
+		return bench_memory(json, cpu);
 	if (!strcmp(argv[1], "apply"))
 		return bench_apply(json);
 	if (!strcmp(argv[1], "config"))
 		return bench_config(json);
 usage:
-	fprintf(stderr, "usage: lbbench dataplane|flood|decap|maglev|apply|config [--json] "
+	fprintf(stderr, "usage: lbbench dataplane|flood|decap|maglev|apply|config|memory [--json] "
 			"[--calls N>=1000] "
 			"[--cpu C] [--flows N>=1024] [--runs 1-15] [--old OBJ]\n"
 			"       lbbench fill-flows PINNED_FLOWS_MAP N\n");

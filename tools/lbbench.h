@@ -62,5 +62,6 @@ int prefill_flows(struct lbfix *f, struct lbfix_vip *vips, __u32 n);
 int bench_dataplane(bool json, __u32 calls, int cpu, __u32 flows, int runs, const char *old);
 int bench_flood(bool json, int cpu, const char *old);
 int fill_flows(const char *path, __u32 n);
+int bench_memory(bool json, int cpu);
 
 #endif /* SHOAL_LBBENCH_H */

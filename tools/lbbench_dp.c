@@ -184,18 +184,26 @@ static void old_prefilter(struct shoal_dp *dp, __u64 *words, __u32 bytes)
 	}
 }
 
-static int old_bss(struct bpf_object *obj, struct bpf_map *bss, struct shoal_dp *dp)
+/*
+ * The old object's .bss (host config, prefilter) or .rodata (the flow table's
+ * size), variable by variable: the layout around them may differ.
+ */
+static int old_datasec(struct bpf_object *obj, struct bpf_map *bss, struct shoal_dp *dp,
+		       const char *sec)
 {
 	const struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *t;
-	size_t size = bpf_map__value_size(bss);
+	size_t size = bpf_map__value_size(bss), isize = 0;
+	const void *init = bpf_map__initial_value(bss, &isize);
 	__u8 *img = calloc(1, size);
 	int id, i, ret;
 
 	if (!img || !btf)
 		return -ENOMEM;
-	id = btf__find_by_name_kind(btf, ".bss", BTF_KIND_DATASEC);
+	if (init && isize <= size)
+		memcpy(img, init, isize); /* what is not set here keeps its value */
+	id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
 	if (id < 0) {
 		free(img);
 		return id;
@@ -212,6 +220,9 @@ static int old_bss(struct bpf_object *obj, struct bpf_map *bss, struct shoal_dp 
 			len = sizeof(dp->skel->bss->host_cfg);
 		} else if (!strcmp(n, "vip_prefilter") && vs->offset + vs->size <= size) {
 			old_prefilter(dp, (__u64 *)(img + vs->offset), vs->size);
+		} else if (!strcmp(n, "flow_buckets")) {
+			src = &dp->skel->rodata->flow_buckets;
+			len = sizeof(dp->skel->rodata->flow_buckets);
 		}
 		if (src && vs->offset + vs->size <= size)
 			memcpy(img + vs->offset, src, len < vs->size ? len : vs->size);
@@ -236,10 +247,16 @@ static int old_load(const char *path, struct shoal_dp *dp, __u32 flows, struct b
 		const char *name = bpf_map__name(m);
 		int fd;
 
-		if (strstr(name, ".rodata"))
-			continue;
-		if (strstr(name, ".bss")) {
-			err = old_bss(obj, m, dp);
+		if (strstr(name, ".rodata")) {
+			err = old_datasec(obj, m, dp, ".rodata");
+		} else if (strstr(name, ".bss")) {
+			err = old_datasec(obj, m, dp, ".bss");
+		} else if (!strcmp(name, "flows") && bpf_map__type(m) == BPF_MAP_TYPE_ARRAY) {
+			/* an object of this flow table's layout shares the table */
+			if (bpf_map__value_size(m) != sizeof(struct shoal_flow_bucket))
+				err = -EPROTO;
+			else
+				err = bpf_map__reuse_fd(m, shoal_dp_map_fd(dp, name));
 		} else if (!strcmp(name, "flows")) {
 			if (bpf_map__type(m) != BPF_MAP_TYPE_LRU_HASH ||
 			    bpf_map__value_size(m) != sizeof(struct old_flow))
@@ -294,12 +311,15 @@ static int old_backends_sync(struct bpf_object *obj, struct shoal_dp *dp)
 static int old_prefill(struct bpf_object *obj, struct lbfix_vip *vips, __u32 flows)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	int fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "flows"));
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "flows");
+	int fd = bpf_map__fd(m);
 	__u32 n = (__u32)((__u64)flows * 3 / 4 / (__u32)libbpf_num_possible_cpus()), i, done;
 	struct shoal_flow_key *keys = calloc(n, sizeof(*keys));
 	struct old_flow *vals = calloc(n, sizeof(*vals));
 	int ret = 0;
 
+	if (bpf_map__type(m) == BPF_MAP_TYPE_ARRAY)
+		goto out; /* the shared table, filled already */
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;

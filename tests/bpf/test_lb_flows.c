@@ -16,6 +16,7 @@
 #include <linux/udp.h>
 #include <linux/bpf.h>
 
+#include "dataplane/internal.h"
 #include "model/addr.h"
 #include "lbtest.h"
 #include "ckmain.h"
@@ -157,6 +158,49 @@ START_TEST(test_syn_repeat_counted)
 	ck_assert_uint_eq(st.syn_repeats, 2);
 	ck_assert_uint_eq(st.new_flows, 1);
 	ck_assert_uint_eq(st.packets, 4);
+}
+END_TEST
+
+/*
+ * A SYN's backend is chosen before its flow is looked up (the two reads
+ * overlap); a SYN of a known flow still goes where its entry says, after the
+ * table changed and while the host is not ready, and is no new flow.
+ */
+START_TEST(test_syn_of_known_flow_keeps_its_backend)
+{
+	struct lbfix_backend bes[] = { { "198.51.100.1", 0, 1 },
+				       { "198.51.100.2", 0, 1 },
+				       { "198.51.100.3", 0, 1 } };
+	struct lbfix_backend extra = { "198.51.100.4", 0, 1 };
+	struct shoal_backend_stats st;
+	static int before[STICKY_FLOWS];
+	__u64 repeats = 0, news = 0;
+	struct lbfix_vip v;
+	int i, j;
+
+	ck_assert_int_eq(
+		lbfix_vip_add(&fx, VIP4, 80, IPPROTO_TCP, SHOAL_SCHED_MAGLEV, 0, bes, 3, 0, &v), 0);
+	for (i = 0; i < STICKY_FLOWS; i++)
+		before[i] = send_flow(&v, i, PKT_TCP_SYN);
+	ck_assert_int_eq(lbfix_vip_backend_add(&fx, &v, &extra), 0);
+	ck_assert_int_eq(lbfix_vip_retable(&fx, &v), 0);
+	for (i = 0; i < STICKY_FLOWS; i++)
+		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_SYN), before[i]);
+	fx.dp->skel->bss->host_cfg.flags &= ~SHOAL_HOST_F_READY;
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(send_flow(&v, i, PKT_TCP_SYN), before[i]);
+	/* a new flow is not scheduled until the host is ready */
+	ck_assert_int_eq(send_flow(&v, STICKY_FLOWS, PKT_TCP_SYN), -1);
+	ck_assert_uint_eq(counter(SHOAL_CNT_DROP(SHOAL_DROP_NOT_READY)), 1);
+	/* the misses: the first SYNs, and the one dropped */
+	ck_assert_uint_eq(counter(SHOAL_CNT_FLOW_MISS), STICKY_FLOWS + 1);
+	for (j = 0; j < 4; j++) {
+		ck_assert_int_eq(shoal_dp_backend_stats(fx.dp, v.be[j].id, &st), 0);
+		repeats += st.syn_repeats;
+		news += st.new_flows;
+	}
+	ck_assert_uint_eq(repeats, STICKY_FLOWS + 100);
+	ck_assert_uint_eq(news, STICKY_FLOWS);
 }
 END_TEST
 
@@ -543,6 +587,7 @@ int main(void)
 	tcase_add_test(tc, test_flow_rescheduled_when_backend_removed);
 	tcase_add_test(tc, test_down_backend_keeps_or_reschedules_flows);
 	tcase_add_test(tc, test_syn_repeat_counted);
+	tcase_add_test(tc, test_syn_of_known_flow_keeps_its_backend);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_vip_delete_stops_known_flows);
 	tcase_add_test(tc, test_reused_tuple_after_fin_is_a_new_flow);
