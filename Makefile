@@ -17,7 +17,7 @@ WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wfo
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
-LIBS      := -lbpf -lelf -lz -lyaml
+LIBS      := -lbpf -lelf -lz -lyaml -ljansson
 AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -30,7 +30,8 @@ BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/shoal/*.h)
 MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/config_check.c \
 	      agent/model/config_health.c agent/model/health.c agent/model/checkwire.c \
 	      agent/model/state.c agent/model/maglev.c agent/model/ids.c agent/model/config_bgp.c \
-	      agent/model/bgpwire.c agent/model/bfdwire.c
+	      agent/model/bgpwire.c agent/model/bfdwire.c agent/model/config_discovery.c \
+	      agent/model/etcdwire.c agent/model/discovered.c agent/model/names.c
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
 CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c \
@@ -45,13 +46,13 @@ AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/cont
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
 	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
 	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bgp_sock.c agent/anycast/bfd.c \
-	      agent/anycast/kroute.c
+	      agent/anycast/kroute.c agent/discovery/etcd.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
               $(BUILD)/tests/test_state $(BUILD)/tests/test_ctl_proto $(BUILD)/tests/test_ids \
               $(BUILD)/tests/test_reconcile $(BUILD)/tests/test_http $(BUILD)/tests/test_health \
-              $(BUILD)/tests/test_bgpwire
+              $(BUILD)/tests/test_bgpwire $(BUILD)/tests/test_discovery
 LB_SUITES := encap flows sched icmp hostile checks
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
@@ -63,7 +64,7 @@ all: deps
 
 FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
 	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink $(BUILD)/fuzz/fuzz_check_reply \
-	     $(BUILD)/fuzz/fuzz_bgp $(BUILD)/fuzz/fuzz_bfd
+	     $(BUILD)/fuzz/fuzz_bgp $(BUILD)/fuzz/fuzz_bfd $(BUILD)/fuzz/fuzz_etcd
 
 build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
 
@@ -96,9 +97,11 @@ $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
 
-$(BUILD)/lbctl: tools/lbctl.c agent/control/proto.c agent/control/proto.h agent/model/addr.c
+LBCTL_SRCS := tools/lbctl.c tools/lbctl_register.c agent/control/proto.c agent/model/addr.c \
+	      agent/model/etcdwire.c agent/model/names.c
+$(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tools/lbctl.c agent/control/proto.c agent/model/addr.c -o $@ -ljansson
+	$(Q)$(CC) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ -ljansson
 
 $(BUILD)/shoal-decap: tools/shoal-decap.c agent/model/addr.c $(BUILD)/decap.skel.h
 	@echo "  CC      $@"
@@ -113,7 +116,7 @@ UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
 UNIT_LIBS_config := agent/model/config.c agent/model/config_check.c agent/model/addr.c \
 		    agent/model/maglev.c agent/model/config_health.c agent/model/health.c \
-		    agent/model/config_bgp.c
+		    agent/model/config_bgp.c agent/model/config_discovery.c agent/model/names.c
 UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
@@ -121,6 +124,7 @@ UNIT_LIBS_reconcile := agent/core/loop.c agent/core/reconcile.c
 UNIT_LIBS_http := agent/metrics/http.c
 UNIT_LIBS_health := agent/model/health.c agent/model/checkwire.c
 UNIT_LIBS_bgpwire := agent/model/bgpwire.c agent/model/bfdwire.c
+UNIT_LIBS_discovery := $(MODEL_SRCS)
 UNIT_LDLIBS := $(CHECK_LIBS) -lm -lyaml -ljansson -levent
 .SECONDEXPANSION:
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $$(UNIT_LIBS_$$*) $(LIB_HDRS) | $(BUILD)/tests
@@ -144,7 +148,7 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(UNIT_LIBS_config) agent/mo
 $(BUILD)/fuzz/fuzz_save: tests/fuzz/fuzz_save.c $(MODEL_SRCS) agent/model/state.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml -ljansson
 $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c agent/metrics/http.c agent/metrics/http.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -165,6 +169,10 @@ $(BUILD)/fuzz/fuzz_netlink: tests/fuzz/fuzz_netlink.c agent/net/netlink.c agent/
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< agent/net/netlink.c agent/model/addr.c -o $@ -lmnl
+$(BUILD)/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c $(MODEL_SRCS) agent/model/etcdwire.h agent/model/discovered.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml -ljansson
 $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -195,6 +203,7 @@ bench: all
 	$(Q)./tests/bench/loop.sh
 	$(Q)./tests/bench/health.sh
 	$(Q)./tests/bench/failover.sh
+	$(Q)./tests/bench/discovery.sh
 
 demo: all
 	$(Q)./examples/demo.sh

@@ -30,6 +30,7 @@
 #include <net/if.h>
 
 #include "anycast/anycast.h"
+#include "discovery/discovery.h"
 #include "configfile/configfile.h"
 #include "control/control.h"
 #include "core/accept.h"
@@ -184,6 +185,7 @@ static void sighup_reloaded(void *arg, int ret, const struct shoal_errors *errs)
 		return;
 	}
 	log_info("reloaded %s: %zu VIPs", a->file.path, a->p.state->nvips);
+	shoal_discovery_reapply(a->p.discovery);
 	shoal_configfile_log_warnings(&a->file);
 	shoal_nexthop_refresh(a->p.nexthop);
 	shoal_reconcile_request(a->p.reconcile, NULL, NULL);
@@ -283,6 +285,14 @@ static int start(struct agent *a)
 		log_err("cannot adopt the pinned state: %s", strerror(-ret));
 		return ret;
 	}
+	/* etcd's last state seen joins the file's before the first apply */
+	if (a->file.conf->discovery.on) {
+		ret = shoal_discovery_open(&a->p, &a->file.conf->discovery, &a->p.discovery);
+		if (ret) {
+			log_err("discovery: %s", strerror(-ret));
+			return ret;
+		}
+	}
 	/* tables and VIPs before the program sees traffic through the new link */
 	host_push(a);
 	if (shoal_dp_apply(a->p.dp, a->p.state))
@@ -346,6 +356,8 @@ static void stop(struct agent *a)
 
 	shoal_anycast_close(a->p.anycast);
 	a->p.anycast = NULL;
+	shoal_discovery_close(a->p.discovery);
+	a->p.discovery = NULL;
 	for (i = 0; i < 4; i++)
 		if (a->sig_ev[i])
 			event_free(a->sig_ev[i]);

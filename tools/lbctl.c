@@ -33,6 +33,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lbctl_register.h"
 #include "control/proto.h"
 
 static bool json_out;
@@ -53,6 +54,8 @@ static int usage(void)
 		"  bgp | vip withdraw|announce ADDR\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
 		"  reload | save [--force] | version\n"
+		"  register --etcd URL[,URL] --service VIP --address ADDR [--weight W] [--ttl S] "
+		"[--prefix P]\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
 	return 2;
 }
@@ -188,6 +191,16 @@ static void print_status(json_t *r)
 		       *str(loop, "slowest_handler") ? str(loop, "slowest_handler") : "-",
 		       json_real_value(json_object_get(loop, "slowest_handler_ms")),
 		       json_real_value(json_object_get(loop, "mean_lag_ms")));
+	}
+	if (json_is_object(json_object_get(r, "discovery"))) {
+		json_t *d = json_object_get(r, "discovery");
+
+		printf("discovery: %s %s, %s, revision %lld: %lld services, %lld backends; %lld "
+		       "invalid, %lld conflicts, %lld orphans%s%s\n",
+		       str(d, "source"), str(d, "endpoint"), str(d, "state"), num(d, "revision"),
+		       num(d, "services"), num(d, "backends"), num(d, "skipped_invalid"),
+		       num(d, "conflicts"), num(d, "orphans"),
+		       *str(d, "last_error") ? "; last error: " : "", str(d, "last_error"));
 	}
 	json_array_foreach(vips, i, v)
 	{
@@ -568,6 +581,8 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	if (!strcmp(argv[i], "register"))
+		return lbctl_register(argc - i - 1, argv + i + 1);
 	if (prefix(argv[i], "status") && argc == i + 1)
 		return run("status", NULL, print_status);
 	if (prefix(argv[i], "vip"))

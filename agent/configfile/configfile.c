@@ -95,6 +95,14 @@ static int reload_finish(struct shoal_configfile *f, struct shoal_state *state,
 		ret = -EINVAL;
 		goto fail;
 	}
+	if (memcmp(&f->conf->discovery, &c->discovery, sizeof(c->discovery))) {
+		if (asprintf(&msg, "%s: discovery changed: restart shoald to apply it", c->path) <
+		    0)
+			msg = NULL;
+		shoal_errors_add(errs, msg);
+		ret = -EINVAL;
+		goto fail;
+	}
 	ret = shoal_state_from_config(c, state, &s);
 	if (ret)
 		goto fail;

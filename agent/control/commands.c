@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/parts.h"
+#include "discovery/discovery.h"
 #include "core/reconcile.h"
 #include "dataplane/dataplane.h"
 #include "model/addr.h"
@@ -88,16 +89,17 @@ static json_t *backend_json(struct ctl_conn *c, const struct shoal_vip_state *v,
 	char addr[SHOAL_ADDR_STRLEN];
 
 	shoal_addr_format(&b->addr, addr, sizeof(addr));
-	return json_pack("{s:s, s:I, s:f, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
-			 "address", addr, "weight", (json_int_t)b->weight, "effective_weight",
-			 (double)shoal_be_table_weight(b) / 1000.0, "encap",
-			 shoal_encap_name(b->encap), "admin", admin_name(b->admin), "health",
-			 b->health_desc[0] ? b->health_desc : "unchecked", "runtime", b->runtime,
-			 "packets", (json_int_t)st.packets, "bytes", (json_int_t)st.bytes,
-			 "new_flows", (json_int_t)st.new_flows, "syn_repeats",
-			 (json_int_t)st.syn_repeats, "flows",
-			 (json_int_t)shoal_dp_backend_flow_count(c->p->dp, b->id), "pps",
-			 shoal_dp_backend_pps(c->p->dp, b->id), "check", ctl_health_json(c, v, b));
+	return json_pack(
+		"{s:s, s:b, s:I, s:f, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, "
+		"s:o}",
+		"address", addr, "discovered", b->discovered, "weight", (json_int_t)b->weight,
+		"effective_weight", (double)shoal_be_table_weight(b) / 1000.0, "encap",
+		shoal_encap_name(b->encap), "admin", admin_name(b->admin), "health",
+		b->health_desc[0] ? b->health_desc : "unchecked", "runtime", b->runtime, "packets",
+		(json_int_t)st.packets, "bytes", (json_int_t)st.bytes, "new_flows",
+		(json_int_t)st.new_flows, "syn_repeats", (json_int_t)st.syn_repeats, "flows",
+		(json_int_t)shoal_dp_backend_flow_count(c->p->dp, b->id), "pps",
+		shoal_dp_backend_pps(c->p->dp, b->id), "check", ctl_health_json(c, v, b));
 }
 
 static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, bool with_backends)
@@ -117,6 +119,8 @@ static json_t *vip_json(struct ctl_conn *c, const struct shoal_vip_state *v, boo
 		      (json_int_t)st.bytes, "new_flows", (json_int_t)st.new_flows, "flows",
 		      (json_int_t)shoal_dp_vip_flow_count(c->p->dp, v->id), "pps",
 		      shoal_dp_vip_pps(c->p->dp, v->id));
+	if (o)
+		json_object_set_new(o, "discovered", json_boolean(v->discovered));
 	if (!o)
 		return o;
 	json_object_set_new(o, "health", ctl_vip_health_json(c, v));
@@ -138,6 +142,21 @@ static json_t *loop_json(struct ctl_conn *c)
 			 "slowest_handler_ms", h ? (double)h->max_ns / 1e6 : 0.0, "timers_fired",
 			 (json_int_t)st->lag_count, "mean_lag_ms",
 			 st->lag_count ? st->lag_sum * 1e3 / (double)st->lag_count : 0.0);
+}
+
+static json_t *discovery_json(const struct shoal_discovery *d)
+{
+	struct shoal_discovery_status st;
+
+	shoal_discovery_status(d, &st);
+	return json_pack("{s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "source", "etcd", "endpoint", st.endpoint, "state", st.state, "connected",
+			 st.connected, "revision", (json_int_t)st.revision, "last_error",
+			 st.last_error, "services", (json_int_t)st.services, "backends",
+			 (json_int_t)st.backends, "skipped_invalid", (json_int_t)st.skipped,
+			 "conflicts", (json_int_t)st.conflicts, "orphans", (json_int_t)st.orphans,
+			 "events", (json_int_t)st.events, "reconnects", (json_int_t)st.reconnects,
+			 "resyncs", (json_int_t)st.resyncs);
 }
 
 static json_t *h_status(struct ctl_conn *c, json_t *args, const char **err)
@@ -164,6 +183,8 @@ static json_t *h_status(struct ctl_conn *c, json_t *args, const char **err)
 			 (json_int_t)shoal_dp_flow_unconfirmed(c->p->dp), "flow_table_capacity",
 			 (json_int_t)shoal_dp_flow_capacity(c->p->dp), "map_write_errors",
 			 (json_int_t)shoal_dp_write_errors(c->p->dp), "loop", loop_json(c));
+	if (head && c->p->discovery)
+		json_object_set_new(head, "discovery", discovery_json(c->p->discovery));
 	if (!head || ctl_stream_vips(c, head, "vips", true)) {
 		*err = "out of memory";
 		return NULL;
@@ -437,6 +458,7 @@ static void reload_done(void *arg, int ret, const struct shoal_errors *errs)
 		shoal_configfile_log_warnings(c->p->file);
 		/* a next hop followed while a static gateway_mac was set may be stale */
 		shoal_nexthop_refresh(c->p->nexthop);
+		shoal_discovery_reapply(c->p->discovery);
 		ctl_reply_after_apply(c, json_null());
 		return;
 	}

@@ -16,6 +16,7 @@ struct shoal_nexthop;
 struct shoal_flowwatch;
 struct shoal_health;
 struct shoal_anycast;
+struct shoal_discovery;
 
 struct shoal_parts {
 	struct shoal_loop *loop;
@@ -27,6 +28,7 @@ struct shoal_parts {
 	struct shoal_flowwatch *flows;	   /* the flow table, counted in slices */
 	struct shoal_health *health;	   /* input: checks, passive signal, load feedback */
 	struct shoal_anycast *anycast;	   /* output: the VIPs announced (BGP or kernel routes) */
+	struct shoal_discovery *discovery; /* input: etcd (NULL without discovery) */
 };
 
 #endif /* SHOAL_CORE_PARTS_H */

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The anycast families of a scrape: sessions, BFD, prefixes (metrics_internal.h). */
+/*
+ * The anycast families of a scrape (sessions, BFD, prefixes) and discovery's
+ * (metrics_internal.h).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
 
 #include "anycast/anycast.h"
+#include "discovery/discovery.h"
 #include "metrics/metrics_internal.h"
 #include "model/addr.h"
 #include "model/bgpwire.h"
@@ -84,4 +88,44 @@ void metrics_anycast_put(struct evbuffer *b, struct shoal_anycast *a)
 				    xv[i].announced);
 	}
 	free(xv);
+}
+
+void metrics_discovery_put(struct evbuffer *b, const struct shoal_discovery *d)
+{
+	struct shoal_discovery_status st;
+
+	if (!d)
+		return;
+	shoal_discovery_status(d, &st);
+	metrics_help(b, "shoal_discovery_connected", "gauge",
+		     "1 while the watch on the discovery service (etcd) runs.");
+	evbuffer_add_printf(b, "shoal_discovery_connected{source=\"etcd\",endpoint=\"%s\"} %d\n",
+			    st.endpoint, st.connected);
+	metrics_help(b, "shoal_discovery_revision", "gauge",
+		     "The etcd revision the agent's view is at.");
+	evbuffer_add_printf(b, "shoal_discovery_revision %lld\n", (long long)st.revision);
+	metrics_help(b, "shoal_discovery_entries", "gauge",
+		     "Entries from etcd in the state (services, backends), and those left out "
+		     "(invalid, conflicting with the file, backends of no service).");
+	evbuffer_add_printf(b, "shoal_discovery_entries{kind=\"service\"} %llu\n",
+			    (unsigned long long)st.services);
+	evbuffer_add_printf(b, "shoal_discovery_entries{kind=\"backend\"} %llu\n",
+			    (unsigned long long)st.backends);
+	evbuffer_add_printf(b, "shoal_discovery_entries{kind=\"invalid\"} %llu\n",
+			    (unsigned long long)st.skipped);
+	evbuffer_add_printf(b, "shoal_discovery_entries{kind=\"conflict\"} %llu\n",
+			    (unsigned long long)st.conflicts);
+	evbuffer_add_printf(b, "shoal_discovery_entries{kind=\"orphan\"} %llu\n",
+			    (unsigned long long)st.orphans);
+	metrics_help(b, "shoal_discovery_events_total", "counter", "Watch events received.");
+	evbuffer_add_printf(b, "shoal_discovery_events_total %llu\n",
+			    (unsigned long long)st.events);
+	metrics_help(b, "shoal_discovery_reconnects_total", "counter",
+		     "Connections to etcd lost and tried again.");
+	evbuffer_add_printf(b, "shoal_discovery_reconnects_total %llu\n",
+			    (unsigned long long)st.reconnects);
+	metrics_help(b, "shoal_discovery_resyncs_total", "counter",
+		     "Fresh reads of the prefix because the watched revision was compacted.");
+	evbuffer_add_printf(b, "shoal_discovery_resyncs_total %llu\n",
+			    (unsigned long long)st.resyncs);
 }

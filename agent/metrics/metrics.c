@@ -375,6 +375,7 @@ static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 				    (unsigned long long)shoal_health_probes(a->health));
 	}
 	metrics_anycast_put(b, a->anycast);
+	metrics_discovery_put(b, a->discovery);
 	metrics_help(b, "shoal_build_info", "gauge", "shoald's version and data-plane ABI.");
 	evbuffer_add_printf(b, "shoal_build_info{version=\"%s\",abi=\"%d\"} 1\n", SHOAL_VERSION,
 			    SHOAL_ABI_VERSION);

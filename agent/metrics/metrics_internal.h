@@ -34,5 +34,7 @@ void metrics_health_put(struct evbuffer *b, struct shoal_health *h, size_t f,
 
 /* The anycast families (anycast_metrics.c); nothing when a is NULL. */
 void metrics_anycast_put(struct evbuffer *b, struct shoal_anycast *a);
+struct shoal_discovery;
+void metrics_discovery_put(struct evbuffer *b, const struct shoal_discovery *d);
 
 #endif /* SHOAL_METRICS_INTERNAL_H */

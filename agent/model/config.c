@@ -24,46 +24,6 @@
 #define DEFAULT_CONTROL_SOCKET "/run/shoal/shoald.sock"
 #define DEFAULT_METRICS	       "127.0.0.1:9435"
 #define DEFAULT_PIN_ROOT       "/sys/fs/bpf/shoal"
-#define MAX_WEIGHT	       1000000
-
-static const char *const sched_names[SHOAL_SCHED_MAX] = { "maglev", "maglev-src", "rr", "random" };
-static const char *const encap_names[SHOAL_ENCAP_MAX] = { "gue", "ipip" };
-
-const char *shoal_sched_name(__u8 sched)
-{
-	return sched < SHOAL_SCHED_MAX ? sched_names[sched] : "?";
-}
-
-int shoal_sched_parse(const char *s, __u8 *ret)
-{
-	__u8 i;
-
-	for (i = 0; i < SHOAL_SCHED_MAX; i++) {
-		if (!strcmp(s, sched_names[i])) {
-			*ret = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *shoal_encap_name(__u8 encap)
-{
-	return encap < SHOAL_ENCAP_MAX ? encap_names[encap] : "default";
-}
-
-int shoal_encap_parse(const char *s, __u8 *ret)
-{
-	__u8 i;
-
-	for (i = 0; i < SHOAL_ENCAP_MAX; i++) {
-		if (!strcmp(s, encap_names[i])) {
-			*ret = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 void shoal_errors_add(struct shoal_errors *e, char *msg)
 {
@@ -492,7 +452,7 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 			if (!have_addr)
 				b->family = -1;
 		} else if (!strcmp(key, "weight")) {
-			if (parse_uint(ctx, v, key, 0, MAX_WEIGHT, &u))
+			if (parse_uint(ctx, v, key, 0, SHOAL_MAX_WEIGHT, &u))
 				b->weight = (__u32)u;
 		} else if (!strcmp(key, "drain")) {
 			parse_bool(ctx, v, key, &b->drain);
@@ -510,7 +470,7 @@ static void parse_backend(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_ba
 		config_errorf(ctx, b->line, "backend: 'address' is missing");
 }
 
-static void parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s)
+void config_parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s)
 {
 	bool have_vip = false, have_port = false, *dups;
 	unsigned long long u;
@@ -733,7 +693,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 					continue;
 				c->nservices = n;
 				for (i = 0; i < n; i++)
-					parse_service(
+					config_parse_service(
 						&ctx,
 						node_at(&ctx, v->data.sequence.items.start[i]),
 						&c->services[i]);
@@ -741,10 +701,12 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 				config_bgp_parse(&ctx, v, &c->anycast);
 			} else if (!strcmp(key, "announce")) {
 				config_announce_parse(&ctx, v, &c->anycast);
+			} else if (!strcmp(key, "discovery")) {
+				config_discovery_parse(&ctx, v, &c->discovery);
 			} else {
 				config_errorf(&ctx, line_of(k),
 					      "unknown key '%s' (host, defaults, services, bgp, "
-					      "announce)",
+					      "announce, discovery)",
 					      key);
 			}
 		}

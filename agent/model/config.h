@@ -21,6 +21,7 @@
 #define SHOAL_TABLE_PER_BACKEND 100	    /* Maglev balances well with M >= 100 N */
 #define SHOAL_PATH_MAX		256
 #define SHOAL_ENCAP_DEFAULT	0xff /* a backend without its own: the host's */
+#define SHOAL_MAX_WEIGHT	1000000
 
 enum shoal_xdp_mode {
 	SHOAL_XDP_NATIVE = 0,
@@ -86,6 +87,22 @@ struct shoal_host_conf {
 	char pin_path[SHOAL_PATH_MAX];	   /* default /sys/fs/bpf/shoal/<interface> */
 };
 
+#define SHOAL_DISCOVERY_ENDPOINTS_MAX 8
+#define SHOAL_URL_MAX		      128
+
+/* discovery: where services and backends come from besides this file (etcd v3). */
+struct shoal_discovery_conf {
+	bool on; /* type: etcd */
+	struct {
+		char url[SHOAL_URL_MAX]; /* http://HOST:PORT */
+		char host[SHOAL_NAME_MAX];
+		__u16 port;
+	} endpoints[SHOAL_DISCOVERY_ENDPOINTS_MAX];
+	size_t nendpoints;
+	char prefix[SHOAL_NAME_MAX]; /* no trailing slash */
+	__u32 dial_timeout_ms;
+};
+
 /* Collected errors, one "file:line: message" each. */
 struct shoal_errors {
 	char **msg;
@@ -97,6 +114,7 @@ struct shoal_config {
 	struct shoal_host_conf host;
 	struct shoal_health_conf health_defaults; /* the "defaults" block */
 	struct shoal_anycast_conf anycast;	  /* the bgp or announce block */
+	struct shoal_discovery_conf discovery;
 	struct shoal_service_conf *services;
 	size_t nservices;
 	struct shoal_errors warnings; /* valid, but worth a word (a small table_size) */
@@ -134,6 +152,17 @@ const char *shoal_sched_name(__u8 sched);
 int shoal_sched_parse(const char *s, __u8 *ret);
 const char *shoal_encap_name(__u8 encap);
 int shoal_encap_parse(const char *s, __u8 *ret);
+/*
+ * A service from outside the file (an etcd value under key, which also
+ * names it in messages): the YAML or JSON text of one service mapping,
+ * checked as the file's services are, against base's host and defaults.
+ * Its vip, port and protocol must be want's. Returns 0 with *ret filled
+ * (free its backends), or -EINVAL with every problem in errs.
+ */
+int shoal_service_parse_value(const struct shoal_config *base, const char *key, const char *text,
+			      size_t len, const struct shoal_vip_key *want,
+			      struct shoal_service_conf *ret, struct shoal_errors *errs);
+
 /* The service of c whose key equals k, or NULL. */
 const struct shoal_service_conf *shoal_config_find(const struct shoal_config *c,
 						   const struct shoal_vip_key *k);

@@ -142,18 +142,66 @@ static void dup_backend(struct parse_ctx *ctx, size_t dup, size_t first, void *a
 		      s->backends[first].line);
 }
 
+/*
+ * What one service must satisfy on its own, against the host: its VIP and
+ * backend addresses, the tunnel sources its backends need, no backend twice,
+ * a table big enough.
+ */
+void config_service_check(struct parse_ctx *ctx, const struct shoal_host_conf *host,
+			  struct shoal_service_conf *s)
+{
+	struct idx_ref *refs = calloc(s->nbackends ? s->nbackends : 1, sizeof(*refs));
+	char why[128];
+	size_t j;
+
+	if (!refs) {
+		config_errorf(ctx, s->line, "out of memory");
+		return;
+	}
+	if (shoal_vip_addr_refused(host, &s->key.addr, why, sizeof(why)))
+		config_errorf(ctx, s->line, "vip: %s", why);
+	for (j = 0; j < s->nbackends; j++) {
+		const struct shoal_backend_conf *b = &s->backends[j];
+
+		refs[j] = (struct idx_ref){ &b->addr, j, sizeof(b->addr) };
+		if (shoal_backend_addr_refused(host, &s->key.addr, &b->addr, why, sizeof(why)))
+			config_errorf(ctx, b->line, "backend: %s", why);
+		if (b->family == AF_INET && !host->have_src_v4)
+			config_errorf(
+				ctx, b->line,
+				"backend: an IPv4 backend needs host.source_v4 for the tunnel");
+		if (b->family == AF_INET6 && !host->have_src_v6)
+			config_errorf(
+				ctx, b->line,
+				"backend: an IPv6 backend needs host.source_v6 for the tunnel");
+	}
+	report_dups(ctx, refs, s->nbackends, dup_backend, s);
+	free(refs);
+	/* Maglev needs M well above N: every backend its share, none starved */
+	if (!s->table_size_given)
+		s->table_size = shoal_table_size_default(s->nbackends);
+	else if (s->table_size < s->nbackends)
+		config_errorf(ctx, s->line,
+			      "table_size: %u slots for %zu backends: some would get none "
+			      "(at least %zu; %d per backend balances well)",
+			      s->table_size, s->nbackends, s->nbackends, SHOAL_TABLE_PER_BACKEND);
+	else if ((unsigned long long)s->table_size <
+		 (unsigned long long)s->nbackends * SHOAL_TABLE_PER_BACKEND)
+		config_warnf(ctx, s->line,
+			     "table_size: %u slots for %zu backends: Maglev balances well from "
+			     "%d per backend (%zu)",
+			     s->table_size, s->nbackends, SHOAL_TABLE_PER_BACKEND,
+			     s->nbackends * SHOAL_TABLE_PER_BACKEND);
+}
+
 void config_validate(struct parse_ctx *ctx, struct shoal_config *c)
 {
-	size_t i, j, n = 0, total = 0, most = c->nservices;
+	size_t i, j, n = 0, total = 0;
 	struct idx_ref *refs;
-	char why[128];
 
 	if (c->nservices >= SHOAL_MAX_VIPS)
 		config_errorf(ctx, 1, "%zu services: at most %d", c->nservices, SHOAL_MAX_VIPS - 1);
-	for (i = 0; i < c->nservices; i++)
-		if (c->services[i].nbackends > most)
-			most = c->services[i].nbackends;
-	refs = calloc(most ? most : 1, sizeof(*refs));
+	refs = calloc(c->nservices ? c->nservices : 1, sizeof(*refs));
 	if (!refs) {
 		config_errorf(ctx, 1, "out of memory");
 		return;
@@ -167,47 +215,8 @@ void config_validate(struct parse_ctx *ctx, struct shoal_config *c)
 	report_dups(ctx, refs, n, dup_name, c);
 
 	for (i = 0; i < c->nservices; i++) {
-		struct shoal_service_conf *s = &c->services[i];
-
-		if (shoal_vip_addr_refused(&c->host, &s->key.addr, why, sizeof(why)))
-			config_errorf(ctx, s->line, "vip: %s", why);
-		total += s->nbackends;
-		for (j = 0; j < s->nbackends; j++) {
-			const struct shoal_backend_conf *b = &s->backends[j];
-
-			refs[j] = (struct idx_ref){ &b->addr, j, sizeof(b->addr) };
-			if (shoal_backend_addr_refused(&c->host, &s->key.addr, &b->addr, why,
-						       sizeof(why)))
-				config_errorf(ctx, b->line, "backend: %s", why);
-			if (b->family == AF_INET && !c->host.have_src_v4)
-				config_errorf(
-					ctx, b->line,
-					"backend: an IPv4 backend needs host.source_v4 for the "
-					"tunnel");
-			if (b->family == AF_INET6 && !c->host.have_src_v6)
-				config_errorf(
-					ctx, b->line,
-					"backend: an IPv6 backend needs host.source_v6 for the "
-					"tunnel");
-		}
-		report_dups(ctx, refs, s->nbackends, dup_backend, s);
-		/* Maglev needs M well above N: every backend its share, none starved */
-		if (!s->table_size_given)
-			s->table_size = shoal_table_size_default(s->nbackends);
-		else if (s->table_size < s->nbackends)
-			config_errorf(ctx, s->line,
-				      "table_size: %u slots for %zu backends: some would get none "
-				      "(at least %zu; %d per backend balances well)",
-				      s->table_size, s->nbackends, s->nbackends,
-				      SHOAL_TABLE_PER_BACKEND);
-		else if ((unsigned long long)s->table_size <
-			 (unsigned long long)s->nbackends * SHOAL_TABLE_PER_BACKEND)
-			config_warnf(
-				ctx, s->line,
-				"table_size: %u slots for %zu backends: Maglev balances well from "
-				"%d per backend (%zu)",
-				s->table_size, s->nbackends, SHOAL_TABLE_PER_BACKEND,
-				s->nbackends * SHOAL_TABLE_PER_BACKEND);
+		total += c->services[i].nbackends;
+		config_service_check(ctx, &c->host, &c->services[i]);
 	}
 	free(refs);
 	/* one prefix per VIP address: its services must agree on its MED */

@@ -67,6 +67,8 @@ void config_anycast_defaults(struct shoal_anycast_conf *a);
 /* The bgp and announce blocks (config_bgp.c); a service's own bgp keys. */
 void config_bgp_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);
 void config_announce_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_anycast_conf *a);
+/* The discovery block (config_discovery.c). */
+void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_discovery_conf *d);
 void config_route_attrs(struct parse_ctx *ctx, yaml_node_t *n, const char *what,
 			struct shoal_route_attrs *r);
 /* What the announcement needs of the whole file (router id, next hops). */
@@ -74,5 +76,10 @@ void config_anycast_check(struct parse_ctx *ctx, struct shoal_config *c, int lin
 
 /* Cross-checks that need the whole file (config_check.c). */
 void config_validate(struct parse_ctx *ctx, struct shoal_config *c);
+/* One service's own checks against the host (config_check.c; also for discovered ones). */
+void config_service_check(struct parse_ctx *ctx, const struct shoal_host_conf *host,
+			  struct shoal_service_conf *s);
+/* A service mapping (config.c). */
+void config_parse_service(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_service_conf *s);
 
 #endif /* SHOAL_MODEL_CONFIG_INTERNAL_H */

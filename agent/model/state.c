@@ -70,6 +70,7 @@ int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret)
 	d->host = s->host;
 	d->health_defaults = s->health_defaults;
 	d->anycast = s->anycast;
+	d->discovery = s->discovery;
 	d->vips = calloc(s->nvips ? s->nvips : 1, sizeof(*d->vips));
 	if (!d->vips)
 		goto nomem;
@@ -115,6 +116,72 @@ static struct shoal_ids *ids_inherit(const struct shoal_ids *old, __u32 max)
 	return ids;
 }
 
+void shoal_vip_state_from_service(struct shoal_vip_state *v, const struct shoal_service_conf *sc)
+{
+	memcpy(v->name, sc->name, sizeof(v->name));
+	v->family = sc->family;
+	v->scheduler = sc->scheduler;
+	v->least_loaded = sc->least_loaded;
+	v->table_size = sc->table_size;
+	v->flow_table = sc->flow_table;
+	v->health = sc->health;
+	v->have_attrs = sc->have_attrs;
+	v->attrs = sc->attrs;
+}
+
+/* Appends b to v (realloc); -ENOMEM. */
+static int be_append(struct shoal_vip_state *v, const struct shoal_be_state *b)
+{
+	struct shoal_be_state *grown = realloc(v->be, (v->nbe + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	v->be = grown;
+	v->be[v->nbe++] = *b;
+	return 0;
+}
+
+/*
+ * A new file is no news for etcd: what old had from discovery stays, with its
+ * ids (no flap), unless the file now names the same service or backend (the
+ * file wins; the next merge reports it).
+ */
+static int keep_discovered(struct shoal_state *s, const struct shoal_state *old)
+{
+	size_t i, j;
+
+	for (i = 0; i < old->nvips; i++) {
+		const struct shoal_vip_state *ov = &old->vips[i];
+		struct shoal_vip_state *v = shoal_state_vip(s, &ov->key);
+
+		if (!v && ov->discovered) {
+			struct shoal_vip_state *grown =
+				realloc(s->vips, (s->nvips + 1) * sizeof(*grown));
+
+			if (!grown)
+				return -ENOMEM;
+			s->vips = grown;
+			v = &s->vips[s->nvips++];
+			*v = *ov;
+			v->be = NULL;
+			v->nbe = 0;
+			shoal_ids_take(s->vip_ids, v->id);
+		}
+		if (!v)
+			continue;
+		for (j = 0; j < ov->nbe; j++) {
+			const struct shoal_be_state *ob = &ov->be[j];
+
+			if (!ob->discovered || shoal_state_backend(v, &ob->addr))
+				continue;
+			if (be_append(v, ob))
+				return -ENOMEM;
+			shoal_ids_take(s->be_ids, ob->id);
+		}
+	}
+	return 0;
+}
+
 int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
 			    struct shoal_state **ret)
 {
@@ -128,6 +195,7 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 	s->host = c->host;
 	s->health_defaults = c->health_defaults;
 	s->anycast = c->anycast;
+	s->discovery = c->discovery;
 	s->vips = calloc(c->nservices ? c->nservices : 1, sizeof(*s->vips));
 	s->vip_ids = ids_inherit(old ? old->vip_ids : NULL, SHOAL_MAX_VIPS);
 	s->be_ids = ids_inherit(old ? old->be_ids : NULL, SHOAL_MAX_BACKENDS);
@@ -165,16 +233,8 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 		struct shoal_vip_state *v = &s->vips[i], *ov = NULL;
 
 		s->nvips++;
-		memcpy(v->name, sc->name, sizeof(v->name));
 		v->key = sc->key;
-		v->family = sc->family;
-		v->scheduler = sc->scheduler;
-		v->least_loaded = sc->least_loaded;
-		v->table_size = sc->table_size;
-		v->flow_table = sc->flow_table;
-		v->health = sc->health;
-		v->have_attrs = sc->have_attrs;
-		v->attrs = sc->attrs;
+		shoal_vip_state_from_service(v, sc);
 		v->be = calloc(sc->nbackends ? sc->nbackends : 1, sizeof(*v->be));
 		if (!v->be) {
 			err = -ENOMEM;
@@ -212,6 +272,8 @@ int shoal_state_from_config(const struct shoal_config *c, const struct shoal_sta
 			}
 		}
 	}
+	if (old && (err = keep_discovered(s, old)))
+		goto free_state;
 	for (i = 0; i < s->nvips; i++) {
 		struct shoal_vip_state *v = &s->vips[i];
 
@@ -655,6 +717,25 @@ static void emit_anycast(struct emit *e, const struct shoal_anycast_conf *a)
 	emit_end(e, true);
 }
 
+static void emit_discovery(struct emit *e, const struct shoal_discovery_conf *d)
+{
+	size_t i;
+
+	if (!d->on)
+		return;
+	emit_scalar(e, "discovery");
+	emit_begin(e, true);
+	emit_kv(e, "type", "etcd");
+	emit_scalar(e, "endpoints");
+	emit_begin(e, false);
+	for (i = 0; i < d->nendpoints; i++)
+		emit_scalar(e, d->endpoints[i].url);
+	emit_end(e, false);
+	emit_kv(e, "prefix", d->prefix);
+	emit_kv_ms(e, "dial_timeout", d->dial_timeout_ms);
+	emit_end(e, true);
+}
+
 static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 {
 	size_t j;
@@ -680,6 +761,8 @@ static void emit_service(struct emit *e, const struct shoal_vip_state *v)
 	for (j = 0; j < v->nbe; j++) {
 		const struct shoal_be_state *b = &v->be[j];
 
+		if (b->discovered)
+			continue;
 		emit_begin(e, true);
 		emit_kv_addr(e, "address", &b->addr);
 		emit_kv_uint(e, "weight", b->weight);
@@ -721,8 +804,10 @@ int shoal_state_format_yaml(const struct shoal_state *s, char **ret)
 	emit_scalar(&e, "services");
 	emit_begin(&e, false);
 	for (i = 0; i < s->nvips; i++)
-		emit_service(&e, &s->vips[i]);
+		if (!s->vips[i].discovered) /* etcd's are etcd's */
+			emit_service(&e, &s->vips[i]);
 	emit_end(&e, false);
+	emit_discovery(&e, &s->discovery);
 	emit_end(&e, true);
 	if (yaml_document_end_event_initialize(&e.ev, 1))
 		emit_event(&e);

@@ -24,8 +24,9 @@ struct shoal_be_state {
 	__u8 encap;	 /* enum shoal_encap, resolved */
 	__u8 encap_conf; /* as configured (SHOAL_ENCAP_DEFAULT: the host's) */
 	enum shoal_admin admin;
-	bool runtime; /* added or changed by lbctl, not (yet) in the config file */
-	__u32 id;     /* data-plane backend id */
+	bool runtime;	 /* added or changed by lbctl, not (yet) in the config file */
+	bool discovered; /* from the discovery service (etcd), never saved to the file */
+	__u32 id;	 /* data-plane backend id */
 	/* written by the health room before every apply; zero: unchecked, full weight */
 	__u8 health;	     /* enum shoal_health_state (a restart starts from what the maps say) */
 	bool health_out;     /* out of the table: down (and no panic), or the agent's drain */
@@ -44,7 +45,8 @@ struct shoal_vip_state {
 	__u32 table_size;
 	bool flow_table;
 	bool runtime;
-	__u32 id; /* data-plane VIP id */
+	bool discovered; /* from the discovery service (etcd), never saved to the file */
+	__u32 id;	 /* data-plane VIP id */
 	struct shoal_health_conf health;
 	bool have_attrs; /* its own bgp attributes */
 	struct shoal_route_attrs attrs;
@@ -60,6 +62,7 @@ struct shoal_state {
 	struct shoal_host_conf host;
 	struct shoal_health_conf health_defaults; /* what a VIP added at runtime gets */
 	struct shoal_anycast_conf anycast;	  /* how VIPs are announced (kept for save) */
+	struct shoal_discovery_conf discovery;	  /* kept for save */
 	struct shoal_vip_state *vips;
 	size_t nvips;
 	/* id allocation (absent in a copy made by shoal_state_dup) */
@@ -75,6 +78,8 @@ struct shoal_state {
 int shoal_state_from_config(const struct shoal_config *c, const struct shoal_state *old,
 			    struct shoal_state **ret);
 void shoal_state_free(struct shoal_state *s);
+/* A VIP's properties (all but its key, id, backends and health view) as a service conf says. */
+void shoal_vip_state_from_service(struct shoal_vip_state *v, const struct shoal_service_conf *sc);
 /* A copy of the VIPs and backends (no id allocation): a snapshot to apply. */
 int shoal_state_dup(const struct shoal_state *s, struct shoal_state **ret);
 /* Moves next's contents into s (pointers to s stay valid) and frees next. */

@@ -47,6 +47,7 @@ lab_cleanup() {
 	# pinned maps and links of agents this run started, and their lock files
 	rm -rf /sys/fs/bpf/"${LAB_PREFIX}"-* 2>/dev/null
 	rm -f /run/shoal/agent-sys-fs-bpf-"${LAB_PREFIX}"-*.lock 2>/dev/null
+	rm -f /run/shoal/discovery-sys-fs-bpf-"${LAB_PREFIX}"-*.json* 2>/dev/null
 	[ -n "$LAB_DIR" ] && rm -rf "$LAB_DIR"
 	LAB_DIR=""
 }

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The discovery block (etcd v3: where, under which prefix), and the parser
+ * of a service that comes from there: the same service parser and checks as
+ * the file's, on the text of one value.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/config_internal.h"
+
+#define DEFAULT_DIAL_TIMEOUT_MS 2000
+
+/* "http://HOST:PORT" with HOST a name or an address ([v6] in brackets). */
+static bool endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port)
+{
+	const char *h, *colon;
+	char *end;
+	unsigned long p;
+	size_t n;
+
+	if (strncmp(url, "http://", 7))
+		return false;
+	h = url + 7;
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+
+		if (!close || close[1] != ':')
+			return false;
+		n = (size_t)(close - h - 1);
+		h++;
+		colon = close + 1;
+	} else {
+		colon = strchr(h, ':');
+		if (!colon)
+			return false;
+		n = (size_t)(colon - h);
+	}
+	if (!n || n >= hlen)
+		return false;
+	memcpy(host, h, n);
+	host[n] = 0;
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != n)
+		return false;
+	if (colon[1] < '0' || colon[1] > '9')
+		return false;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || p == 0 || p > 65535 || (*end && strcmp(end, "/")))
+		return false;
+	*port = (__u16)p;
+	return true;
+}
+
+static void parse_endpoints(struct parse_ctx *ctx, yaml_node_t *v, struct shoal_discovery_conf *d)
+{
+	size_t i, n;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		config_errorf(ctx, line_of(v), "discovery.endpoints must be a list of URLs");
+		return;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (!n || n > SHOAL_DISCOVERY_ENDPOINTS_MAX) {
+		config_errorf(ctx, line_of(v), "discovery.endpoints: 1 to %d URLs",
+			      SHOAL_DISCOVERY_ENDPOINTS_MAX);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		yaml_node_t *e = node_at(ctx, v->data.sequence.items.start[i]);
+		const char *url = scalar(ctx, e, "an endpoint");
+
+		if (!url)
+			continue;
+		if (strlen(url) >= SHOAL_URL_MAX ||
+		    !endpoint_parse(url, d->endpoints[d->nendpoints].host,
+				    sizeof(d->endpoints[0].host),
+				    &d->endpoints[d->nendpoints].port)) {
+			config_errorf(ctx, line_of(e),
+				      "discovery.endpoints: '%s' is not http://HOST:PORT "
+				      "(etcd's client URL)",
+				      url);
+			continue;
+		}
+		snprintf(d->endpoints[d->nendpoints].url, SHOAL_URL_MAX, "%s", url);
+		d->nendpoints++;
+	}
+}
+
+void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_discovery_conf *d)
+{
+	bool have_type = false, *dups;
+	yaml_node_t *k, *v;
+
+	snprintf(d->prefix, sizeof(d->prefix), "/shoal");
+	d->dial_timeout_ms = DEFAULT_DIAL_TIMEOUT_MS;
+	if (!expect_mapping(ctx, n, "discovery"))
+		return;
+	dups = dup_keys(ctx, n);
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key || pair_is_dup(n, dups, p_))
+			continue;
+		if (!strcmp(key, "type")) {
+			const char *t = scalar(ctx, v, key);
+
+			have_type = true;
+			if (t && strcmp(t, "etcd"))
+				config_errorf(ctx, line_of(v), "discovery.type: '%s' is not etcd",
+					      t);
+		} else if (!strcmp(key, "endpoints")) {
+			parse_endpoints(ctx, v, d);
+		} else if (!strcmp(key, "prefix")) {
+			const char *p = scalar(ctx, v, key);
+			size_t l = p ? strlen(p) : 0;
+
+			if (!p)
+				continue;
+			if (l < 2 || p[0] != '/' || p[l - 1] == '/' || l >= sizeof(d->prefix) ||
+			    strspn(p,
+				   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				   "/._-") != l)
+				config_errorf(
+					ctx, line_of(v),
+					"discovery.prefix: '%s' is not /NAME[/NAME...] (letters, "
+					"digits, '.', '_', '-'; no trailing slash)",
+					p);
+			else
+				snprintf(d->prefix, sizeof(d->prefix), "%s", p);
+		} else if (!strcmp(key, "dial_timeout")) {
+			parse_duration(ctx, v, "discovery.dial_timeout", 100, 60000,
+				       &d->dial_timeout_ms);
+		} else {
+			config_errorf(ctx, line_of(k),
+				      "discovery: unknown key '%s' (type, endpoints, prefix, "
+				      "dial_timeout)",
+				      key);
+		}
+	}
+	free(dups);
+	if (!have_type)
+		config_errorf(ctx, line_of(n), "discovery: 'type' is missing (etcd)");
+	if (!d->nendpoints)
+		config_errorf(ctx, line_of(n), "discovery: 'endpoints' is missing");
+	d->on = true;
+}
+
+int shoal_service_parse_value(const struct shoal_config *base, const char *key, const char *text,
+			      size_t len, const struct shoal_vip_key *want,
+			      struct shoal_service_conf *ret, struct shoal_errors *errs)
+{
+	struct parse_ctx ctx = { .path = key, .errs = errs };
+	struct shoal_errors warnings = { 0 };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	memset(ret, 0, sizeof(*ret));
+	ctx.warnings = &warnings;
+	ctx.defaults = &base->health_defaults;
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		config_errorf(&ctx, (int)parser.problem_mark.line + 1, "JSON: %s",
+			      parser.problem ? parser.problem : "cannot parse");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	ctx.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		config_errorf(&ctx, 1, "empty: a service is a JSON object");
+	else
+		config_parse_service(&ctx, root, ret);
+	if (!errs->n && memcmp(&ret->key, want, sizeof(*want)))
+		config_errorf(&ctx, ret->line, "vip, port and protocol differ from the key's");
+	if (!errs->n)
+		config_service_check(&ctx, &base->host, ret);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	shoal_errors_free(&warnings);
+	if (errs->n) {
+		free(ret->backends);
+		memset(ret, 0, sizeof(*ret));
+		return -EINVAL;
+	}
+	return 0;
+}
