@@ -30,8 +30,9 @@
 #define RESPONSE_MAX   (64U << 20) /* a range response larger than this is refused */
 #define WATCH_LINE_MAX (8U << 20)
 
-enum disc_state { ST_CONNECTING, ST_READING, ST_WATCHING, ST_DOWN };
-static const char *const state_names[] = { "connecting", "reading", "watching", "disconnected" };
+enum disc_state { ST_CONNECTING, ST_READING, ST_WATCHING, ST_DOWN, ST_AUTH };
+static const char *const state_names[] = { "connecting", "reading", "watching", "disconnected",
+					   "authenticating" };
 
 struct shoal_discovery {
 	struct shoal_parts *p;
@@ -50,6 +51,8 @@ struct shoal_discovery {
 	struct shoal_discovery_status stat;
 	char key_b64[2][SHOAL_NAME_MAX * 2]; /* the prefix's range: [prefix/, prefix0) */
 	char cache[512];		     /* the last state seen, for a restart without etcd */
+	char password[256];		     /* read once at start (discovery.password_file) */
+	char token[512];		     /* etcd's auth token ("" none yet) */
 };
 
 static void start_read(struct shoal_discovery *d);
@@ -210,6 +213,7 @@ static void fail(struct shoal_discovery *d, const char *what, const char *detail
 			 d->conf.endpoints[d->ep].url, d->stat.last_error);
 	d->st = ST_DOWN;
 	d->stat.connected = false;
+	d->token[0] = 0; /* authenticate again: a token may have expired with the connection */
 	d->ep = (d->ep + 1) % d->conf.nendpoints;
 	d->backoff_us = d->backoff_us ? d->backoff_us * 2 : BACKOFF_MIN_US;
 	if (d->backoff_us > BACKOFF_MAX_US)
@@ -228,6 +232,8 @@ static struct evhttp_request *request(struct shoal_discovery *d,
 		return NULL;
 	h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Host", d->conf.endpoints[d->ep].host);
+	if (d->token[0])
+		evhttp_add_header(h, "Authorization", d->token);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	return req;
@@ -411,6 +417,57 @@ static void start_read(struct shoal_discovery *d)
 		fail(d, "cannot send the range request", NULL);
 }
 
+static void on_auth(struct evhttp_request *req, void *arg)
+{
+	struct shoal_discovery *d = arg;
+	struct evbuffer *in;
+	json_t *o, *t;
+	char code[32];
+
+	if (d->freeing || d->st == ST_DOWN)
+		return;
+	if (response_code(req) != 200) {
+		snprintf(code, sizeof(code), "HTTP %d", response_code(req));
+		fail(d, "authentication failed", response_code(req) ? code : "no answer");
+		return;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	o = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+	t = json_object_get(o, "token");
+	if (!json_is_string(t) || json_string_length(t) >= sizeof(d->token) ||
+	    strpbrk(json_string_value(t), "\r\n")) {
+		json_decref(o);
+		fail(d, "authentication failed", "no token in the answer");
+		return;
+	}
+	snprintf(d->token, sizeof(d->token), "%s", json_string_value(t));
+	json_decref(o);
+	shoal_timer_arm(d->retry_t, 0); /* on with a token */
+}
+
+static void start_auth(struct shoal_discovery *d)
+{
+	json_t *body = json_pack("{s:s, s:s}", "name", d->conf.username, "password", d->password);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct evhttp_request *req;
+
+	json_decref(body);
+	conns_free(d);
+	d->st = ST_AUTH;
+	d->conn = evhttp_connection_base_new(shoal_loop_base(d->p->loop), NULL,
+					     d->conf.endpoints[d->ep].host,
+					     d->conf.endpoints[d->ep].port);
+	req = d->conn && text ? request(d, on_auth, text) : NULL;
+	free(text);
+	if (!req) {
+		fail(d, "out of memory", NULL);
+		return;
+	}
+	evhttp_connection_set_timeout(d->conn, (int)((d->conf.dial_timeout_ms + 999) / 1000));
+	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, "/v3/auth/authenticate"))
+		fail(d, "cannot send the authentication request", NULL);
+}
+
 /*
  * After a lost connection the watch resumes where it was (what changed
  * meanwhile arrives as events); only a compacted revision, or none yet,
@@ -422,6 +479,10 @@ static void on_retry(void *arg)
 
 	if (d->st == ST_DOWN)
 		d->stat.reconnects++;
+	if (d->conf.username[0] && !d->token[0]) {
+		start_auth(d);
+		return;
+	}
 	if (d->revision > 0 && !d->need_read) {
 		conns_free(d);
 		d->st = ST_CONNECTING;
@@ -471,6 +532,25 @@ int shoal_discovery_open(struct shoal_parts *p, const struct shoal_discovery_con
 		for (i = 0; pin[i] && o < sizeof(d->cache) - 8; i++)
 			d->cache[o++] = pin[i] == '/' ? '-' : pin[i];
 		snprintf(d->cache + o, sizeof(d->cache) - o, ".json");
+	}
+	if (c->username[0]) {
+		FILE *f = fopen(c->password_file, "re");
+		char *nl;
+
+		if (!f || !fgets(d->password, sizeof(d->password), f)) {
+			int err = f ? EINVAL : errno;
+
+			log_err("discovery: password_file %s: %s", c->password_file,
+				f ? "empty" : strerror(err));
+			if (f)
+				fclose(f);
+			shoal_discovery_close(d);
+			return -err;
+		}
+		fclose(f);
+		nl = strpbrk(d->password, "\r\n");
+		if (nl)
+			*nl = 0;
 	}
 	cache_load(d);
 	if (d->nkv)

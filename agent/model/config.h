@@ -101,6 +101,8 @@ struct shoal_discovery_conf {
 	size_t nendpoints;
 	char prefix[SHOAL_NAME_MAX]; /* no trailing slash */
 	__u32 dial_timeout_ms;
+	char username[SHOAL_NAME_MAX];	    /* etcd authentication ("" none) */
+	char password_file[SHOAL_PATH_MAX]; /* its password, the file's first line */
 };
 
 /* Collected errors, one "file:line: message" each. */

@@ -131,13 +131,25 @@ void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_
 					p);
 			else
 				snprintf(d->prefix, sizeof(d->prefix), "%s", p);
+		} else if (!strcmp(key, "username")) {
+			if (parse_string(ctx, v, "discovery.username", d->username,
+					 sizeof(d->username)) &&
+			    !shoal_name_valid(d->username))
+				config_errorf(ctx, line_of(v), "discovery.username: %s",
+					      SHOAL_NAME_RULE);
+		} else if (!strcmp(key, "password_file")) {
+			if (parse_string(ctx, v, "discovery.password_file", d->password_file,
+					 sizeof(d->password_file)) &&
+			    d->password_file[0] != '/')
+				config_errorf(ctx, line_of(v),
+					      "discovery.password_file: an absolute path");
 		} else if (!strcmp(key, "dial_timeout")) {
 			parse_duration(ctx, v, "discovery.dial_timeout", 100, 60000,
 				       &d->dial_timeout_ms);
 		} else {
 			config_errorf(ctx, line_of(k),
 				      "discovery: unknown key '%s' (type, endpoints, prefix, "
-				      "dial_timeout)",
+				      "dial_timeout, username, password_file)",
 				      key);
 		}
 	}
@@ -146,6 +158,9 @@ void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_
 		config_errorf(ctx, line_of(n), "discovery: 'type' is missing (etcd)");
 	if (!d->nendpoints)
 		config_errorf(ctx, line_of(n), "discovery: 'endpoints' is missing");
+	if (!d->username[0] != !d->password_file[0])
+		config_errorf(ctx, line_of(n),
+			      "discovery: username and password_file go together (etcd auth)");
 	d->on = true;
 }
 

@@ -733,6 +733,10 @@ static void emit_discovery(struct emit *e, const struct shoal_discovery_conf *d)
 	emit_end(e, false);
 	emit_kv(e, "prefix", d->prefix);
 	emit_kv_ms(e, "dial_timeout", d->dial_timeout_ms);
+	if (d->username[0]) {
+		emit_kv(e, "username", d->username);
+		emit_kv(e, "password_file", d->password_file);
+	}
 	emit_end(e, true);
 }
 

@@ -227,6 +227,24 @@ lab_shoald_start() {
 	wait_for "$LAB_DIR/$log.log" "ready:"
 }
 
+# lab_etcd_start CLIENT_ADDR: the lab's etcd (Debian's etcd-server) in the router's
+# namespace, its data in $LAB_DIR/etcd (the same on every start); pid in ETCD_PID
+lab_etcd_start() {
+	lab_bg etcd ip netns exec "$(ns router)" etcd --name shoal-lab --data-dir "$LAB_DIR/etcd" \
+		--listen-client-urls "http://$1" --advertise-client-urls "http://$1" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster shoal-lab=http://127.0.0.1:2380
+	ETCD_PID=$LAST_PID
+	for _ in $(seq 100); do
+		ETCDCTL_API=3 ip netns exec "$(ns router)" etcdctl --endpoints "http://$1" \
+			${ETCD_USER:+--user "$ETCD_USER"} endpoint health >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "etcd did not start" >&2
+	return 1
+}
+lab_etcd_stop() { kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; }
+
 # lbctl ARGS...: the CLI against the lab's agent
 lbctl() { "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" "$@"; }
 

@@ -22,25 +22,10 @@ lab_topology "$NB"
 lab_backends "$VIP" "$NB" "$VIP2"
 R=$(ns router)
 
-etcd_start() { # etcd_start CLIENT_ADDR: the one etcd, on its data dir
-	lab_bg etcd ip netns exec "$R" etcd --name shoal-test --data-dir "$LAB_DIR/etcd" \
-		--listen-client-urls "http://$1" --advertise-client-urls "http://$1" \
-		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster shoal-test=http://127.0.0.1:2380
-	ETCD_PID=$LAST_PID
-	for _ in $(seq 100); do
-		ETCDCTL_API=3 ip netns exec "$R" etcdctl --endpoints "http://$1" endpoint health >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	echo "etcd did not start" >&2
-	return 1
-}
-etcd_stop() { kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; }
 ectl() { ETCDCTL_API=3 ip netns exec "$R" etcdctl --endpoints "http://${ECTL_EP:-$EP}" "$@"; }
 be_key() { echo "/shoal/backends/$VIP:80/tcp/$1"; }
 
-etcd_start "$EP" || exit 1
+lab_etcd_start "$EP" || exit 1
 
 # the file: the service with one backend of its own, and where to find the rest
 lab_shoald_config "$VIP" 1
@@ -129,7 +114,7 @@ ectl del "/shoal/services/$VIP:80/tcp" >/dev/null
 
 # etcd down: nothing changes, traffic keeps flowing
 FP=$(lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")')
-etcd_stop
+lab_etcd_stop
 check "etcd down: the agent says so" \
 	wait_until 5 bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r .discovery.state)\" = disconnected ]"
 check "etcd down: the tables are unchanged" \
@@ -143,13 +128,13 @@ check "restarted while etcd is down: etcd's backends and service are still serve
 check "restarted while etcd is down: traffic still reaches both backends" [ "$(reached "$VIP")" -eq 2 ]
 
 # changes while the agent is away (etcd up where it does not look), then compacted away
-etcd_start "$ALT" || exit 1
+lab_etcd_start "$ALT" || exit 1
 ECTL_EP=$ALT ectl put "$(be_key 198.51.100.12)" '{"weight": 3}' >/dev/null
 ECTL_EP=$ALT ectl del "$(be_key 198.51.100.13)" >/dev/null
 REV=$(ECTL_EP=$ALT ectl get /shoal/x -w json | jq .header.revision)
 ECTL_EP=$ALT ectl compact "$REV" >/dev/null
-etcd_stop
-etcd_start "$EP" || exit 1
+lab_etcd_stop
+lab_etcd_start "$EP" || exit 1
 check "back online: what changed meanwhile arrives, through a fresh read (compacted)" \
 	wait_until 15 has_backends "$VIP" "198.51.100.11,198.51.100.12"
 check "the watch's revision was compacted: the agent read the prefix again" \

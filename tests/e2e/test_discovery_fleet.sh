@@ -22,14 +22,7 @@ lab_host lb2 198.51.100.3/24 198.51.100.1 rlb2
 ip -n "$R" link set rlb2 master br0 up
 ip -n "$R" link set rlb2 xdpdrv obj "$BUILD/napi_pass.bpf.o" sec xdp
 
-lab_bg etcd ip netns exec "$R" etcd --name fleet --data-dir "$LAB_DIR/etcd" \
-	--listen-client-urls "http://$EP" --advertise-client-urls "http://$EP" \
-	--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-	--initial-cluster fleet=http://127.0.0.1:2380
-for _ in $(seq 100); do
-	ETCDCTL_API=3 ip netns exec "$R" etcdctl --endpoints "http://$EP" endpoint health >/dev/null 2>&1 && break
-	sleep 0.1
-done
+lab_etcd_start "$EP" || exit 1
 
 # one file per host: the service (no backend of its own) and the same etcd
 lab_shoald_config "$VIP" 0

@@ -337,12 +337,20 @@ START_TEST(test_discovery_block)
 	static const char good[] = "host:\n  interface: eth0\n  hash_seed: 7\n"
 				   "discovery:\n  type: etcd\n  endpoints: [http://192.0.2.1:2379, "
 				   "'http://[2001:db8::1]:2379', http://etcd.example:2379]\n"
-				   "  dial_timeout: 500ms\n";
+				   "  dial_timeout: 500ms\n  username: shoal\n"
+				   "  password_file: /etc/shoal/etcd.pw\n";
+	static const char half[] =
+		"host:\n  interface: eth0\n  hash_seed: 7\n"
+		"discovery:\n  type: etcd\n  endpoints: [http://192.0.2.1:2379]\n"
+		"  password_file: etcd.pw\n";
 	struct shoal_errors errs = { 0 };
 	struct shoal_config *c = NULL;
 
 	ck_assert_int_eq(shoal_config_parse("bad.yaml", bad, strlen(bad), &c, &errs), -EINVAL);
 	ck_assert_uint_eq(errs.n, 6);
+	shoal_errors_free(&errs);
+	ck_assert_int_eq(shoal_config_parse("half.yaml", half, strlen(half), &c, &errs), -EINVAL);
+	ck_assert_uint_eq(errs.n, 2); /* a relative path, and no user beside it */
 	shoal_errors_free(&errs);
 	ck_assert_int_eq(shoal_config_parse("good.yaml", good, strlen(good), &c, &errs), 0);
 	ck_assert(c->discovery.on);
@@ -351,6 +359,7 @@ START_TEST(test_discovery_block)
 	ck_assert_uint_eq(c->discovery.endpoints[2].port, 2379);
 	ck_assert_str_eq(c->discovery.prefix, "/shoal");
 	ck_assert_uint_eq(c->discovery.dial_timeout_ms, 500);
+	ck_assert_str_eq(c->discovery.username, "shoal");
 	shoal_config_free(c);
 }
 END_TEST
