@@ -340,22 +340,31 @@ static void start_watch(struct shoal_discovery *d)
 		fail(d, "cannot send the watch request", NULL);
 }
 
+/* Whether req is a live request's answer of 200; else the failure is taken (what: its words). */
+static bool answered(struct shoal_discovery *d, struct evhttp_request *req, const char *what)
+{
+	char code[32];
+
+	if (d->freeing || d->st == ST_DOWN)
+		return false;
+	if (response_code(req) == 200)
+		return true;
+	snprintf(code, sizeof(code), "HTTP %d", response_code(req));
+	fail(d, what, response_code(req) ? code : "no answer");
+	return false;
+}
+
 static void on_range(struct evhttp_request *req, void *arg)
 {
 	struct shoal_discovery *d = arg;
 	struct shoal_etcd_range r;
 	struct evbuffer *in;
-	char err[256], code[32];
+	char err[256];
 	size_t i, len;
 	int ret;
 
-	if (d->freeing || d->st == ST_DOWN)
+	if (!answered(d, req, "reading the prefix"))
 		return;
-	if (response_code(req) != 200) {
-		snprintf(code, sizeof(code), "HTTP %d", response_code(req));
-		fail(d, "reading the prefix", response_code(req) ? code : "no answer");
-		return;
-	}
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
 	if (len > RESPONSE_MAX) {
@@ -422,15 +431,9 @@ static void on_auth(struct evhttp_request *req, void *arg)
 	struct shoal_discovery *d = arg;
 	struct evbuffer *in;
 	json_t *o, *t;
-	char code[32];
 
-	if (d->freeing || d->st == ST_DOWN)
+	if (!answered(d, req, "authentication failed"))
 		return;
-	if (response_code(req) != 200) {
-		snprintf(code, sizeof(code), "HTTP %d", response_code(req));
-		fail(d, "authentication failed", response_code(req) ? code : "no answer");
-		return;
-	}
 	in = evhttp_request_get_input_buffer(req);
 	o = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
 	t = json_object_get(o, "token");
