@@ -74,6 +74,13 @@ static void parse_endpoints(struct parse_ctx *ctx, yaml_node_t *v, struct shoal_
 
 		if (!url)
 			continue;
+		if (!strncmp(url, "https://", 8)) {
+			config_errorf(ctx, line_of(e),
+				      "discovery.endpoints: '%s': TLS to etcd is not supported yet "
+				      "(http:// on a trusted network, or a local TLS proxy)",
+				      url);
+			continue;
+		}
 		if (strlen(url) >= SHOAL_URL_MAX ||
 		    !endpoint_parse(url, d->endpoints[d->nendpoints].host,
 				    sizeof(d->endpoints[0].host),

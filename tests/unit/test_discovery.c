@@ -348,6 +348,7 @@ START_TEST(test_discovery_block)
 
 	ck_assert_int_eq(shoal_config_parse("bad.yaml", bad, strlen(bad), &c, &errs), -EINVAL);
 	ck_assert_uint_eq(errs.n, 6);
+	ck_assert_ptr_nonnull(strstr(errs.msg[1], "TLS to etcd is not supported yet"));
 	shoal_errors_free(&errs);
 	ck_assert_int_eq(shoal_config_parse("half.yaml", half, strlen(half), &c, &errs), -EINVAL);
 	ck_assert_uint_eq(errs.n, 2); /* a relative path, and no user beside it */
