@@ -116,7 +116,8 @@ UNIT_LIBS_maglev := agent/model/maglev.c agent/model/addr.c
 UNIT_LIBS_addr := agent/model/addr.c
 UNIT_LIBS_config := agent/model/config.c agent/model/config_check.c agent/model/addr.c \
 		    agent/model/maglev.c agent/model/config_health.c agent/model/health.c \
-		    agent/model/config_bgp.c agent/model/config_discovery.c agent/model/names.c
+		    agent/model/config_bgp.c agent/model/config_discovery.c agent/model/names.c \
+		    agent/model/etcdwire.c
 UNIT_LIBS_state := $(MODEL_SRCS)
 UNIT_LIBS_ids := agent/model/ids.c
 UNIT_LIBS_ctl_proto := agent/control/proto.c agent/model/addr.c
@@ -144,7 +145,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(UNIT_LIBS_config) agent/model/config.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_config) -o $@ -lyaml
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(UNIT_LIBS_config) -o $@ -lyaml -ljansson
 $(BUILD)/fuzz/fuzz_save: tests/fuzz/fuzz_save.c $(MODEL_SRCS) agent/model/state.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

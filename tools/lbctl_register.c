@@ -49,32 +49,11 @@ static void on_stop(int sig)
 
 static int endpoint_parse(const char *url, struct endpoint *e)
 {
-	const char *h, *colon;
-	size_t n;
+	__u16 port;
 
-	if (strncmp(url, "http://", 7))
+	if (shoal_etcd_endpoint_parse(url, e->host, sizeof(e->host), &port))
 		return -EINVAL;
-	h = url + 7;
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		n = (size_t)(close - h - 1);
-		h++;
-		colon = close + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon)
-			return -EINVAL;
-		n = (size_t)(colon - h);
-	}
-	if (!n || n >= sizeof(e->host) || strlen(colon + 1) >= sizeof(e->port) ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || !colon[1])
-		return -EINVAL;
-	memcpy(e->host, h, n);
-	e->host[n] = 0;
-	snprintf(e->port, sizeof(e->port), "%s", colon + 1);
+	snprintf(e->port, sizeof(e->port), "%u", port);
 	return 0;
 }
 

@@ -10,49 +10,9 @@
 #include <string.h>
 
 #include "model/config_internal.h"
+#include "model/etcdwire.h"
 
 #define DEFAULT_DIAL_TIMEOUT_MS 2000
-
-/* "http://HOST:PORT" with HOST a name or an address ([v6] in brackets). */
-static bool endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port)
-{
-	const char *h, *colon;
-	char *end;
-	unsigned long p;
-	size_t n;
-
-	if (strncmp(url, "http://", 7))
-		return false;
-	h = url + 7;
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-
-		if (!close || close[1] != ':')
-			return false;
-		n = (size_t)(close - h - 1);
-		h++;
-		colon = close + 1;
-	} else {
-		colon = strchr(h, ':');
-		if (!colon)
-			return false;
-		n = (size_t)(colon - h);
-	}
-	if (!n || n >= hlen)
-		return false;
-	memcpy(host, h, n);
-	host[n] = 0;
-	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != n)
-		return false;
-	if (colon[1] < '0' || colon[1] > '9')
-		return false;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (errno || p == 0 || p > 65535 || (*end && strcmp(end, "/")))
-		return false;
-	*port = (__u16)p;
-	return true;
-}
 
 static void parse_endpoints(struct parse_ctx *ctx, yaml_node_t *v, struct shoal_discovery_conf *d)
 {
@@ -82,9 +42,9 @@ static void parse_endpoints(struct parse_ctx *ctx, yaml_node_t *v, struct shoal_
 			continue;
 		}
 		if (strlen(url) >= SHOAL_URL_MAX ||
-		    !endpoint_parse(url, d->endpoints[d->nendpoints].host,
-				    sizeof(d->endpoints[0].host),
-				    &d->endpoints[d->nendpoints].port)) {
+		    shoal_etcd_endpoint_parse(url, d->endpoints[d->nendpoints].host,
+					      sizeof(d->endpoints[0].host),
+					      &d->endpoints[d->nendpoints].port)) {
 			config_errorf(ctx, line_of(e),
 				      "discovery.endpoints: '%s' is not http://HOST:PORT "
 				      "(etcd's client URL)",

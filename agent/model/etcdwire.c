@@ -316,6 +316,47 @@ void shoal_etcd_watch_free(struct shoal_etcd_watch_msg *m)
 	m->n = 0;
 }
 
+/* "http://HOST:PORT" with HOST a name or an address ([v6] in brackets). */
+int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port)
+{
+	const char *h, *colon;
+	char *end;
+	unsigned long p;
+	size_t n;
+
+	if (strncmp(url, "http://", 7))
+		return -EINVAL;
+	h = url + 7;
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		n = (size_t)(close - h - 1);
+		h++;
+		colon = close + 1;
+	} else {
+		colon = strchr(h, ':');
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - h);
+	}
+	if (!n || n >= hlen)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = 0;
+	if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != n)
+		return -EINVAL;
+	if (colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || p == 0 || p > 65535 || (*end && strcmp(end, "/")))
+		return -EINVAL;
+	*port = (__u16)p;
+	return 0;
+}
+
 int shoal_etcd_service_id_parse(const char *s, struct shoal_vip_key *vip, int *family)
 {
 	char host[INET6_ADDRSTRLEN + 2], *end;
