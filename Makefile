@@ -46,7 +46,7 @@ AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/cont
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
 	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
 	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bgp_sock.c agent/anycast/bfd.c \
-	      agent/anycast/kroute.c agent/discovery/etcd.c
+	      agent/anycast/kroute.c agent/discovery/etcd.c agent/discovery/tls.c
 PROGS     := $(BUILD)/shoald $(BUILD)/shoald-asan $(BUILD)/lbctl $(BUILD)/shoal-decap \
              $(BUILD)/lbbench $(BUILD)/shoal-lab
 UNIT_TESTS := $(BUILD)/tests/test_maglev $(BUILD)/tests/test_addr $(BUILD)/tests/test_config \
@@ -98,10 +98,11 @@ $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
 
 LBCTL_SRCS := tools/lbctl.c tools/lbctl_register.c agent/control/proto.c agent/model/addr.c \
-	      agent/model/etcdwire.c agent/model/names.c
-$(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h
+	      agent/model/etcdwire.c agent/model/names.c agent/discovery/tls.c
+$(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h \
+		agent/discovery/tls.h
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ -ljansson
+	$(Q)$(CC) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ -ljansson -lssl -lcrypto
 
 $(BUILD)/shoal-decap: tools/shoal-decap.c agent/model/addr.c $(BUILD)/decap.skel.h
 	@echo "  CC      $@"

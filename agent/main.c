@@ -31,6 +31,7 @@
 
 #include "anycast/anycast.h"
 #include "discovery/discovery.h"
+#include "discovery/tls.h"
 #include "configfile/configfile.h"
 #include "control/control.h"
 #include "core/accept.h"
@@ -88,6 +89,20 @@ static int check_config(struct shoal_configfile *f)
 	}
 	for (i = 0; i < s->nvips; i++)
 		nbe += s->vips[i].nbe;
+	if (f->conf->discovery.tls) {
+		const struct shoal_discovery_conf *d = &f->conf->discovery;
+		char err[256];
+		SSL_CTX *ctx = shoal_tls_client_ctx(d->tls_files.ca, d->tls_files.cert,
+						    d->tls_files.key, err, sizeof(err));
+
+		/* a warning: the files may be put in place after the check (as in a package) */
+		if (!ctx)
+			fprintf(stderr,
+				"%s: warning: discovery.tls: %s (shoald will not start until it is "
+				"fixed)\n",
+				f->path, err);
+		SSL_CTX_free(ctx);
+	}
 	printf("%s: valid: %zu services, %zu backends\n", f->path, s->nvips, nbe);
 	shoal_state_free(s);
 	shoal_configfile_close(f);

@@ -56,6 +56,7 @@ static int usage(void)
 		"  reload | save [--force] | version\n"
 		"  register --etcd URL[,URL] --service VIP --address ADDR [--weight W] [--ttl S] "
 		"[--prefix P]\n"
+		"           [--cacert FILE] [--cert FILE --key FILE]   (for https:// URLs)\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
 	return 2;
 }

@@ -5,13 +5,15 @@
  *
  *   lbctl register --etcd URL[,URL...] --service VIP:PORT/PROTO --address ADDR
  *                  [--weight W] [--ttl SECONDS] [--prefix /shoal]
+ *                  [--cacert FILE] [--cert FILE --key FILE]
  *
  * Grants a lease of TTL seconds, writes PREFIX/backends/SERVICE/ADDR bound to
  * it, and keeps the lease alive (every third of the TTL). SIGTERM or SIGINT
  * revokes the lease: the key is gone at once. If this process dies, the key
  * expires after the TTL. If etcd is lost, the endpoints are tried in turn and
  * the registration is made again once one answers. Blocking HTTP/1.0 to etcd's
- * JSON gateway: this process does nothing else.
+ * JSON gateway (in TLS to https:// endpoints, the server's certificate checked
+ * against --cacert or the system's CAs): this process does nothing else.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -25,7 +27,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <jansson.h>
+#include <openssl/err.h>
 
+#include "discovery/tls.h"
 #include "model/addr.h"
 #include "model/etcdwire.h"
 #include "lbctl_register.h"
@@ -37,6 +41,13 @@
 struct endpoint {
 	char host[256];
 	char port[8];
+	bool tls;
+};
+
+/* One connection to an endpoint: the socket, and its TLS session on https ones. */
+struct link {
+	int fd;
+	SSL *ssl;
 };
 
 static volatile sig_atomic_t stopping;
@@ -51,48 +62,125 @@ static int endpoint_parse(const char *url, struct endpoint *e)
 {
 	__u16 port;
 
-	if (shoal_etcd_endpoint_parse(url, e->host, sizeof(e->host), &port))
+	if (shoal_etcd_endpoint_parse(url, e->host, sizeof(e->host), &port, &e->tls))
 		return -EINVAL;
 	snprintf(e->port, sizeof(e->port), "%u", port);
 	return 0;
 }
 
-/* POSTs body to path on e; the response body (JSON) into *ret. 0 or -errno with err set. */
-static int post(const struct endpoint *e, const char *path, const char *body, json_t **ret,
-		char *err, size_t errlen)
+/* Connects to e (TLS with ctx for https endpoints): 0, or -errno with err set. */
+static int link_open(const struct endpoint *e, SSL_CTX *ctx, struct link *l, char *err,
+		     size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL, *a;
 	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
-	char *buf = NULL, *p;
-	size_t len = 0, cap = 0;
-	int fd = -1, status, rc = -EIO;
-	json_error_t je;
-	ssize_t n;
 
+	l->fd = -1;
+	l->ssl = NULL;
 	if (getaddrinfo(e->host, e->port, &hints, &ai)) {
 		snprintf(err, errlen, "%s: cannot resolve", e->host);
 		return -ENOENT;
 	}
 	for (a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd < 0)
+		l->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (l->fd < 0)
 			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (!connect(fd, a->ai_addr, a->ai_addrlen))
+		setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (!connect(l->fd, a->ai_addr, a->ai_addrlen))
 			break;
-		close(fd);
-		fd = -1;
+		close(l->fd);
+		l->fd = -1;
 	}
 	freeaddrinfo(ai);
-	if (fd < 0) {
+	if (l->fd < 0) {
 		snprintf(err, errlen, "%s:%s: %s", e->host, e->port, strerror(errno));
 		return -ECONNREFUSED;
 	}
-	if (dprintf(fd,
-		    "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n\r\n%s",
-		    path, e->host, strlen(body), body) < 0) {
+	if (!e->tls)
+		return 0;
+	l->ssl = shoal_tls_session(ctx, e->host);
+	if (!l->ssl || SSL_set_fd(l->ssl, l->fd) != 1 || SSL_connect(l->ssl) != 1) {
+		char why[200];
+
+		shoal_tls_why(l->ssl, ERR_get_error(), why, sizeof(why));
+		snprintf(err, errlen, "%s:%s: %s", e->host, e->port, why);
+		ERR_clear_error();
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void link_close(struct link *l)
+{
+	SSL_free(l->ssl);
+	if (l->fd >= 0)
+		close(l->fd);
+}
+
+static bool link_write(struct link *l, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = l->ssl ? SSL_write(l->ssl, buf, (int)len) : write(l->fd, buf, len);
+
+		if (n < 0 && !l->ssl && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Bytes read, 0 at the end of the answer, -errno. */
+static ssize_t link_read(struct link *l, char *buf, size_t len)
+{
+	ssize_t r;
+	int n;
+
+	if (!l->ssl) {
+		r = read(l->fd, buf, len);
+		return r < 0 ? -errno : r;
+	}
+	n = SSL_read(l->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	switch (SSL_get_error(l->ssl, n)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : 0;
+	default:
+		ERR_clear_error();
+		return -EPROTO;
+	}
+}
+
+/* POSTs body to path on e; the response body (JSON) into *ret. 0 or -errno with err set. */
+static int post(const struct endpoint *e, SSL_CTX *ctx, const char *path, const char *body,
+		json_t **ret, char *err, size_t errlen)
+{
+	char *buf = NULL, *req = NULL, *p;
+	size_t len = 0, cap = 0;
+	int status, rc;
+	struct link l;
+	json_error_t je;
+	ssize_t n;
+
+	rc = link_open(e, ctx, &l, err, errlen);
+	if (rc)
+		return rc;
+	rc = -EIO;
+	if (asprintf(&req,
+		     "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s",
+		     path, e->host, strlen(body), body) < 0) {
+		req = NULL;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!link_write(&l, req, strlen(req))) {
 		snprintf(err, errlen, "%s:%s: cannot send", e->host, e->port);
 		goto out;
 	}
@@ -111,11 +199,11 @@ static int post(const struct endpoint *e, const char *path, const char *body, js
 			}
 			buf = grown;
 		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR && !stopping)
+		n = link_read(&l, buf + len, cap - len - 1);
+		if (n == -EINTR && !stopping)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "%s:%s: %s", e->host, e->port, strerror(errno));
+			snprintf(err, errlen, "%s:%s: %s", e->host, e->port, strerror((int)-n));
 			goto out;
 		}
 		if (!n)
@@ -149,8 +237,9 @@ static int post(const struct endpoint *e, const char *path, const char *body, js
 	}
 	rc = 0;
 out:
+	free(req);
 	free(buf);
-	close(fd);
+	link_close(&l);
 	return rc;
 }
 
@@ -166,6 +255,7 @@ static long long num_of(json_t *o, const char *name)
 
 struct reg {
 	struct endpoint ep[MAX_ENDPOINTS];
+	SSL_CTX *tls; /* for https endpoints */
 	size_t nep, cur;
 	char key[SHOAL_ETCD_KEY_MAX + 1];
 	char *key_b64, *value_b64;
@@ -183,7 +273,7 @@ static int call(struct reg *r, const char *path, const char *body, json_t **ret,
 	for (i = 0; i < r->nep && !stopping; i++) {
 		size_t k = (r->cur + i) % r->nep;
 
-		rc = post(&r->ep[k], path, body, ret, err, errlen);
+		rc = post(&r->ep[k], r->tls, path, body, ret, err, errlen);
 		if (!rc) {
 			r->cur = k;
 			return 0;
@@ -240,18 +330,20 @@ static void sleep_ms(unsigned ms)
 static int register_usage(void)
 {
 	fprintf(stderr, "usage: lbctl register --etcd URL[,URL...] --service VIP:PORT/PROTO "
-			"--address ADDR [--weight 0-1000000] [--ttl 2-3600] [--prefix /shoal]\n");
+			"--address ADDR [--weight 0-1000000] [--ttl 2-3600] [--prefix /shoal] "
+			"[--cacert FILE] [--cert FILE --key FILE]\n");
 	return 2;
 }
 
 int lbctl_register(int argc, char **argv)
 {
 	const char *etcd = NULL, *service = NULL, *address = NULL, *prefix = "/shoal";
+	const char *cacert = NULL, *cert = NULL, *key = NULL;
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct shoal_etcd_key k = { .kind = SHOAL_ETCD_KEY_BACKEND };
 	unsigned long weight = 1, ttl = 10;
 	struct reg r = { 0 };
-	char err[512], *list, *tok, *save, *value, *end;
+	char err[768], *list, *tok, *save, *value, *end;
 	bool registered = false;
 	int i;
 
@@ -264,6 +356,12 @@ int lbctl_register(int argc, char **argv)
 			address = argv[i + 1];
 		else if (!strcmp(argv[i], "--prefix"))
 			prefix = argv[i + 1];
+		else if (!strcmp(argv[i], "--cacert"))
+			cacert = argv[i + 1];
+		else if (!strcmp(argv[i], "--cert"))
+			cert = argv[i + 1];
+		else if (!strcmp(argv[i], "--key"))
+			key = argv[i + 1];
 		else if (!strcmp(argv[i], "--weight") &&
 			 ((weight = strtoul(argv[i + 1], &end, 10)), !*end) && weight <= 1000000)
 			continue;
@@ -274,7 +372,7 @@ int lbctl_register(int argc, char **argv)
 		else
 			return register_usage();
 	}
-	if (i != argc || !etcd || !service || !address)
+	if (i != argc || !etcd || !service || !address || !cert != !key)
 		return register_usage();
 	if (shoal_etcd_service_id_parse(service, &k.vip, &k.vip_family) ||
 	    strchr(service, '/') != strrchr(service, '/')) {
@@ -294,9 +392,12 @@ int lbctl_register(int argc, char **argv)
 	}
 	list = strdup(etcd);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (r.nep == MAX_ENDPOINTS || endpoint_parse(tok, &r.ep[r.nep])) {
-			fprintf(stderr, "lbctl: --etcd %s: at most %d URLs http://HOST:PORT\n", tok,
-				MAX_ENDPOINTS);
+		if (r.nep == MAX_ENDPOINTS || endpoint_parse(tok, &r.ep[r.nep]) ||
+		    (r.nep && r.ep[r.nep].tls != r.ep[0].tls)) {
+			fprintf(stderr,
+				"lbctl: --etcd %s: at most %d URLs, all http://HOST:PORT or all "
+				"https://HOST:PORT\n",
+				tok, MAX_ENDPOINTS);
 			free(list);
 			return 2;
 		}
@@ -305,13 +406,27 @@ int lbctl_register(int argc, char **argv)
 	free(list);
 	if (!r.nep)
 		return register_usage();
+	if ((cacert || cert) && !r.ep[0].tls) {
+		fprintf(stderr, "lbctl: --cacert, --cert and --key need https:// endpoints\n");
+		return 2;
+	}
+	if (r.ep[0].tls) {
+		r.tls = shoal_tls_client_ctx(cacert, cert, key, err, sizeof(err));
+		if (!r.tls) {
+			fprintf(stderr, "lbctl: %s\n", err);
+			return 1;
+		}
+	}
 	r.ttl = (unsigned)ttl;
 	value = shoal_etcd_backend_value_format((__u32)weight, SHOAL_ENCAP_DEFAULT, false);
 	r.key_b64 = shoal_b64_encode(r.key, strlen(r.key));
 	r.value_b64 = value ? shoal_b64_encode(value, strlen(value)) : NULL;
 	free(value);
-	if (!r.key_b64 || !r.value_b64)
+	if (!r.key_b64 || !r.value_b64) {
+		SSL_CTX_free(r.tls);
 		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN); /* a closed connection is an error to retry, not an exit */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -358,5 +473,6 @@ int lbctl_register(int argc, char **argv)
 	}
 	free(r.key_b64);
 	free(r.value_b64);
+	SSL_CTX_free(r.tls);
 	return 0;
 }

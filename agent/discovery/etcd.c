@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -17,6 +19,7 @@
 #include "core/parts.h"
 #include "core/reconcile.h"
 #include "discovery/discovery.h"
+#include "discovery/tls.h"
 #include "model/discovered.h"
 #include "model/etcdwire.h"
 #include "model/state.h"
@@ -38,6 +41,7 @@ struct shoal_discovery {
 	struct shoal_parts *p;
 	struct shoal_discovery_conf conf;
 	struct evhttp_connection *conn, *wconn;
+	SSL_CTX *tls;	       /* https endpoints */
 	struct evbuffer *wbuf; /* a watch line not complete yet */
 	size_t ep;	       /* the endpoint in use */
 	enum disc_state st;
@@ -244,6 +248,58 @@ static int response_code(struct evhttp_request *req)
 	return req ? evhttp_request_get_response_code(req) : 0;
 }
 
+/* A connection to the endpoint in use, TLS for https ones; NULL if out of memory. */
+static struct evhttp_connection *conn_new(struct shoal_discovery *d, int timeout_s)
+{
+	struct event_base *base = shoal_loop_base(d->p->loop);
+	const char *host = d->conf.endpoints[d->ep].host;
+	struct bufferevent *bev = NULL;
+	struct evhttp_connection *c;
+
+	if (d->tls) {
+		SSL *ssl = shoal_tls_session(d->tls, d->conf.tls_files.server_name[0]
+							     ? d->conf.tls_files.server_name
+							     : host);
+
+		if (!ssl)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+						     BEV_OPT_CLOSE_ON_FREE |
+							     BEV_OPT_DEFER_CALLBACKS);
+		if (!bev)
+			return NULL;
+		/* etcd may close without close_notify: HTTP's own framing says an answer is whole */
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	}
+	c = evhttp_connection_base_bufferevent_new(base, NULL, bev, host,
+						   d->conf.endpoints[d->ep].port);
+	if (!c) {
+		if (bev)
+			bufferevent_free(bev);
+		return NULL;
+	}
+	evhttp_connection_set_timeout(c, timeout_s);
+	return c;
+}
+
+/* Why c gave no answer: TLS's verdict on https endpoints, else the connection was lost. */
+static void no_answer_why(struct shoal_discovery *d, struct evhttp_connection *c, char *buf,
+			  size_t len)
+{
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = d->tls && bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	if (ssl)
+		shoal_tls_why(ssl, bufferevent_get_openssl_error(bev), buf, len);
+	else
+		snprintf(buf, len, "no answer");
+}
+
+static int dial_timeout_s(const struct shoal_discovery *d)
+{
+	return (int)((d->conf.dial_timeout_ms + 999) / 1000);
+}
+
 static void on_watch_line(struct shoal_discovery *d, const char *line, size_t len)
 {
 	struct shoal_etcd_watch_msg m;
@@ -308,12 +364,17 @@ static void on_watch_chunk(struct evhttp_request *req, void *arg)
 static void on_watch_done(struct evhttp_request *req, void *arg)
 {
 	struct shoal_discovery *d = arg;
-	char code[32];
+	char code[160];
 
 	if (d->freeing || d->st == ST_DOWN)
 		return;
-	snprintf(code, sizeof(code), "HTTP %d", response_code(req));
-	fail(d, "the watch ended", req && response_code(req) ? code : "connection lost");
+	if (response_code(req))
+		snprintf(code, sizeof(code), "HTTP %d", response_code(req));
+	else if (d->st == ST_WATCHING)
+		snprintf(code, sizeof(code), "connection lost");
+	else
+		no_answer_why(d, d->wconn, code, sizeof(code));
+	fail(d, "the watch ended", code);
 }
 
 static void start_watch(struct shoal_discovery *d)
@@ -325,15 +386,12 @@ static void start_watch(struct shoal_discovery *d)
 		 "{\"create_request\": {\"key\": \"%s\", \"range_end\": \"%s\", "
 		 "\"start_revision\": \"%lld\", \"progress_notify\": true}}",
 		 d->key_b64[0], d->key_b64[1], (long long)d->revision + 1);
-	d->wconn = evhttp_connection_base_new(shoal_loop_base(d->p->loop), NULL,
-					      d->conf.endpoints[d->ep].host,
-					      d->conf.endpoints[d->ep].port);
+	d->wconn = conn_new(d, WATCH_TIMEOUT_S);
 	req = d->wconn ? request(d, on_watch_done, body) : NULL;
 	if (!req) {
 		fail(d, "out of memory", NULL);
 		return;
 	}
-	evhttp_connection_set_timeout(d->wconn, WATCH_TIMEOUT_S);
 	evhttp_request_set_chunked_cb(req, on_watch_chunk);
 	evbuffer_drain(d->wbuf, evbuffer_get_length(d->wbuf));
 	if (evhttp_make_request(d->wconn, req, EVHTTP_REQ_POST, "/v3/watch"))
@@ -343,14 +401,17 @@ static void start_watch(struct shoal_discovery *d)
 /* Whether req is a live request's answer of 200; else the failure is taken (what: its words). */
 static bool answered(struct shoal_discovery *d, struct evhttp_request *req, const char *what)
 {
-	char code[32];
+	char code[160];
 
 	if (d->freeing || d->st == ST_DOWN)
 		return false;
 	if (response_code(req) == 200)
 		return true;
-	snprintf(code, sizeof(code), "HTTP %d", response_code(req));
-	fail(d, what, response_code(req) ? code : "no answer");
+	if (response_code(req))
+		snprintf(code, sizeof(code), "HTTP %d", response_code(req));
+	else
+		no_answer_why(d, d->conn, code, sizeof(code));
+	fail(d, what, code);
 	return false;
 }
 
@@ -413,15 +474,12 @@ static void start_read(struct shoal_discovery *d)
 	d->st = ST_READING;
 	snprintf(body, sizeof(body), "{\"key\": \"%s\", \"range_end\": \"%s\"}", d->key_b64[0],
 		 d->key_b64[1]);
-	d->conn = evhttp_connection_base_new(shoal_loop_base(d->p->loop), NULL,
-					     d->conf.endpoints[d->ep].host,
-					     d->conf.endpoints[d->ep].port);
+	d->conn = conn_new(d, dial_timeout_s(d));
 	req = d->conn ? request(d, on_range, body) : NULL;
 	if (!req) {
 		fail(d, "out of memory", NULL);
 		return;
 	}
-	evhttp_connection_set_timeout(d->conn, (int)((d->conf.dial_timeout_ms + 999) / 1000));
 	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, "/v3/kv/range"))
 		fail(d, "cannot send the range request", NULL);
 }
@@ -457,16 +515,13 @@ static void start_auth(struct shoal_discovery *d)
 	json_decref(body);
 	conns_free(d);
 	d->st = ST_AUTH;
-	d->conn = evhttp_connection_base_new(shoal_loop_base(d->p->loop), NULL,
-					     d->conf.endpoints[d->ep].host,
-					     d->conf.endpoints[d->ep].port);
+	d->conn = conn_new(d, dial_timeout_s(d));
 	req = d->conn && text ? request(d, on_auth, text) : NULL;
 	free(text);
 	if (!req) {
 		fail(d, "out of memory", NULL);
 		return;
 	}
-	evhttp_connection_set_timeout(d->conn, (int)((d->conf.dial_timeout_ms + 999) / 1000));
 	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, "/v3/auth/authenticate"))
 		fail(d, "cannot send the authentication request", NULL);
 }
@@ -555,6 +610,17 @@ int shoal_discovery_open(struct shoal_parts *p, const struct shoal_discovery_con
 		if (nl)
 			*nl = 0;
 	}
+	if (c->tls) {
+		char err[256];
+
+		d->tls = shoal_tls_client_ctx(c->tls_files.ca, c->tls_files.cert, c->tls_files.key,
+					      err, sizeof(err));
+		if (!d->tls) {
+			log_err("discovery.tls: %s", err);
+			shoal_discovery_close(d);
+			return -EINVAL;
+		}
+	}
 	cache_load(d);
 	if (d->nkv)
 		on_merge(d); /* before the first apply: the tables keep what etcd said */
@@ -574,6 +640,7 @@ void shoal_discovery_close(struct shoal_discovery *d)
 		evbuffer_free(d->wbuf);
 	mirror_clear(d);
 	free(d->kv);
+	SSL_CTX_free(d->tls);
 	free(d);
 }
 

@@ -94,10 +94,17 @@ struct shoal_host_conf {
 struct shoal_discovery_conf {
 	bool on; /* type: etcd */
 	struct {
-		char url[SHOAL_URL_MAX]; /* http://HOST:PORT */
+		char url[SHOAL_URL_MAX]; /* http://HOST:PORT or https://HOST:PORT */
 		char host[SHOAL_NAME_MAX];
 		__u16 port;
 	} endpoints[SHOAL_DISCOVERY_ENDPOINTS_MAX];
+	bool tls; /* https endpoints (all or none) */
+	struct {
+		char ca[SHOAL_PATH_MAX];	  /* "" the system's trusted CAs */
+		char cert[SHOAL_PATH_MAX];	  /* client certificate ("" none) */
+		char key[SHOAL_PATH_MAX];	  /* and its key */
+		char server_name[SHOAL_NAME_MAX]; /* the name to verify ("" each endpoint's host) */
+	} tls_files;
 	size_t nendpoints;
 	char prefix[SHOAL_NAME_MAX]; /* no trailing slash */
 	__u32 dial_timeout_ms;

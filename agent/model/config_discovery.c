@@ -31,34 +31,86 @@ static void parse_endpoints(struct parse_ctx *ctx, yaml_node_t *v, struct shoal_
 	for (i = 0; i < n; i++) {
 		yaml_node_t *e = node_at(ctx, v->data.sequence.items.start[i]);
 		const char *url = scalar(ctx, e, "an endpoint");
+		bool tls;
 
 		if (!url)
 			continue;
-		if (!strncmp(url, "https://", 8)) {
-			config_errorf(ctx, line_of(e),
-				      "discovery.endpoints: '%s': TLS to etcd is not supported yet "
-				      "(http:// on a trusted network, or a local TLS proxy)",
-				      url);
-			continue;
-		}
 		if (strlen(url) >= SHOAL_URL_MAX ||
 		    shoal_etcd_endpoint_parse(url, d->endpoints[d->nendpoints].host,
 					      sizeof(d->endpoints[0].host),
-					      &d->endpoints[d->nendpoints].port)) {
+					      &d->endpoints[d->nendpoints].port, &tls)) {
 			config_errorf(ctx, line_of(e),
-				      "discovery.endpoints: '%s' is not http://HOST:PORT "
-				      "(etcd's client URL)",
+				      "discovery.endpoints: '%s' is not http://HOST:PORT or "
+				      "https://HOST:PORT (etcd's client URL)",
 				      url);
 			continue;
 		}
+		/* one scheme: a cluster reached in clear by one URL is not protected by the other */
+		if (d->nendpoints && tls != d->tls) {
+			config_errorf(ctx, line_of(e),
+				      "discovery.endpoints: '%s': all http:// or all https://",
+				      url);
+			continue;
+		}
+		d->tls = tls;
 		snprintf(d->endpoints[d->nendpoints].url, SHOAL_URL_MAX, "%s", url);
 		d->nendpoints++;
 	}
 }
 
+static void parse_path(struct parse_ctx *ctx, yaml_node_t *v, const char *what, char *out)
+{
+	if (parse_string(ctx, v, what, out, SHOAL_PATH_MAX) && out[0] != '/')
+		config_errorf(ctx, line_of(v), "%s: an absolute path", what);
+}
+
+static void parse_tls(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_discovery_conf *d)
+{
+	bool *dups;
+	yaml_node_t *k, *v;
+
+	if (!expect_mapping(ctx, n, "discovery.tls"))
+		return;
+	dups = dup_keys(ctx, n);
+	for_each_pair(ctx, n, k, v)
+	{
+		const char *key = scalar(ctx, k, "a key");
+
+		if (!key || pair_is_dup(n, dups, p_))
+			continue;
+		if (!strcmp(key, "ca")) {
+			parse_path(ctx, v, "discovery.tls.ca", d->tls_files.ca);
+		} else if (!strcmp(key, "cert")) {
+			parse_path(ctx, v, "discovery.tls.cert", d->tls_files.cert);
+		} else if (!strcmp(key, "key")) {
+			parse_path(ctx, v, "discovery.tls.key", d->tls_files.key);
+		} else if (!strcmp(key, "server_name")) {
+			if (parse_string(ctx, v, "discovery.tls.server_name",
+					 d->tls_files.server_name,
+					 sizeof(d->tls_files.server_name)) &&
+			    strspn(d->tls_files.server_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK"
+							     "LMNOPQRSTUVWXYZ0123456789.-:") !=
+				    strlen(d->tls_files.server_name))
+				config_errorf(ctx, line_of(v),
+					      "discovery.tls.server_name: '%s' is not a host name "
+					      "or an address",
+					      d->tls_files.server_name);
+		} else {
+			config_errorf(
+				ctx, line_of(k),
+				"discovery.tls: unknown key '%s' (ca, cert, key, server_name)",
+				key);
+		}
+	}
+	free(dups);
+	if (!d->tls_files.cert[0] != !d->tls_files.key[0])
+		config_errorf(ctx, line_of(n),
+			      "discovery.tls: cert and key go together (a client certificate)");
+}
+
 void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_discovery_conf *d)
 {
-	bool have_type = false, *dups;
+	bool have_type = false, have_tls = false, *dups;
 	yaml_node_t *k, *v;
 
 	snprintf(d->prefix, sizeof(d->prefix), "/shoal");
@@ -110,13 +162,16 @@ void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_
 			    d->password_file[0] != '/')
 				config_errorf(ctx, line_of(v),
 					      "discovery.password_file: an absolute path");
+		} else if (!strcmp(key, "tls")) {
+			have_tls = true;
+			parse_tls(ctx, v, d);
 		} else if (!strcmp(key, "dial_timeout")) {
 			parse_duration(ctx, v, "discovery.dial_timeout", 100, 60000,
 				       &d->dial_timeout_ms);
 		} else {
 			config_errorf(ctx, line_of(k),
 				      "discovery: unknown key '%s' (type, endpoints, prefix, "
-				      "dial_timeout, username, password_file)",
+				      "dial_timeout, username, password_file, tls)",
 				      key);
 		}
 	}
@@ -128,6 +183,10 @@ void config_discovery_parse(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_
 	if (!d->username[0] != !d->password_file[0])
 		config_errorf(ctx, line_of(n),
 			      "discovery: username and password_file go together (etcd auth)");
+	if (have_tls && d->nendpoints && !d->tls)
+		config_errorf(
+			ctx, line_of(n),
+			"discovery: a tls block needs https:// endpoints (these are http://)");
 	d->on = true;
 }
 

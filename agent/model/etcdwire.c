@@ -317,16 +317,19 @@ void shoal_etcd_watch_free(struct shoal_etcd_watch_msg *m)
 }
 
 /* "http://HOST:PORT" with HOST a name or an address ([v6] in brackets). */
-int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port)
+int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port, bool *ret_tls)
 {
 	const char *h, *colon;
 	char *end;
 	unsigned long p;
 	size_t n;
 
-	if (strncmp(url, "http://", 7))
+	if (!strncmp(url, "http://", 7))
+		h = url + 7;
+	else if (!strncmp(url, "https://", 8))
+		h = url + 8;
+	else
 		return -EINVAL;
-	h = url + 7;
 	if (*h == '[') {
 		const char *close = strchr(h, ']');
 
@@ -354,6 +357,7 @@ int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *p
 	if (errno || p == 0 || p > 65535 || (*end && strcmp(end, "/")))
 		return -EINVAL;
 	*port = (__u16)p;
+	*ret_tls = url[4] == 's';
 	return 0;
 }
 

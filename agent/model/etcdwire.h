@@ -83,8 +83,11 @@ int shoal_etcd_key_parse(const char *prefix, const char *key, struct shoal_etcd_
 /* Formats the key of a service or backend under prefix into buf; -ENOSPC if it does not fit. */
 int shoal_etcd_key_format(const char *prefix, const struct shoal_etcd_key *k, char *buf,
 			  size_t len);
-/* An endpoint "http://HOST:PORT" (HOST a name or an address, [v6] in brackets): 0 or -EINVAL. */
-int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port);
+/*
+ * An endpoint "http://HOST:PORT" or "https://HOST:PORT" (HOST a name or an
+ * address, [v6] in brackets): 0 or -EINVAL; *ret_tls says which scheme.
+ */
+int shoal_etcd_endpoint_parse(const char *url, char *host, size_t hlen, __u16 *port, bool *ret_tls);
 /* The VIP part, "192.0.2.10:80/tcp" or "[2001:db8::10]:443/udp", parsed. */
 int shoal_etcd_service_id_parse(const char *s, struct shoal_vip_key *vip, int *family);
 

@@ -737,6 +737,19 @@ static void emit_discovery(struct emit *e, const struct shoal_discovery_conf *d)
 		emit_kv(e, "username", d->username);
 		emit_kv(e, "password_file", d->password_file);
 	}
+	if (d->tls_files.ca[0] || d->tls_files.cert[0] || d->tls_files.server_name[0]) {
+		emit_scalar(e, "tls");
+		emit_begin(e, true);
+		if (d->tls_files.ca[0])
+			emit_kv(e, "ca", d->tls_files.ca);
+		if (d->tls_files.cert[0]) {
+			emit_kv(e, "cert", d->tls_files.cert);
+			emit_kv(e, "key", d->tls_files.key);
+		}
+		if (d->tls_files.server_name[0])
+			emit_kv(e, "server_name", d->tls_files.server_name);
+		emit_end(e, true);
+	}
 	emit_end(e, true);
 }
 

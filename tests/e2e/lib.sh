@@ -228,20 +228,47 @@ lab_shoald_start() {
 }
 
 # lab_etcd_start CLIENT_ADDR: the lab's etcd (Debian's etcd-server) in the router's
-# namespace, its data in $LAB_DIR/etcd (the same on every start); pid in ETCD_PID
+# namespace, its data in $LAB_DIR/etcd (the same on every start); pid in ETCD_PID.
+# With ETCD_PKI=DIR (see lab_pki): https, and a client certificate required.
 lab_etcd_start() {
+	local scheme=http tls=() ctl=()
+	if [ -n "${ETCD_PKI:-}" ]; then
+		scheme=https
+		tls=(--cert-file "$ETCD_PKI/server.pem" --key-file "$ETCD_PKI/server.key"
+			--trusted-ca-file "$ETCD_PKI/ca.pem" --client-cert-auth)
+		ctl=(--cacert "$ETCD_PKI/ca.pem" --cert "$ETCD_PKI/client.pem" --key "$ETCD_PKI/client.key")
+	fi
 	lab_bg etcd ip netns exec "$(ns router)" etcd --name shoal-lab --data-dir "$LAB_DIR/etcd" \
-		--listen-client-urls "http://$1" --advertise-client-urls "http://$1" \
+		--listen-client-urls "$scheme://$1" --advertise-client-urls "$scheme://$1" \
 		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster shoal-lab=http://127.0.0.1:2380
+		--initial-cluster shoal-lab=http://127.0.0.1:2380 "${tls[@]}"
 	ETCD_PID=$LAST_PID
 	for _ in $(seq 100); do
-		ETCDCTL_API=3 ip netns exec "$(ns router)" etcdctl --endpoints "http://$1" \
+		ETCDCTL_API=3 ip netns exec "$(ns router)" etcdctl --endpoints "$scheme://$1" "${ctl[@]}" \
 			${ETCD_USER:+--user "$ETCD_USER"} endpoint health >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "etcd did not start" >&2
 	return 1
+}
+
+# lab_pki DIR IP NAME: a CA (ca.pem), a certificate for etcd at IP and NAME
+# (server.pem/key) and a client certificate (client.pem/key), all in DIR
+lab_pki() {
+	local d=$1 n
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=shoal lab CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+	# etcd's gateway dials etcd itself with the server's certificate: client use too
+	printf 'subjectAltName=IP:%s,DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$2" "$3" \
+		>"$d/server.ext"
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+	for n in server client; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=shoal-lab-$n" \
+			-keyout "$d/$n.key" -out "$d/$n.csr" 2>/dev/null &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/$n.ext" -out "$d/$n.pem" 2>/dev/null || return 1
+	done
 }
 lab_etcd_stop() { kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null; }
 

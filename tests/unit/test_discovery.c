@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,6 +330,46 @@ START_TEST(test_merge)
 }
 END_TEST
 
+#define HOST_BLOCK "host:\n  interface: eth0\n  hash_seed: 7\ndiscovery:\n  type: etcd\n"
+
+static const struct {
+	const char *block; /* after "type: etcd" */
+	const char *error; /* a part of the one error it makes */
+} bad_blocks[] = {
+	{ "  endpoints: [http://192.0.2.2:2379, http://192.0.2.1]\n",
+	  "is not http://HOST:PORT or https://HOST:PORT" },
+	{ "  endpoints: [http://192.0.2.2:2379, ftp://192.0.2.1:21]\n", "is not http://HOST:PORT" },
+	{ "  endpoints: [https://192.0.2.1:2379, http://192.0.2.2:2379]\n",
+	  "all http:// or all https://" },
+	{ "  endpoints: [http://192.0.2.1:2379]\n  tls: {ca: /etc/shoal/ca.pem}\n",
+	  "a tls block needs https:// endpoints" },
+	{ "  endpoints: [https://192.0.2.1:2379]\n  tls: {cert: /etc/shoal/c.pem}\n",
+	  "cert and key go together" },
+	{ "  endpoints: [https://192.0.2.1:2379]\n  tls: {ca: ca.pem}\n",
+	  "discovery.tls.ca: an absolute path" },
+	{ "  endpoints: [https://192.0.2.1:2379]\n  tls: {cipher: x}\n", "unknown key 'cipher'" },
+	{ "  endpoints: [https://192.0.2.1:2379]\n  tls: {server_name: 'a b'}\n",
+	  "is not a host name" },
+	{ "  endpoints: [https://192.0.2.1:2379]\n  tls: [ca]\n", "discovery.tls" },
+	{ "  endpoints: [http://192.0.2.1:2379]\n  prefix: shoal/\n", "is not /NAME" },
+	{ "  endpoints: [http://192.0.2.1:2379]\n  username: shoal\n",
+	  "username and password_file go together" },
+};
+
+START_TEST(test_discovery_block_refused)
+{
+	struct shoal_errors errs = { 0 };
+	struct shoal_config *c = NULL;
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s%s", HOST_BLOCK, bad_blocks[_i].block);
+	ck_assert_int_eq(shoal_config_parse("bad.yaml", text, strlen(text), &c, &errs), -EINVAL);
+	ck_assert_msg(errs.n == 1 && strstr(errs.msg[0], bad_blocks[_i].error),
+		      "case %d: %zu errors, first '%s'", _i, errs.n, errs.n ? errs.msg[0] : "");
+	shoal_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_discovery_block)
 {
 	static const char bad[] = "host:\n  interface: eth0\n  hash_seed: 7\n"
@@ -339,28 +380,53 @@ START_TEST(test_discovery_block)
 				   "'http://[2001:db8::1]:2379', http://etcd.example:2379]\n"
 				   "  dial_timeout: 500ms\n  username: shoal\n"
 				   "  password_file: /etc/shoal/etcd.pw\n";
+	static const char tls[] = HOST_BLOCK "  endpoints: [https://192.0.2.1:2379, "
+					     "'https://[2001:db8::1]:2379']\n"
+					     "  tls:\n    ca: /etc/shoal/etcd-ca.pem\n"
+					     "    cert: /etc/shoal/etcd.pem\n"
+					     "    key: /etc/shoal/etcd.key\n"
+					     "    server_name: etcd.example\n";
 	static const char half[] =
 		"host:\n  interface: eth0\n  hash_seed: 7\n"
 		"discovery:\n  type: etcd\n  endpoints: [http://192.0.2.1:2379]\n"
 		"  password_file: etcd.pw\n";
 	struct shoal_errors errs = { 0 };
-	struct shoal_config *c = NULL;
+	struct shoal_config *c = NULL, *again = NULL;
+	struct shoal_state *s = NULL;
+	char *saved = NULL;
 
+	/* not etcd, a URL without a port, a prefix with a slash at its end */
 	ck_assert_int_eq(shoal_config_parse("bad.yaml", bad, strlen(bad), &c, &errs), -EINVAL);
-	ck_assert_uint_eq(errs.n, 6);
-	ck_assert_ptr_nonnull(strstr(errs.msg[1], "TLS to etcd is not supported yet"));
+	ck_assert_uint_eq(errs.n, 3);
 	shoal_errors_free(&errs);
 	ck_assert_int_eq(shoal_config_parse("half.yaml", half, strlen(half), &c, &errs), -EINVAL);
 	ck_assert_uint_eq(errs.n, 2); /* a relative path, and no user beside it */
 	shoal_errors_free(&errs);
 	ck_assert_int_eq(shoal_config_parse("good.yaml", good, strlen(good), &c, &errs), 0);
 	ck_assert(c->discovery.on);
+	ck_assert(!c->discovery.tls);
 	ck_assert_uint_eq(c->discovery.nendpoints, 3);
 	ck_assert_str_eq(c->discovery.endpoints[1].host, "2001:db8::1");
 	ck_assert_uint_eq(c->discovery.endpoints[2].port, 2379);
 	ck_assert_str_eq(c->discovery.prefix, "/shoal");
 	ck_assert_uint_eq(c->discovery.dial_timeout_ms, 500);
 	ck_assert_str_eq(c->discovery.username, "shoal");
+	shoal_config_free(c);
+
+	ck_assert_int_eq(shoal_config_parse("tls.yaml", tls, strlen(tls), &c, &errs), 0);
+	ck_assert(c->discovery.tls);
+	ck_assert_str_eq(c->discovery.endpoints[1].host, "2001:db8::1");
+	ck_assert_str_eq(c->discovery.tls_files.ca, "/etc/shoal/etcd-ca.pem");
+	ck_assert_str_eq(c->discovery.tls_files.key, "/etc/shoal/etcd.key");
+	ck_assert_str_eq(c->discovery.tls_files.server_name, "etcd.example");
+	/* lbctl save writes the block back as it was read */
+	ck_assert_int_eq(shoal_state_from_config(c, NULL, &s), 0);
+	ck_assert_int_eq(shoal_state_format_yaml(s, &saved), 0);
+	ck_assert_int_eq(shoal_config_parse("saved.yaml", saved, strlen(saved), &again, &errs), 0);
+	ck_assert_mem_eq(&again->discovery, &c->discovery, sizeof(c->discovery));
+	free(saved);
+	shoal_state_free(s);
+	shoal_config_free(again);
 	shoal_config_free(c);
 }
 END_TEST
@@ -378,6 +444,8 @@ int main(void)
 	tcase_add_test(tc, test_build_refuses_bad_entries_only);
 	tcase_add_test(tc, test_merge);
 	tcase_add_test(tc, test_discovery_block);
+	tcase_add_loop_test(tc, test_discovery_block_refused, 0,
+			    (int)(sizeof(bad_blocks) / sizeof(bad_blocks[0])));
 	suite_add_tcase(s, tc);
 	return ckmain_run(s);
 }
