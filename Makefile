@@ -31,7 +31,8 @@ MODEL_SRCS := agent/model/addr.c agent/model/config.c agent/model/config_check.c
 	      agent/model/config_health.c agent/model/health.c agent/model/checkwire.c \
 	      agent/model/state.c agent/model/maglev.c agent/model/ids.c agent/model/config_bgp.c \
 	      agent/model/bgpwire.c agent/model/bfdwire.c agent/model/config_discovery.c \
-	      agent/model/etcdwire.c agent/model/discovered.c agent/model/names.c
+	      agent/model/etcdwire.c agent/model/discovered.c agent/model/names.c \
+	      agent/model/decap_config.c
 DP_SRCS   := agent/dataplane/object.c agent/dataplane/apply.c agent/dataplane/stats.c \
 	     agent/dataplane/lookup.c agent/dataplane/flows.c
 CORE_SRCS := agent/core/log.c agent/core/loop.c agent/core/reconcile.c agent/core/notify.c \
@@ -57,16 +58,18 @@ LB_SUITES := encap flows sched icmp hostile checks
 BPF_TESTS := $(LB_SUITES:%=$(BUILD)/tests/test_lb_%) $(BUILD)/tests/test_decap \
              $(BUILD)/tests/test_apply
 
-.PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean
+.PHONY: all build-all deps fuzz test test-unit test-bpf test-e2e bench demo format format-check clean \
+	install man deb programs
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 
 FUZZERS   := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_ctl $(BUILD)/fuzz/fuzz_save \
 	     $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_netlink $(BUILD)/fuzz/fuzz_check_reply \
-	     $(BUILD)/fuzz/fuzz_bgp $(BUILD)/fuzz/fuzz_bfd $(BUILD)/fuzz/fuzz_etcd
+	     $(BUILD)/fuzz/fuzz_bgp $(BUILD)/fuzz/fuzz_bfd $(BUILD)/fuzz/fuzz_etcd \
+	     $(BUILD)/fuzz/fuzz_decap
 
-build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS)
+build-all: $(BPF_OBJS) $(SKELS) $(PROGS) $(UNIT_TESTS) $(BPF_TESTS) $(FUZZERS) $(MANPAGES) $(UNITS)
 
 # installs what is missing (a no-op when everything is there)
 deps:
@@ -90,7 +93,7 @@ $(BUILD)/lbbench: $(LBBENCH_SRCS) tools/lbbench.h $(LIB_SRCS) $(LIB_HDRS) $(TEST
 
 $(BUILD)/shoald: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LDFLAGS) $(LIBS) $(AGENT_LIBS)
 
 # the agent under ASan/UBSan, for one run of its namespace lab in make test
 $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
@@ -102,11 +105,12 @@ LBCTL_SRCS := tools/lbctl.c tools/lbctl_register.c agent/control/proto.c agent/m
 $(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h \
 		agent/discovery/tls.h
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ -ljansson -lssl -lcrypto
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ $(LDFLAGS) -ljansson -lssl -lcrypto
 
-$(BUILD)/shoal-decap: tools/shoal-decap.c agent/model/addr.c $(BUILD)/decap.skel.h
+DECAP_SRCS := tools/shoal-decap.c $(MODEL_SRCS)
+$(BUILD)/shoal-decap: $(DECAP_SRCS) agent/model/decap_config.h $(BUILD)/decap.skel.h
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) tools/shoal-decap.c agent/model/addr.c -o $@ -lbpf -lelf -lz
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(DECAP_SRCS) -o $@ $(LDFLAGS) -lbpf -lelf -lz -lyaml -ljansson
 
 $(BUILD)/shoal-lab: tests/e2e/shoal-lab.c agent/control/proto.c $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
@@ -175,6 +179,10 @@ $(BUILD)/fuzz/fuzz_etcd: tests/fuzz/fuzz_etcd.c $(MODEL_SRCS) agent/model/etcdwi
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml -ljansson
+$(BUILD)/fuzz/fuzz_decap: tests/fuzz/fuzz_decap.c $(MODEL_SRCS) agent/model/decap_config.h
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(MODEL_SRCS) -o $@ -lyaml -ljansson
 $(BUILD)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(UNIT_LIBS_ctl_proto) agent/control/proto.h
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
@@ -210,6 +218,65 @@ bench: all
 demo: all
 	$(Q)./examples/demo.sh
 
+# Installation (FHS): make install [PREFIX=/usr] [DESTDIR=...]. The BPF objects
+# are built into the binaries (libbpf skeletons); the .o files are installed
+# for inspection and for loaders of one's own (bpftool, ip link ... xdp obj).
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/shoal
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+MANPAGES   := $(BUILD)/man/shoald.8 $(BUILD)/man/lbctl.8 $(BUILD)/man/shoal-decap.8 \
+	      $(BUILD)/man/shoal.yaml.5
+UNITS      := $(BUILD)/shoald.service $(BUILD)/shoal-decap.service
+INSTALL    ?= install
+
+# shoal.yaml(5)'s keys come from the README's reference table: one source
+$(BUILD)/man/shoal.yaml.5: doc/shoal.yaml.5.scd.in README.md scripts/man-keys.py
+	@mkdir -p $(dir $@)
+	$(Q)python3 scripts/man-keys.py README.md $< | scdoc >$@
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	$(Q)scdoc <$< >$@
+man: $(MANPAGES)
+
+$(BUILD)/%.service: packaging/%.service.in
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+
+# what is installed, and nothing else (debian/rules builds this)
+programs: $(BUILD)/shoald $(BUILD)/lbctl $(BUILD)/shoal-decap $(MANPAGES) $(UNITS)
+
+install: programs
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/shoal \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR)
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/shoal
+	$(INSTALL) -m 0755 $(BUILD)/shoald $(BUILD)/shoal-decap $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/lbctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(BUILD)/lb.bpf.o $(BUILD)/decap.bpf.o $(DESTDIR)$(LIBDIR)/shoal/
+	$(INSTALL) -m 0644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(filter %.5,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 packaging/lbctl.bash-completion $(DESTDIR)$(COMPDIR)/lbctl
+	$(INSTALL) -m 0644 examples/shoal.yaml examples/decap.yaml examples/grafana-dashboard.json \
+		$(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 README.md BENCHMARKS.md $(DESTDIR)$(DOCDIR)/
+
+# Debian packages shoal and shoal-decap (debian/), into $(BUILD)/deb, checked by lintian
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+deb:
+	$(Q)dpkg-buildpackage -b -us -uc >$(BUILD)/deb.log 2>&1 || { tail -n 40 $(BUILD)/deb.log; exit 1; }
+	$(Q)mkdir -p $(BUILD)/deb && for f in shoal_$(DEB_VERSION)_*.deb shoal-decap_$(DEB_VERSION)_*.deb \
+		shoal_$(DEB_VERSION)_*.buildinfo shoal_$(DEB_VERSION)_*.changes \
+		shoal-dbgsym_$(DEB_VERSION)_*.deb shoal-decap-dbgsym_$(DEB_VERSION)_*.deb; do \
+		for g in ../$$f; do [ -e "$$g" ] && mv "$$g" $(BUILD)/deb/; done; done; true
+	$(Q)ls $(BUILD)/deb
+	$(Q)lintian --info $(BUILD)/deb/*.changes
+
 FORMAT_SRCS := $(wildcard agent/*.[ch] agent/*/*.[ch] tools/*.c tests/unit/*.c tests/bpf/*.c tests/lib/*.[ch] \
 		tests/e2e/*.c bpf/*.[ch] include/shoal/*.h)
 format:
@@ -218,7 +285,10 @@ format-check:
 	@echo "  FORMAT  check"
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 	@echo "  SHELL   check"
-	$(Q)shellcheck -S warning tests/e2e/*.sh tests/bench/*.sh tests/run.sh examples/demo.sh scripts/deps.sh .ci/run
+	$(Q)shellcheck -S warning tests/e2e/*.sh tests/bench/*.sh tests/run.sh examples/demo.sh scripts/*.sh .ci/run
+	$(Q)shellcheck -S warning -s bash packaging/lbctl.bash-completion
+	@echo "  SPDX    check"
+	$(Q)./scripts/spdx-check.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -17,6 +17,7 @@
  * SIGTERM/SIGINT stop the agent; the pinned program keeps forwarding with
  * the last state (fail static). --detach removes everything pinned.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -30,6 +31,8 @@
 #include <net/if.h>
 
 #include "anycast/anycast.h"
+#include "control/proto.h"
+#include "core/version.h"
 #include "discovery/discovery.h"
 #include "discovery/tls.h"
 #include "configfile/configfile.h"
@@ -109,11 +112,55 @@ static int check_config(struct shoal_configfile *f)
 	return 0;
 }
 
+/*
+ * shoald --detach with a file that cannot be read: the interface from -i,
+ * else the one instance pinned under the default root.
+ */
+static int detach_without_config(const char *iface)
+{
+	char path[SHOAL_PATH_MAX + 300], found[256] = "";
+	unsigned int ifindex;
+	struct dirent *e;
+	int n = 0, ret;
+	DIR *d;
+
+	if (!iface) {
+		d = opendir(SHOAL_PIN_ROOT);
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.' && n++ == 0)
+				snprintf(found, sizeof(found), "%s", e->d_name);
+		if (d)
+			closedir(d);
+		if (n != 1) {
+			fprintf(stderr,
+				"shoald: the file is broken and %s holds %d instances: name the "
+				"interface (-i IFACE)\n",
+				SHOAL_PIN_ROOT, n);
+			return 1;
+		}
+		iface = found;
+	}
+	snprintf(path, sizeof(path), "%s/%s", SHOAL_PIN_ROOT, iface);
+	fprintf(stderr, "shoald: the file is broken: detaching %s (%s) all the same\n", iface,
+		path);
+	ifindex = if_nametoindex(iface);
+	if (ifindex)
+		shoal_dp_checks_detach((int)ifindex);
+	ret = shoal_dp_unpin(path);
+	if (ret) {
+		fprintf(stderr, "shoald: cannot remove %s: %s\n", path, strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, "shoald: removed everything under %s\n", path);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: shoald -c FILE [-i IFACE] [--foreground] [--log-level error|warn|info|"
 		   "debug] [--detach]\n"
 		   "       shoald --check -c FILE [-i IFACE]\n"
+		   "       shoald --version\n"
 		   "       shoald --gen-seed   (prints a random host.hash_seed)\n");
 }
 
@@ -402,6 +449,7 @@ int main(int argc, char **argv)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "gen-seed", no_argument, NULL, 'S' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -450,6 +498,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("shoald %s (map ABI %d, control protocol %d)\n", SHOAL_VERSION,
+			       SHOAL_ABI_VERSION, SHOAL_CTL_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -465,7 +517,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		shoal_errors_free(&errs);
-		return 1;
+		/* taking the balancer down must not depend on a good file */
+		return detach ? detach_without_config(a.file.iface_override) : 1;
 	}
 	shoal_configfile_log_warnings(&a.file);
 	/* before anything is touched: a second agent on these maps changes nothing */

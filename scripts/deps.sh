@@ -7,7 +7,8 @@ set -eu
 PKGS="clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 linux-libc-dev libmnl-dev libevent-dev libjansson-dev libyaml-dev check
 iproute2 ethtool iputils-ping tcpdump bird2 etcd-server etcd-client nginx-light
-curl jq python3 libclang-rt-14-dev libssl-dev openssl procps util-linux clang-format shellcheck"
+curl jq python3 libclang-rt-14-dev libssl-dev openssl procps util-linux clang-format shellcheck
+libsystemd-dev scdoc debhelper dpkg-dev lintian fakeroot systemd"
 
 missing=""
 for p in $PKGS; do

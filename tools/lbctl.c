@@ -40,9 +40,9 @@ static bool json_out;
 static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;
 static double timeout_sec = 10;
 
-static int usage(void)
+static void usage_to(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: lbctl [-o text|json] [-s SOCKET] [-t SECONDS] COMMAND\n"
 		"  status\n"
 		"  vip list | vip add VIP [--scheduler S] [--table-size N] [--no-flow-table] "
@@ -57,7 +57,13 @@ static int usage(void)
 		"  register --etcd URL[,URL] --service VIP --address ADDR [--weight W] [--ttl S] "
 		"[--prefix P]\n"
 		"           [--cacert FILE] [--cert FILE --key FILE]   (for https:// URLs)\n"
-		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n");
+		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n"
+		"A command may be shortened to any prefix that names only it.\n");
+}
+
+static int usage(void)
+{
+	usage_to(stderr);
 	return 2;
 }
 
@@ -555,16 +561,124 @@ static int cmd_stats(int argc, char **argv)
 	}
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	(void)argv;
+	return argc ? usage() : run("status", NULL, print_status);
+}
+
+static int cmd_bgp(int argc, char **argv)
+{
+	(void)argv;
+	return argc ? usage() : run("bgp", NULL, print_bgp);
+}
+
+static int cmd_lookup(int argc, char **argv)
+{
+	if (argc != 2 && argc != 3)
+		return usage();
+	if (argc == 3 && strcmp(argv[2], "tcp") && strcmp(argv[2], "udp"))
+		return usage();
+	return run("lookup",
+		   json_pack("{s:s, s:s, s:s}", "src", argv[0], "dst", argv[1], "proto",
+			     argc == 3 ? argv[2] : "tcp"),
+		   print_lookup);
+}
+
+static int cmd_save(int argc, char **argv)
+{
+	if (!argc)
+		return run("save", NULL, NULL);
+	if (argc == 1 && !strcmp(argv[0], "--force"))
+		return run("save", json_pack("{s:b}", "force", 1), NULL);
+	return usage();
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	(void)argv;
+	return argc ? usage() : run("reload", NULL, NULL);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	json_t *r = NULL, *reply;
+	const char *err;
+
+	(void)argv;
+	if (argc)
+		return usage();
+	if (json_out)
+		return run("version", NULL, NULL);
+	reply = request("version", NULL, &r, &err);
+	printf("lbctl %s (protocol %d)\n", SHOAL_VERSION, SHOAL_CTL_VERSION);
+	if (err) {
+		fprintf(stderr, "lbctl: %s\n", err);
+		json_decref(reply);
+		return 1;
+	}
+	printf("shoald %s (abi %lld, protocol %lld)\n", str(r, "version"), num(r, "abi"),
+	       num(r, "protocol"));
+	json_decref(reply);
+	return 0;
+}
+
+/* The commands, in the order the usage lists them (iproute2's table, with prefixes). */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "status", cmd_status },	{ "vip", cmd_vip },
+	{ "backend", cmd_backend },	{ "stats", cmd_stats },
+	{ "health", cmd_health },	{ "bgp", cmd_bgp },
+	{ "lookup", cmd_lookup },	{ "reload", cmd_reload },
+	{ "save", cmd_save },		{ "version", cmd_version },
+	{ "register", lbctl_register },
+};
+
+/* The command word names: itself, or the one command it is a prefix of; NULL after saying why. */
+static const struct command *command_find(const char *word)
+{
+	const struct command *found = NULL;
+	char candidates[256] = "";
+	size_t i, n = 0, len = 0;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(word, commands[i].name))
+			return &commands[i];
+		/* register runs for a long time and writes to etcd: only by its whole name */
+		if (commands[i].fn == lbctl_register || !prefix(word, commands[i].name))
+			continue;
+		found = &commands[i];
+		n++;
+		len += (size_t)snprintf(candidates + len, sizeof(candidates) - len, "%s%s",
+					len ? ", " : "", commands[i].name);
+	}
+	if (n == 1)
+		return found;
+	if (n)
+		fprintf(stderr, "lbctl: '%s' is ambiguous: %s\n", word, candidates);
+	else
+		fprintf(stderr, "lbctl: unknown command '%s' (lbctl --help lists them)\n", word);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
+	const struct command *cmd;
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage_to(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			if (!strcmp(argv[i + 1], "json"))
 				json_out = true;
-			else if (strcmp(argv[i + 1], "text"))
-				return usage();
+			else if (strcmp(argv[i + 1], "text")) {
+				fprintf(stderr, "lbctl: -o %s: text or json\n", argv[i + 1]);
+				return 2;
+			}
 			i += 2;
 		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			sock_path = argv[i + 1];
@@ -573,60 +687,22 @@ int main(int argc, char **argv)
 			char *end;
 
 			timeout_sec = strtod(argv[i + 1], &end);
-			if (*end || !(timeout_sec > 0) || timeout_sec > 86400)
-				return usage();
+			if (*end || !(timeout_sec > 0) || timeout_sec > 86400) {
+				fprintf(stderr,
+					"lbctl: -t %s: seconds, more than 0, at most 86400\n",
+					argv[i + 1]);
+				return 2;
+			}
 			i += 2;
 		} else {
-			return usage();
+			fprintf(stderr, "lbctl: unknown option '%s'%s (lbctl --help)\n", argv[i],
+				strchr("ost", argv[i][1]) && argv[i][1] ? " or its value missing"
+									: "");
+			return 2;
 		}
 	}
 	if (i >= argc)
 		return usage();
-	if (!strcmp(argv[i], "register"))
-		return lbctl_register(argc - i - 1, argv + i + 1);
-	if (prefix(argv[i], "status") && argc == i + 1)
-		return run("status", NULL, print_status);
-	if (prefix(argv[i], "vip"))
-		return cmd_vip(argc - i - 1, argv + i + 1);
-	if (prefix(argv[i], "backend"))
-		return cmd_backend(argc - i - 1, argv + i + 1);
-	if (prefix(argv[i], "stats"))
-		return cmd_stats(argc - i - 1, argv + i + 1);
-	if (prefix(argv[i], "health"))
-		return cmd_health(argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "bgp") && argc == i + 1)
-		return run("bgp", NULL, print_bgp);
-	if (prefix(argv[i], "lookup") && (argc == i + 3 || argc == i + 4)) {
-		if (argc == i + 4 && strcmp(argv[i + 3], "tcp") && strcmp(argv[i + 3], "udp"))
-			return usage();
-		return run("lookup",
-			   json_pack("{s:s, s:s, s:s}", "src", argv[i + 1], "dst", argv[i + 2],
-				     "proto", argc == i + 4 ? argv[i + 3] : "tcp"),
-			   print_lookup);
-	}
-	if (prefix(argv[i], "save") && argc == i + 1)
-		return run("save", NULL, NULL);
-	if (prefix(argv[i], "save") && argc == i + 2 && !strcmp(argv[i + 1], "--force"))
-		return run("save", json_pack("{s:b}", "force", 1), NULL);
-	if (prefix(argv[i], "reload") && argc == i + 1)
-		return run("reload", NULL, NULL);
-	if (prefix(argv[i], "version") && argc == i + 1) {
-		json_t *r = NULL, *reply;
-		const char *err;
-
-		if (json_out)
-			return run("version", NULL, NULL);
-		reply = request("version", NULL, &r, &err);
-		printf("lbctl %s (protocol %d)\n", SHOAL_VERSION, SHOAL_CTL_VERSION);
-		if (err) {
-			fprintf(stderr, "lbctl: %s\n", err);
-			json_decref(reply);
-			return 1;
-		}
-		printf("shoald %s (abi %lld, protocol %lld)\n", str(r, "version"), num(r, "abi"),
-		       num(r, "protocol"));
-		json_decref(reply);
-		return 0;
-	}
-	return usage();
+	cmd = command_find(argv[i]);
+	return cmd ? cmd->fn(argc - i - 1, argv + i + 1) : 2;
 }

@@ -23,7 +23,7 @@
 #define DEFAULT_GUE_PORT       6080
 #define DEFAULT_CONTROL_SOCKET "/run/shoal/shoald.sock"
 #define DEFAULT_METRICS	       "127.0.0.1:9435"
-#define DEFAULT_PIN_ROOT       "/sys/fs/bpf/shoal"
+#define DEFAULT_PIN_ROOT       SHOAL_PIN_ROOT
 
 void shoal_errors_add(struct shoal_errors *e, char *msg)
 {

@@ -87,6 +87,8 @@ struct shoal_host_conf {
 	char pin_path[SHOAL_PATH_MAX];	   /* default /sys/fs/bpf/shoal/<interface> */
 };
 
+#define SHOAL_PIN_ROOT "/sys/fs/bpf/shoal" /* pin_path's default: SHOAL_PIN_ROOT/<interface> */
+
 #define SHOAL_DISCOVERY_ENDPOINTS_MAX 8
 #define SHOAL_URL_MAX		      128
 

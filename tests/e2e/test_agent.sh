@@ -121,6 +121,11 @@ rc_failed=$?
 lbctl nonsense 2>/dev/null
 rc_usage=$?
 check "a failed request exits 1 ($rc_failed), a usage error 2 ($rc_usage)" test "$rc_failed $rc_usage" = "1 2"
+check "lbctl --help: the usage on stdout, exit 0" bash -c "$BUILD/lbctl --help 2>/dev/null | grep -q '^usage: lbctl'"
+check "an ambiguous prefix names the candidates (exit 2)" \
+	bash -c "$BUILD/lbctl st 2>&1 >/dev/null | grep -qx \"lbctl: 'st' is ambiguous: status, stats\" && [ \${PIPESTATUS[0]} -eq 2 ]"
+check "a unique prefix runs its command" bash -c "lbctl() { $BUILD/lbctl -s $LAB_DIR/shoald.sock \"\$@\"; }; lbctl -o json statu >/dev/null && lbctl -o json ver | jq -e .version >/dev/null"
+check "an unknown option is named" bash -c "$BUILD/lbctl --bogus 2>&1 | grep -q \"unknown option '--bogus'\""
 
 # a broken config is refused whole; nothing changes
 before=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
