@@ -18,7 +18,7 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += $(WARN) -std=gnu11 -Iinclude -I$(BUILD) -Iagent -D_GNU_SOURCE
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iinclude -Ibpf $(ARCH_INC) $(BPF_EXTRA)
 LIBS      := -lbpf -lelf -lz -lyaml -ljansson
-AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson
+AGENT_LIBS := -lmnl -levent -levent_openssl -lssl -lcrypto -ljansson -lsystemd
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -263,6 +263,7 @@ install: programs
 	$(INSTALL) -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 0644 packaging/lbctl.bash-completion $(DESTDIR)$(COMPDIR)/lbctl
 	$(INSTALL) -m 0644 examples/shoal.yaml examples/decap.yaml examples/grafana-dashboard.json \
+		examples/alerts.yaml \
 		$(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -m 0644 README.md BENCHMARKS.md $(DESTDIR)$(DOCDIR)/
 

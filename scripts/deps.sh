@@ -29,6 +29,20 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# promtool (make test checks examples/alerts.yaml): from Debian's prometheus
+# package, unpacked rather than installed (its postinst would start a server)
+PROMTOOL=/usr/local/lib/shoal-deps/promtool
+if [ "$(id -u)" = 0 ] && [ ! -x "$PROMTOOL" ]; then
+	tmp=$(mktemp -d)
+	if (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1) &&
+		dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"; then
+		install -D -m 0755 "$tmp/x/usr/bin/promtool" "$PROMTOOL"
+	else
+		echo "deps.sh: cannot fetch Debian's prometheus package for promtool" >&2
+	fi
+	rm -rf "$tmp"
+fi
+
 # nginx and bird packages may try to start services; nothing runs without
 # systemd here, and tests start their own instances.
 if [ "$(id -u)" = 0 ] && ! mountpoint -q /sys/fs/bpf; then
