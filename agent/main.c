@@ -112,6 +112,11 @@ static int check_config(struct shoal_configfile *f)
 	return 0;
 }
 
+static void libbpf_line(bool warn, const char *line)
+{
+	shoal_log(warn ? LOG_LVL_WARN : LOG_LVL_INFO, "libbpf: %s", line);
+}
+
 /*
  * shoald --detach with a file that cannot be read: the interface from -i,
  * else the one instance pinned under the default root.
@@ -241,12 +246,12 @@ static void sighup_reloaded(void *arg, int ret, const struct shoal_errors *errs)
 	size_t i;
 
 	if (ret) {
-		log_err("reload refused, nothing changed:");
+		log_err("reload (SIGHUP) refused, nothing changed:");
 		for (i = 0; i < errs->n; i++)
 			log_err("  %s", errs->msg[i]);
 		return;
 	}
-	log_info("reloaded %s: %zu VIPs", a->file.path, a->p.state->nvips);
+	log_info("reloaded %s: %zu VIPs, by SIGHUP", a->file.path, a->p.state->nvips);
 	shoal_discovery_reapply(a->p.discovery);
 	shoal_configfile_log_warnings(&a->file);
 	shoal_nexthop_refresh(a->p.nexthop);
@@ -460,6 +465,8 @@ int main(int argc, char **argv)
 	int c, ret = 1, sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGUSR2 };
 	size_t i;
 
+	shoal_log_init();
+	shoal_dp_set_logger(libbpf_line);
 	a.p.file = &a.file;
 	while ((c = getopt_long(argc, argv, "c:i:fl:dh", opts, NULL)) != -1) {
 		switch (c) {

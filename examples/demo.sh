@@ -5,6 +5,8 @@
 # shoal's own program and serve HTTP on the VIP). Sends a few hundred real
 # HTTP requests through the VIP, shows how they spread, what `lbctl status`
 # says and a few metric lines, and tears everything down (also on Ctrl-C).
+# Its pin path and control socket carry this run's name: two demos, or a demo
+# beside a real agent, do not touch each other.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/e2e/lib.sh
@@ -12,21 +14,25 @@ cd "$(dirname "$0")/.." || exit 1
 VIP=192.0.2.10
 NB=3
 REQUESTS=${REQUESTS:-300}
-CONF=examples/demo.yaml
 
 if [ "$(id -u)" != 0 ]; then
 	echo "make demo needs root (namespaces, XDP)" >&2
 	exit 1
 fi
+lab_init
+# examples/demo.yaml with this run's names
+CONF=$LAB_DIR/demo.yaml
+SOCK=/run/shoal/demo-$LAB_PREFIX.sock
+PINS=/sys/fs/bpf/shoal-demo-$LAB_PREFIX
+sed -e "s|^  control_socket: .*|  control_socket: $SOCK|" -e "s|^  pin_path: .*|  pin_path: $PINS|" \
+	examples/demo.yaml >"$CONF"
 demo_cleanup() {
 	[ -n "${SHOALD_PID:-}" ] && kill "$SHOALD_PID" 2>/dev/null && wait "$SHOALD_PID" 2>/dev/null
 	"$BUILD/shoald" -c "$CONF" --detach 2>/dev/null
-	rm -f /run/shoal/agent-sys-fs-bpf-shoal-demo.lock # the agent's lock (core/lock.c)
+	rm -f "/run/shoal/agent-sys-fs-bpf-shoal-demo-$LAB_PREFIX.lock" # the agent's lock (core/lock.c)
 	lab_cleanup
 }
-lab_init
 trap demo_cleanup EXIT
-"$BUILD/shoald" -c "$CONF" --detach 2>/dev/null # a leftover of an interrupted demo
 
 echo "== the lab: client 203.0.113.2 -> router -> shoal host 198.51.100.2 -> backends .11 .12 .13"
 lab_topology "$NB"
@@ -48,7 +54,7 @@ SHOALD_PID=$LAST_PID
 wait_for "$LAB_DIR/shoald.log" "ready:" || exit 1
 lab_wait_backends "$VIP" "$NB" || exit 1
 sed 's/^/   /' "$LAB_DIR/shoald.log"
-LBCTL=("$BUILD/lbctl" -s /run/shoal/demo.sock)
+LBCTL=("$BUILD/lbctl" -s "$SOCK")
 echo "== BGP: shoald announces $VIP to BIRD on the router (with BFD)"
 wait_until 20 eval 'ip -n "$(ns router)" route show "$VIP" | grep -q via' ||
 	echo "   (the route did not come)"
@@ -92,3 +98,12 @@ echo "   the router's table half a second later: $(ip -n "$(ns router)" route sh
 wait "$SHOALD_PID" 2>/dev/null
 SHOALD_PID=
 echo "== tearing the lab down"
+cat <<'EON'
+== next, on a real host (README, "Quickstart on a real host"):
+   shoal host:  apt install ./shoal_*.deb   (or make install), write /etc/shoal/shoal.yaml
+                from /usr/share/doc/shoal/examples/shoal.yaml (shoald --gen-seed for hash_seed),
+                shoald --check -c /etc/shoal/shoal.yaml, systemctl enable --now shoald
+   backends:    the VIP on lo, and fou/ipip, or shoal-decap.service with /etc/shoal/decap.yaml
+   router:      a static route to the VIP via the shoal host, or BGP (the bgp block)
+   then:        lbctl status; curl http://VIP/ from a client
+EON

@@ -8,6 +8,7 @@
 
 #include "anycast/anycast.h"
 #include "control/internal.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/parts.h"
 #include "model/addr.h"
@@ -109,6 +110,8 @@ static json_t *vip_admin(struct ctl_conn *c, json_t *args, const char **err, boo
 		*err = ctl_errf("vip: no VIP in the maps has the address %s", s);
 		return NULL;
 	}
+	log_info("vip %s %s by %s", s, withdraw ? "withdrawn" : "allowed to be announced again",
+		 ctl_who(c));
 	return json_pack("{s:s, s:s}", "vip", s, "announce", withdraw ? "withdrawn" : "allowed");
 }
 

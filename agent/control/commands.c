@@ -261,7 +261,7 @@ static json_t *h_vip_add(struct ctl_conn *c, json_t *args, const char **err)
 		return NULL;
 	}
 	c->wait_apply = true;
-	log_info("vip %s added at runtime", s);
+	log_info("vip %s added by %s", s, ctl_who(c));
 	return json_null();
 }
 
@@ -273,7 +273,7 @@ static json_t *h_vip_del(struct ctl_conn *c, json_t *args, const char **err)
 		return NULL;
 	shoal_state_vip_del(c->p->state, &k);
 	c->wait_apply = true;
-	log_info("vip %s removed at runtime", arg_str(args, "vip"));
+	log_info("vip %s removed by %s", arg_str(args, "vip"), ctl_who(c));
 	return json_null();
 }
 
@@ -349,7 +349,8 @@ static json_t *backend_edit(struct ctl_conn *c, json_t *args, const char **err, 
 	if (fn(c, &k, &addr, args, err))
 		return NULL;
 	c->wait_apply = true;
-	log_info("%s: backend %s of %s", what, arg_str(args, "address"), arg_str(args, "vip"));
+	log_info("%s: backend %s of %s, by %s", what, arg_str(args, "address"),
+		 arg_str(args, "vip"), ctl_who(c));
 	return json_null();
 }
 
@@ -454,7 +455,8 @@ static void reload_done(void *arg, int ret, const struct shoal_errors *errs)
 	size_t i, off = 0;
 
 	if (!ret) {
-		log_info("reloaded %s: %zu VIPs", c->p->file->path, c->p->state->nvips);
+		log_info("reloaded %s: %zu VIPs, by %s", c->p->file->path, c->p->state->nvips,
+			 ctl_who(c));
 		shoal_configfile_log_warnings(c->p->file);
 		/* a next hop followed while a static gateway_mac was set may be stale */
 		shoal_nexthop_refresh(c->p->nexthop);
@@ -462,7 +464,7 @@ static void reload_done(void *arg, int ret, const struct shoal_errors *errs)
 		ctl_reply_after_apply(c, json_null());
 		return;
 	}
-	log_err("reload refused, nothing changed:");
+	log_err("reload by %s refused, nothing changed:", ctl_who(c));
 	errbuf[0] = '\0';
 	for (i = 0; i < errs->n; i++) {
 		log_err("  %s", errs->msg[i]);
@@ -506,7 +508,8 @@ static json_t *h_save(struct ctl_conn *c, json_t *args, const char **err)
 		return NULL;
 	}
 	snprintf(bak, sizeof(bak), "%s.bak", c->p->file->path);
-	log_info("saved the running state to %s (old file: %s)", c->p->file->path, bak);
+	log_info("saved the running state to %s (old file: %s), by %s", c->p->file->path, bak,
+		 ctl_who(c));
 	return json_pack("{s:s, s:s}", "file", c->p->file->path, "backup", bak);
 }
 

@@ -33,6 +33,7 @@ struct ctl_conn {
 	bool busy;		   /* a reply is pending: later requests wait */
 	bool stalled;		   /* too many replies unread: reading paused */
 	uid_t uid;		   /* the peer\'s */
+	pid_t pid;		   /* the peer\'s, when it connected (for the audit trail) */
 	bool wait_apply;	   /* set by a handler: reply once the change is applied */
 	bool wait_flows;	   /* set by a handler: run it again with a fresh flow count */
 	bool flows_fresh;	   /* set for that second run */
@@ -73,5 +74,8 @@ json_t *ctl_vip_announce(struct ctl_conn *c, json_t *args, const char **err);
 
 ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);
 const char *ctl_errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Who made a change, for the log's audit trail: "lbctl (uid U, pid P)". */
+const char *ctl_who(const struct ctl_conn *c);
 
 #endif /* SHOAL_CONTROL_INTERNAL_H */

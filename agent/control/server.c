@@ -355,7 +355,15 @@ static void refuse(int fd, const char *why)
  * or one of its supplementary groups (SO_PEERGROUPS), as the peer had them
  * when it connected.
  */
-static bool peer_allowed(int fd, gid_t sock_gid, uid_t *ret_uid)
+const char *ctl_who(const struct ctl_conn *c)
+{
+	static char who[64];
+
+	snprintf(who, sizeof(who), "lbctl (uid %d, pid %d)", (int)c->uid, (int)c->pid);
+	return who;
+}
+
+static bool peer_allowed(int fd, gid_t sock_gid, uid_t *ret_uid, pid_t *ret_pid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -363,9 +371,11 @@ static bool peer_allowed(int fd, gid_t sock_gid, uid_t *ret_uid)
 	size_t i;
 
 	*ret_uid = (uid_t)-1;
+	*ret_pid = 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
 	*ret_uid = cred.uid;
+	*ret_pid = cred.pid;
 	if (cred.uid == 0 || cred.gid == sock_gid)
 		return true;
 	len = sizeof(groups);
@@ -383,6 +393,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 	struct ctl_conn *c;
 	struct stat st;
 	uid_t uid = (uid_t)-1;
+	pid_t pid = 0;
 	int cfd;
 
 	(void)what;
@@ -394,7 +405,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* the group of the socket's file (fstat of the fd would name the socket's inode) */
-	if (stat(ctl->path, &st) || !peer_allowed(cfd, st.st_gid, &uid)) {
+	if (stat(ctl->path, &st) || !peer_allowed(cfd, st.st_gid, &uid, &pid)) {
 		log_limited(LOG_LVL_WARN,
 			    "control socket: uid %d refused (not root, not in group %d)", (int)uid,
 			    (int)st.st_gid);
@@ -431,6 +442,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->uid = uid;
+	c->pid = pid;
 	c->next = ctl->conns;
 	ctl->conns = c;
 	ctl->nconns++;

@@ -4,31 +4,57 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "core/log.h"
 
 enum shoal_log_level shoal_log_level = LOG_LVL_INFO;
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
+/* syslog priorities (sd-daemon(3)'s <N> prefixes): err, warning, info, debug */
+static const int priorities[] = { 3, 4, 6, 7 };
+static bool to_journal;
+
+void shoal_log_init(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	/* stderr is the journal's stream (not merely inherited from a unit): systemd.exec(5) */
+	to_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+		     (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void shoal_log(enum shoal_log_level lvl, const char *fmt, ...)
 {
+	char line[1024], head[64];
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
 	va_list ap;
 
 	if (lvl > shoal_log_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ shoald %s: ", when, ts.tv_nsec / 1000000, names[lvl]);
+	if (to_journal) {
+		/* the journal keeps the time and the level: a priority prefix, nothing else */
+		snprintf(head, sizeof(head), "<%d>", priorities[lvl]);
+	} else {
+		char when[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(head, sizeof(head), "%s.%03ldZ shoald %s: ", when, ts.tv_nsec / 1000000,
+			 names[lvl]);
+	}
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* one write per line: lines of concurrent writers never interleave */
+	fprintf(stderr, "%s%s\n", head, line);
 }
 
 int shoal_log_level_parse(const char *s, enum shoal_log_level *ret)

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* shoald's logger: stderr, one line per message, with level and time. */
+/*
+ * shoald's logger: stderr, one line per message, with level and time; under
+ * systemd (stderr is the journal's stream) a priority prefix instead, so
+ * journalctl -p err finds errors and no line carries a second timestamp.
+ */
 #ifndef SHOAL_LOG_H
 #define SHOAL_LOG_H
 
@@ -9,6 +13,8 @@ enum shoal_log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DE
 
 extern enum shoal_log_level shoal_log_level;
 
+/* Looks at $JOURNAL_STREAM: call once, before the first line. */
+void shoal_log_init(void);
 void shoal_log(enum shoal_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int shoal_log_level_parse(const char *s, enum shoal_log_level *ret);

@@ -67,6 +67,12 @@ int shoal_dp_backend_del(struct shoal_dp *dp, __u32 id);
 
 /* Names of the global counters (SHOAL_CNT_*, below the drops) and drop reasons; NULL past the end. */
 #define SHOAL_CNT_NAMED 16 /* SHOAL_CNT_PASS .. SHOAL_CNT_ECHO_REPLIED */
+struct shoal_counter_info {
+	const char *name;   /* lbctl stats' */
+	const char *metric; /* Prometheus' */
+	const char *help;
+};
+const struct shoal_counter_info *shoal_counter_info(__u32 idx);
 const char *shoal_counter_name(__u32 idx);
 /* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
 const char *shoal_drop_name(int reason);
@@ -89,6 +95,8 @@ int shoal_dp_counters_reset(struct shoal_dp *dp);
 
 /* libbpf's messages at or above warning go to stderr unless quiet. */
 void shoal_dp_set_quiet(bool quiet);
+/* libbpf's messages go to fn, a line at a time (warn: a warning, else information). */
+void shoal_dp_set_logger(void (*fn)(bool warn, const char *line));
 
 struct shoal_state;
 

@@ -18,11 +18,29 @@
 
 static bool dp_quiet;
 
+static void (*dp_logger)(bool warn, const char *line);
+
+void shoal_dp_set_logger(void (*fn)(bool warn, const char *line))
+{
+	dp_logger = fn;
+}
+
+/* libbpf's own messages, a line at a time, through the caller's logger (else stderr). */
 static int dp_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[512];
+	size_t n;
+
 	if (dp_quiet || level == LIBBPF_DEBUG)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (!dp_logger)
+		return vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = 0;
+	dp_logger(level == LIBBPF_WARN, line);
+	return (int)n;
 }
 
 void shoal_dp_set_quiet(bool quiet)

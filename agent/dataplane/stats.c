@@ -13,28 +13,56 @@
 #include "dataplane/internal.h"
 #include "model/state.h"
 
+/* The one name table of the global counters: lbctl stats, metrics and the lab read it. */
+static const struct shoal_counter_info counters[SHOAL_CNT_NAMED] = {
+	[SHOAL_CNT_PASS] = { "passed", "shoal_passed_total",
+			     "Packets the prefilter took for a VIP address's, passed after the "
+			     "exact check." },
+	[SHOAL_CNT_TX] = { "tx", "shoal_tx_packets_total", "Packets encapsulated and sent." },
+	[SHOAL_CNT_FLOW_MISS] = { "flow_misses", "shoal_flow_table_misses_total",
+				  "Packets of a VIP not found in the flow table." },
+	[SHOAL_CNT_FLOW_RESCHEDULED] = { "flows_rescheduled", "shoal_flows_rescheduled_total",
+					 "Known flows moved because their backend left." },
+	[SHOAL_CNT_ICMP_FORWARDED] = { "icmp_forwarded", "shoal_icmp_errors_forwarded_total",
+				       "ICMP errors sent to the backend of the flow they quote." },
+	[SHOAL_CNT_PTB_SENT] = { "ptb_sent", "shoal_packet_too_big_sent_total",
+				 "Frag-needed / packet-too-big answers sent to clients." },
+	[SHOAL_CNT_V6_EXTHDR] = { "ipv6_ext_headers", "shoal_ipv6_extension_headers_total",
+				  "IPv6 packets to a VIP address with extension headers "
+				  "(walked)." },
+	[SHOAL_CNT_FRAG_FORWARDED] = { "fragments_forwarded", "shoal_fragments_forwarded_total",
+				       "IPv4 fragments forwarded (maglev-src VIPs of all ports)." },
+	[SHOAL_CNT_CHECK_TUNNELED] = { "checks_tunneled", "shoal_checks_tunneled_total",
+				       "Health-check packets encapsulated to their backend." },
+	[SHOAL_CNT_CHECK_REFUSED] = { "checks_refused", "shoal_checks_refused_total",
+				      "Marked check packets not for their backend's VIP: "
+				      "dropped." },
+	[SHOAL_CNT_PTB_SUPPRESSED] = { "ptb_suppressed", "shoal_packet_too_big_suppressed_total",
+				       "Too-big answers over the ICMP rate: not sent." },
+	[SHOAL_CNT_FLOW_INSERT] = { "flow_inserts", "shoal_flow_inserts_total",
+				    "Flow-table entries written for new flows." },
+	[SHOAL_CNT_FLOW_EVICT_UNCONFIRMED] = { "flow_evictions_unconfirmed",
+					       "shoal_flow_evictions_unconfirmed_total",
+					       "New flows that replaced an unconfirmed entry (one "
+					       "packet seen)." },
+	[SHOAL_CNT_FLOW_EVICT_IDLE] = { "flow_evictions_idle", "shoal_flow_evictions_idle_total",
+					"New flows that replaced an entry past its idle "
+					"timeout." },
+	[SHOAL_CNT_FLOW_REFUSED] = { "flow_inserts_refused", "shoal_flow_inserts_refused_total",
+				     "New flows not recorded: every way of their bucket held a "
+				     "live confirmed flow." },
+	[SHOAL_CNT_ECHO_REPLIED] = { "echo_replied", "shoal_echo_replied_total",
+				     "ICMP and ICMPv6 echo requests to a VIP address answered." },
+};
+
+const struct shoal_counter_info *shoal_counter_info(__u32 idx)
+{
+	return idx < SHOAL_CNT_NAMED && counters[idx].name ? &counters[idx] : NULL;
+}
+
 const char *shoal_counter_name(__u32 idx)
 {
-	static const char *const names[SHOAL_CNT_NAMED] = {
-		[SHOAL_CNT_PASS] = "passed",
-		[SHOAL_CNT_TX] = "tx",
-		[SHOAL_CNT_FLOW_MISS] = "flow_misses",
-		[SHOAL_CNT_FLOW_RESCHEDULED] = "flows_rescheduled",
-		[SHOAL_CNT_ICMP_FORWARDED] = "icmp_forwarded",
-		[SHOAL_CNT_PTB_SENT] = "ptb_sent",
-		[SHOAL_CNT_V6_EXTHDR] = "ipv6_ext_headers",
-		[SHOAL_CNT_FRAG_FORWARDED] = "fragments_forwarded",
-		[SHOAL_CNT_CHECK_TUNNELED] = "checks_tunneled",
-		[SHOAL_CNT_CHECK_REFUSED] = "checks_refused",
-		[SHOAL_CNT_PTB_SUPPRESSED] = "ptb_suppressed",
-		[SHOAL_CNT_FLOW_INSERT] = "flow_inserts",
-		[SHOAL_CNT_FLOW_EVICT_UNCONFIRMED] = "flow_evictions_unconfirmed",
-		[SHOAL_CNT_FLOW_EVICT_IDLE] = "flow_evictions_idle",
-		[SHOAL_CNT_FLOW_REFUSED] = "flow_inserts_refused",
-		[SHOAL_CNT_ECHO_REPLIED] = "echo_replied",
-	};
-
-	return idx < SHOAL_CNT_NAMED ? names[idx] : NULL;
+	return shoal_counter_info(idx) ? counters[idx].name : NULL;
 }
 
 const char *shoal_drop_name(int reason)

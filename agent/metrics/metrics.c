@@ -284,42 +284,19 @@ static void put_loop(const struct shoal_parts *a, struct evbuffer *b)
 
 static void put_global(const struct shoal_parts *a, struct evbuffer *b)
 {
-	static const struct {
-		__u32 idx;
-		const char *name, *text;
-	} cnt[] = {
-		{ SHOAL_CNT_PASS, "shoal_passed_total",
-		  "Packets the prefilter took for a VIP address's, passed after the exact check." },
-		{ SHOAL_CNT_TX, "shoal_tx_packets_total", "Packets encapsulated and sent." },
-		{ SHOAL_CNT_FLOW_MISS, "shoal_flow_table_misses_total",
-		  "Packets of a VIP not found in the flow table." },
-		{ SHOAL_CNT_FLOW_RESCHEDULED, "shoal_flows_rescheduled_total",
-		  "Known flows moved because their backend left." },
-		{ SHOAL_CNT_ICMP_FORWARDED, "shoal_icmp_errors_forwarded_total",
-		  "ICMP errors sent to the backend of the flow they quote." },
-		{ SHOAL_CNT_PTB_SENT, "shoal_packet_too_big_sent_total",
-		  "Frag-needed / packet-too-big answers sent to clients." },
-		{ SHOAL_CNT_V6_EXTHDR, "shoal_ipv6_extension_headers_total",
-		  "IPv6 packets to a VIP address with extension headers (walked)." },
-		{ SHOAL_CNT_FLOW_INSERT, "shoal_flow_inserts_total",
-		  "Flow-table entries written for new flows." },
-		{ SHOAL_CNT_FLOW_EVICT_UNCONFIRMED, "shoal_flow_evictions_unconfirmed_total",
-		  "New flows that replaced an unconfirmed entry (one packet seen)." },
-		{ SHOAL_CNT_FLOW_EVICT_IDLE, "shoal_flow_evictions_idle_total",
-		  "New flows that replaced an entry past its idle timeout." },
-		{ SHOAL_CNT_ECHO_REPLIED, "shoal_echo_replied_total",
-		  "ICMP and ICMPv6 echo requests to a VIP address answered." },
-		{ SHOAL_CNT_FLOW_REFUSED, "shoal_flow_inserts_refused_total",
-		  "New flows not recorded: every way of their bucket held a live confirmed flow." },
-	};
-	size_t i;
+	const struct shoal_counter_info *ci;
+	__u32 i;
 	__u64 v;
 	int r;
 
-	for (i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
-		metrics_help(b, cnt[i].name, "counter", cnt[i].text);
-		if (!shoal_dp_counter(a->dp, cnt[i].idx, &v))
-			evbuffer_add_printf(b, "%s %llu\n", cnt[i].name, (unsigned long long)v);
+	/* every global counter, from the data plane's one name table */
+	for (i = 0; i < SHOAL_CNT_NAMED; i++) {
+		ci = shoal_counter_info(i);
+		if (!ci)
+			continue;
+		metrics_help(b, ci->metric, "counter", ci->help);
+		if (!shoal_dp_counter(a->dp, i, &v))
+			evbuffer_add_printf(b, "%s %llu\n", ci->metric, (unsigned long long)v);
 	}
 	metrics_help(b, "shoal_flow_table_entries", "gauge",
 		     "Flows in the flow table (counted at most every 10 s).");

@@ -610,6 +610,22 @@ static void parse_defaults(struct parse_ctx *ctx, yaml_node_t *n, struct shoal_h
 	free(dups);
 }
 
+int config_yaml_load(struct parse_ctx *ctx, const char *kind, const char *text, size_t len,
+		     yaml_parser_t *parser, yaml_document_t *doc)
+{
+	if (!yaml_parser_initialize(parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(parser, doc)) {
+		config_errorf(ctx, (int)parser->problem_mark.line + 1, "%s: %s", kind,
+			      parser->problem ? parser->problem : "cannot parse");
+		yaml_parser_delete(parser);
+		return -EINVAL;
+	}
+	ctx->doc = doc;
+	return 0;
+}
+
 int shoal_config_parse(const char *path, const char *text, size_t len, struct shoal_config **ret,
 		       struct shoal_errors *errs)
 {
@@ -620,6 +636,7 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root, *k, *v;
+	int ret_code;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -639,19 +656,11 @@ int shoal_config_parse(const char *path, const char *text, size_t len, struct sh
 		 DEFAULT_CONTROL_SOCKET);
 	snprintf(c->host.metrics_addr, sizeof(c->host.metrics_addr), "%s", DEFAULT_METRICS);
 
-	if (!yaml_parser_initialize(&parser)) {
+	ret_code = config_yaml_load(&ctx, "YAML", text, len, &parser, &doc);
+	if (ret_code) {
 		free(c);
-		return -ENOMEM;
+		return ret_code;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		config_errorf(&ctx, (int)parser.problem_mark.line + 1, "YAML: %s",
-			      parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		free(c);
-		return -EINVAL;
-	}
-	ctx.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
 		config_errorf(&ctx, 1, "the file is empty: it needs host and services");

@@ -199,20 +199,14 @@ int shoal_service_parse_value(const struct shoal_config *base, const char *key, 
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
+	int ret_code;
 
 	memset(ret, 0, sizeof(*ret));
 	ctx.warnings = &warnings;
 	ctx.defaults = &base->health_defaults;
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		config_errorf(&ctx, (int)parser.problem_mark.line + 1, "JSON: %s",
-			      parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
-	ctx.doc = &doc;
+	ret_code = config_yaml_load(&ctx, "JSON", text, len, &parser, &doc);
+	if (ret_code)
+		return ret_code;
 	root = yaml_document_get_root_node(&doc);
 	if (!root)
 		config_errorf(&ctx, 1, "empty: a service is a JSON object");

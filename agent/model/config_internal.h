@@ -24,6 +24,12 @@ void config_errorf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void config_warnf(struct parse_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Parses text (kind: "YAML" or "JSON", for the error) into doc, which becomes
+ * ctx's; 0 (delete doc and parser after), -EINVAL with the error reported, -ENOMEM.
+ */
+int config_yaml_load(struct parse_ctx *ctx, const char *kind, const char *text, size_t len,
+		     yaml_parser_t *parser, yaml_document_t *doc);
 /* YAML helpers of config.c, for the parsers of sections in their own files. */
 int line_of(const yaml_node_t *n);
 yaml_node_t *node_at(struct parse_ctx *ctx, int idx);

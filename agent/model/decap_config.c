@@ -139,19 +139,13 @@ int shoal_decap_config_parse(const char *path, const char *text, size_t len,
 	yaml_document_t doc;
 	yaml_node_t *root, *k, *v;
 	size_t i, j;
+	int ret_code;
 
 	memset(ret, 0, sizeof(*ret));
 	ctx.warnings = &warnings;
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		config_errorf(&ctx, (int)parser.problem_mark.line + 1, "YAML: %s",
-			      parser.problem ? parser.problem : "cannot parse");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
-	ctx.doc = &doc;
+	ret_code = config_yaml_load(&ctx, "YAML", text, len, &parser, &doc);
+	if (ret_code)
+		return ret_code;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
 		config_errorf(&ctx, 1, "empty: 'interfaces' is missing");
