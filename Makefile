@@ -43,7 +43,7 @@ LIB_HDRS  := $(wildcard agent/*/*.h) $(wildcard include/shoal/*.h) $(SKELS)
 
 AGENT_SRCS := agent/main.c $(CORE_SRCS) agent/configfile/configfile.c agent/control/server.c \
 	      agent/control/commands.c agent/control/proto.c agent/metrics/metrics.c \
-	      agent/metrics/http.c agent/metrics/health_metrics.c agent/metrics/anycast_metrics.c agent/control/health_json.c agent/control/anycast_json.c \
+	      agent/metrics/http.c agent/metrics/health_metrics.c agent/metrics/anycast_metrics.c agent/control/health_json.c agent/control/anycast_json.c agent/control/flows_json.c \
 	      agent/net/netlink.c agent/net/nexthop.c agent/dataplane/flowwatch.c \
 	      agent/health/health.c agent/health/view.c agent/health/check_plain.c agent/health/check_stream.c \
 	      agent/health/check_dgram.c agent/anycast/anycast.c agent/anycast/bgp.c agent/anycast/bgp_sock.c agent/anycast/bfd.c \
@@ -100,9 +100,9 @@ $(BUILD)/shoald-asan: $(AGENT_SRCS) $(LIB_SRCS) $(LIB_HDRS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) $(AGENT_SRCS) $(LIB_SRCS) -o $@ $(LIBS) $(AGENT_LIBS)
 
-LBCTL_SRCS := tools/lbctl.c tools/lbctl_register.c agent/control/proto.c agent/model/addr.c \
+LBCTL_SRCS := tools/lbctl.c tools/lbctl_register.c tools/lbctl_flows.c tools/lbctl_stats.c agent/control/proto.c agent/model/addr.c \
 	      agent/model/etcdwire.c agent/model/names.c agent/discovery/tls.c
-$(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h \
+$(BUILD)/lbctl: $(LBCTL_SRCS) agent/control/proto.h agent/model/etcdwire.h tools/lbctl_register.h tools/lbctl.h \
 		agent/discovery/tls.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itools $(LBCTL_SRCS) -o $@ $(LDFLAGS) -ljansson -lssl -lcrypto

@@ -58,7 +58,7 @@ LBCTL=("$BUILD/lbctl" -s "$SOCK")
 echo "== BGP: shoald announces $VIP to BIRD on the router (with BFD)"
 wait_until 20 eval 'ip -n "$(ns router)" route show "$VIP" | grep -q via' ||
 	echo "   (the route did not come)"
-wait_until 10 eval '"${LBCTL[@]}" -o json bgp | jq -e ".peers[0].bfd == \"up\"" >/dev/null'
+wait_until 10 eval '"${LBCTL[@]}" -o json bgp | jq -e ".result | .peers[0].bfd == \"up\"" >/dev/null'
 "${LBCTL[@]}" bgp | sed 's/^/   /'
 echo "   the router's table:"
 ip -n "$(ns router)" route show "$VIP" | sed 's/^/   /'

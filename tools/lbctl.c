@@ -28,15 +28,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lbctl.h"
 #include "lbctl_register.h"
 #include "control/proto.h"
 
-static bool json_out;
+bool lbctl_json_out;
 static const char *sock_path = SHOAL_CTL_DEFAULT_SOCKET;
 static double timeout_sec = 10;
 
@@ -53,6 +55,7 @@ static void usage_to(FILE *f)
 		"  health [VIP]\n"
 		"  bgp | vip withdraw|announce ADDR\n"
 		"  lookup SRC[:PORT] DST:PORT [tcp|udp]\n"
+		"  flows [VIP] [--backend ADDR] [--limit N] [--from BUCKET]\n"
 		"  reload | save [--force] | version\n"
 		"  register --etcd URL[,URL] --service VIP --address ADDR [--weight W] [--ttl S] "
 		"[--prefix P]\n"
@@ -61,14 +64,42 @@ static void usage_to(FILE *f)
 		"A command may be shortened to any prefix that names only it.\n");
 }
 
-static int usage(void)
+int lbctl_usage(void)
 {
 	usage_to(stderr);
 	return 2;
 }
 
+/*
+ * -o json prints one envelope for every command: {"ok": true, "result": ...}
+ * on success, {"ok": false, "error": "..."} on failure. indent: 0 for one line.
+ */
+void lbctl_print_result(json_t *result, int indent)
+{
+	json_t *o = json_pack("{s:b, s:O}", "ok", 1, "result", result ? result : json_null());
+	char *out = o ? json_dumps(o, indent ? JSON_INDENT(indent) : JSON_COMPACT) : NULL;
+
+	printf("%s\n", out ? out : "{\"ok\":true,\"result\":null}");
+	free(out);
+	json_decref(o);
+}
+
+/* A failed request: {"ok": false, "error": ...} with -o json, else a line on stderr. */
+void lbctl_print_error(const char *err)
+{
+	json_t *o = json_pack("{s:b, s:s}", "ok", 0, "error", err);
+	char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	if (lbctl_json_out)
+		printf("%s\n", out ? out : "{\"ok\":false}");
+	else
+		fprintf(stderr, "lbctl: %s\n", err);
+	free(out);
+	json_decref(o);
+}
+
 /* Sends one request, returns the decoded reply (caller drops it) or NULL. */
-static json_t *request(const char *cmd, json_t *args, json_t **ret_result, const char **ret_err)
+json_t *lbctl_request(const char *cmd, json_t *args, json_t **ret_result, const char **ret_err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char *line = shoal_ctl_encode_request(cmd, args), *buf = NULL;
@@ -157,14 +188,14 @@ free_line:
 	return reply;
 }
 
-static const char *str(json_t *o, const char *k)
+const char *lbctl_str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s ? s : "";
 }
 
-static long long num(json_t *o, const char *k)
+long long lbctl_num(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
@@ -172,8 +203,9 @@ static long long num(json_t *o, const char *k)
 /* "2 healthy (min 1), PANIC, availability 0.999" */
 static void print_vip_health(json_t *h)
 {
-	printf("%lld healthy (min %lld)%s%s, availability %.6f\n", num(h, "healthy"),
-	       num(h, "min_healthy"), json_is_true(json_object_get(h, "panic")) ? ", PANIC" : "",
+	printf("%lld healthy (min %lld)%s%s, availability %.6f\n", lbctl_num(h, "healthy"),
+	       lbctl_num(h, "min_healthy"),
+	       json_is_true(json_object_get(h, "panic")) ? ", PANIC" : "",
 	       json_is_true(json_object_get(h, "servable")) ? "" : ", UNSERVABLE",
 	       json_real_value(json_object_get(h, "availability")));
 }
@@ -186,16 +218,17 @@ static void print_status(json_t *r)
 
 	printf("interface %s, config %s\nnext hop %s, map write errors %lld\n"
 	       "flow table: %lld flows (%lld unconfirmed) of %lld\n",
-	       str(r, "interface"), str(r, "config"),
-	       json_is_true(json_object_get(r, "gateway_resolved")) ? str(r, "gateway_mac")
+	       lbctl_str(r, "interface"), lbctl_str(r, "config"),
+	       json_is_true(json_object_get(r, "gateway_resolved")) ? lbctl_str(r, "gateway_mac")
 								    : "UNRESOLVED",
-	       num(r, "map_write_errors"), num(r, "flow_table_entries"),
-	       num(r, "flow_table_unconfirmed"), num(r, "flow_table_capacity"));
+	       lbctl_num(r, "map_write_errors"), lbctl_num(r, "flow_table_entries"),
+	       lbctl_num(r, "flow_table_unconfirmed"), lbctl_num(r, "flow_table_capacity"));
 	{
 		json_t *loop = json_object_get(r, "loop");
 
 		printf("agent loop: slowest handler %s (%.1f ms), mean timer lag %.2f ms\n",
-		       *str(loop, "slowest_handler") ? str(loop, "slowest_handler") : "-",
+		       *lbctl_str(loop, "slowest_handler") ? lbctl_str(loop, "slowest_handler")
+							   : "-",
 		       json_real_value(json_object_get(loop, "slowest_handler_ms")),
 		       json_real_value(json_object_get(loop, "mean_lag_ms")));
 	}
@@ -204,10 +237,11 @@ static void print_status(json_t *r)
 
 		printf("discovery: %s %s, %s, revision %lld: %lld services, %lld backends; %lld "
 		       "invalid, %lld conflicts, %lld orphans%s%s\n",
-		       str(d, "source"), str(d, "endpoint"), str(d, "state"), num(d, "revision"),
-		       num(d, "services"), num(d, "backends"), num(d, "skipped_invalid"),
-		       num(d, "conflicts"), num(d, "orphans"),
-		       *str(d, "last_error") ? "; last error: " : "", str(d, "last_error"));
+		       lbctl_str(d, "source"), lbctl_str(d, "endpoint"), lbctl_str(d, "state"),
+		       lbctl_num(d, "revision"), lbctl_num(d, "services"), lbctl_num(d, "backends"),
+		       lbctl_num(d, "skipped_invalid"), lbctl_num(d, "conflicts"),
+		       lbctl_num(d, "orphans"), *lbctl_str(d, "last_error") ? "; last error: " : "",
+		       lbctl_str(d, "last_error"));
 	}
 	json_array_foreach(vips, i, v)
 	{
@@ -215,13 +249,13 @@ static void print_status(json_t *r)
 
 		runtime |= rt;
 		printf("\n%s%s %s  %s%s  table %lld  fingerprint %s\n", rt ? "*" : "",
-		       str(v, "vip"), str(v, "name"), str(v, "scheduler"),
+		       lbctl_str(v, "vip"), lbctl_str(v, "name"), lbctl_str(v, "scheduler"),
 		       json_is_true(json_object_get(v, "flow_table")) ? "" : " (stateless)",
-		       num(v, "table_size"), str(v, "fingerprint"));
+		       lbctl_num(v, "table_size"), lbctl_str(v, "fingerprint"));
 		printf("  %.0f pps  %llu packets  %llu new flows  %lld in the flow table\n",
 		       json_real_value(json_object_get(v, "pps")),
-		       (unsigned long long)num(v, "packets"),
-		       (unsigned long long)num(v, "new_flows"), num(v, "flows"));
+		       (unsigned long long)lbctl_num(v, "packets"),
+		       (unsigned long long)lbctl_num(v, "new_flows"), lbctl_num(v, "flows"));
 		printf("  health: ");
 		print_vip_health(json_object_get(v, "health"));
 		printf("  %-40s %7s %-9s %-12s %8s %12s %10s %8s %8s\n", "BACKEND", "WEIGHT",
@@ -232,11 +266,13 @@ static void print_status(json_t *r)
 			char name[48];
 
 			runtime |= brt;
-			snprintf(name, sizeof(name), "%s%s", brt ? "*" : "", str(b, "address"));
+			snprintf(name, sizeof(name), "%s%s", brt ? "*" : "",
+				 lbctl_str(b, "address"));
 			printf("  %-40s %7lld %-9s %-12s %8.0f %12lld %10lld %8lld %8lld\n", name,
-			       num(b, "weight"), str(b, "admin"), str(b, "health"),
-			       json_real_value(json_object_get(b, "pps")), num(b, "packets"),
-			       num(b, "new_flows"), num(b, "syn_repeats"), num(b, "flows"));
+			       lbctl_num(b, "weight"), lbctl_str(b, "admin"),
+			       lbctl_str(b, "health"), json_real_value(json_object_get(b, "pps")),
+			       lbctl_num(b, "packets"), lbctl_num(b, "new_flows"),
+			       lbctl_num(b, "syn_repeats"), lbctl_num(b, "flows"));
 		}
 	}
 	if (runtime)
@@ -258,15 +294,16 @@ static void print_stats(json_t *r)
 	printf("\n");
 	json_array_foreach(json_object_get(r, "vips"), i, vip)
 	{
-		printf("%s  %.0f pps  packets=%lld bytes=%lld new_flows=%lld\n", str(vip, "vip"),
-		       json_real_value(json_object_get(vip, "pps")), num(vip, "packets"),
-		       num(vip, "bytes"), num(vip, "new_flows"));
+		printf("%s  %.0f pps  packets=%lld bytes=%lld new_flows=%lld\n",
+		       lbctl_str(vip, "vip"), json_real_value(json_object_get(vip, "pps")),
+		       lbctl_num(vip, "packets"), lbctl_num(vip, "bytes"),
+		       lbctl_num(vip, "new_flows"));
 		json_array_foreach(json_object_get(vip, "backends"), j, b)
 			printf("  %-40s %.0f pps  packets=%lld bytes=%lld new_flows=%lld "
 			       "syn_repeats=%lld\n",
-			       str(b, "address"), json_real_value(json_object_get(b, "pps")),
-			       num(b, "packets"), num(b, "bytes"), num(b, "new_flows"),
-			       num(b, "syn_repeats"));
+			       lbctl_str(b, "address"), json_real_value(json_object_get(b, "pps")),
+			       lbctl_num(b, "packets"), lbctl_num(b, "bytes"),
+			       lbctl_num(b, "new_flows"), lbctl_num(b, "syn_repeats"));
 	}
 }
 
@@ -277,7 +314,7 @@ static void print_health(json_t *r)
 
 	json_array_foreach(json_object_get(r, "vips"), i, v)
 	{
-		printf("%s %s: ", str(v, "vip"), str(v, "name"));
+		printf("%s %s: ", lbctl_str(v, "vip"), lbctl_str(v, "name"));
 		print_vip_health(json_object_get(v, "health"));
 		printf("  %-32s %-12s %-16s %-36s %8s %8s %9s %9s %6s\n", "BACKEND", "HEALTH",
 		       "CHECK", "LAST", "LATENCY", "SINCE", "AVAIL", "AVAIL_1H", "WEIGHT");
@@ -286,16 +323,16 @@ static void print_health(json_t *r)
 			json_t *c = json_object_get(b, "check"), *ag = json_object_get(c, "agent");
 			char check[40], last[80];
 
-			if (*str(c, "via"))
-				snprintf(check, sizeof(check), "%s:%lld/%s", str(c, "type"),
-					 num(c, "port"), str(c, "via"));
+			if (*lbctl_str(c, "via"))
+				snprintf(check, sizeof(check), "%s:%lld/%s", lbctl_str(c, "type"),
+					 lbctl_num(c, "port"), lbctl_str(c, "via"));
 			else
 				snprintf(check, sizeof(check), "%s",
 					 json_is_object(c) ? "passive" : "-");
-			snprintf(last, sizeof(last), "%s%s%s", str(c, "last"),
-				 ag ? "; agent: " : "", ag ? str(ag, "reply") : "");
+			snprintf(last, sizeof(last), "%s%s%s", lbctl_str(c, "last"),
+				 ag ? "; agent: " : "", ag ? lbctl_str(ag, "reply") : "");
 			printf("  %-32s %-12s %-16s %-36.36s %6.1fms %7.0fs %9.6f %9.6f %6.2f\n",
-			       str(b, "address"), str(b, "health"), check, last,
+			       lbctl_str(b, "address"), lbctl_str(b, "health"), check, last,
 			       json_real_value(json_object_get(c, "latency_ms")),
 			       json_real_value(json_object_get(c, "since_s")),
 			       json_real_value(json_object_get(c, "availability")),
@@ -313,7 +350,7 @@ static void print_bgp(json_t *r)
 	json_t *p;
 	size_t i;
 
-	printf("announce: %s\n", str(r, "mode"));
+	printf("announce: %s\n", lbctl_str(r, "mode"));
 	if (json_array_size(json_object_get(r, "peers")))
 		printf("%-26s %-10s %-12s %10s %8s %-10s %s\n", "PEER", "AS", "STATE", "UPTIME",
 		       "PREFIXES", "BFD", "LAST ERROR");
@@ -322,16 +359,17 @@ static void print_bgp(json_t *r)
 		char up[32];
 
 		snprintf(up, sizeof(up), "%.0fs", json_real_value(json_object_get(p, "since_s")));
-		printf("%-26s %-10lld %-12s %10s %8lld %-10s %s\n", str(p, "address"),
-		       num(p, "peer_as"), str(p, "state"), up, num(p, "prefixes"),
-		       json_is_string(json_object_get(p, "bfd")) ? str(p, "bfd") : "-",
-		       str(p, "last_error"));
+		printf("%-26s %-10lld %-12s %10s %8lld %-10s %s\n", lbctl_str(p, "address"),
+		       lbctl_num(p, "peer_as"), lbctl_str(p, "state"), up, lbctl_num(p, "prefixes"),
+		       json_is_string(json_object_get(p, "bfd")) ? lbctl_str(p, "bfd") : "-",
+		       lbctl_str(p, "last_error"));
 	}
 	if (json_array_size(json_object_get(r, "prefixes")))
 		printf("%-44s %-10s %s\n", "PREFIX", "ANNOUNCED", "STATE");
-	json_array_foreach(json_object_get(r, "prefixes"), i, p) printf(
-		"%-44s %-10s %s\n", str(p, "prefix"),
-		json_is_true(json_object_get(p, "announced")) ? "yes" : "no", str(p, "state"));
+	json_array_foreach(json_object_get(r, "prefixes"), i, p)
+		printf("%-44s %-10s %s\n", lbctl_str(p, "prefix"),
+		       json_is_true(json_object_get(p, "announced")) ? "yes" : "no",
+		       lbctl_str(p, "state"));
 }
 
 /* lbctl health [VIP]: the agent sends every VIP; one is picked here. */
@@ -342,8 +380,8 @@ static int cmd_health(int argc, char **argv)
 	size_t i;
 
 	if (argc > 1)
-		return usage();
-	reply = request("health", NULL, &result, &err);
+		return lbctl_usage();
+	reply = lbctl_request("health", NULL, &result, &err);
 	if (err) {
 		json_decref(reply);
 		/* the same words, and in json the same shape, as every other command */
@@ -353,25 +391,24 @@ static int cmd_health(int argc, char **argv)
 	if (argc == 1) {
 		json_t *keep = json_array();
 
-		json_array_foreach(vips, i, v) if (!strcmp(str(v, "vip"), argv[0]) ||
-						   !strcmp(str(v, "name"), argv[0]))
+		json_array_foreach(vips, i, v) if (!strcmp(lbctl_str(v, "vip"), argv[0]) ||
+						   !strcmp(lbctl_str(v, "name"), argv[0]))
 			json_array_append(keep, v);
 		if (!json_array_size(keep)) {
-			fprintf(stderr, "lbctl: no VIP %s\n", argv[0]);
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "no VIP %s", argv[0]);
+			lbctl_print_error(msg);
 			json_decref(keep);
 			json_decref(reply);
 			return 1;
 		}
 		json_object_set_new(result, "vips", keep);
 	}
-	if (json_out) {
-		char *out = json_dumps(result, JSON_INDENT(2));
-
-		printf("%s\n", out ? out : "{}");
-		free(out);
-	} else {
+	if (lbctl_json_out)
+		lbctl_print_result(result, 2);
+	else
 		print_health(result);
-	}
 	json_decref(reply);
 	return 0;
 }
@@ -383,8 +420,8 @@ static void print_vips(json_t *r)
 
 	json_array_foreach(r, i, v)
 		printf("%s%-28s %-12s %-10s table %lld%s\n",
-		       json_is_true(json_object_get(v, "runtime")) ? "*" : "", str(v, "vip"),
-		       str(v, "name"), str(v, "scheduler"), num(v, "table_size"),
+		       json_is_true(json_object_get(v, "runtime")) ? "*" : "", lbctl_str(v, "vip"),
+		       lbctl_str(v, "name"), lbctl_str(v, "scheduler"), lbctl_num(v, "table_size"),
 		       json_is_true(json_object_get(v, "flow_table")) ? "" : " stateless");
 }
 
@@ -395,19 +432,12 @@ static int run(const char *cmd, json_t *args, void (*print)(json_t *))
 	const char *err;
 	int code = 0;
 
-	reply = request(cmd, args, &result, &err);
+	reply = lbctl_request(cmd, args, &result, &err);
 	if (err) {
-		if (json_out)
-			printf("{\"ok\":false,\"error\":%s}\n",
-			       json_dumps(json_string(err), JSON_ENCODE_ANY) ?: "\"\"");
-		else
-			fprintf(stderr, "lbctl: %s\n", err);
+		lbctl_print_error(err);
 		code = 1;
-	} else if (json_out) {
-		char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_INDENT(2));
-
-		printf("%s\n", s ? s : "null");
-		free(s);
+	} else if (lbctl_json_out) {
+		lbctl_print_result(result, 2);
 	} else if (print) {
 		print(result);
 	}
@@ -417,10 +447,10 @@ static int run(const char *cmd, json_t *args, void (*print)(json_t *))
 
 static void print_lookup(json_t *r)
 {
-	const char *v = str(r, "verdict");
+	const char *v = lbctl_str(r, "verdict");
 
 	if (!strcmp(v, "forward"))
-		printf("backend %s%s\n", str(r, "backend"),
+		printf("backend %s%s\n", lbctl_str(r, "backend"),
 		       json_is_true(json_object_get(r, "in_flow_table")) ? " (in the flow table)"
 									 : " (a new flow)");
 	else if (!strcmp(v, "pass"))
@@ -452,11 +482,11 @@ static int cmd_vip(int argc, char **argv)
 	int i;
 
 	if (argc < 1)
-		return usage();
+		return lbctl_usage();
 	if (prefix(argv[0], "list") && argc == 1)
 		return run("vip.list", NULL, print_vips);
 	if (argc < 2)
-		return usage();
+		return lbctl_usage();
 	args = json_pack("{s:s}", "vip", argv[1]);
 	if (prefix(argv[0], "del") && argc == 2)
 		return run("vip.del", args, NULL);
@@ -466,7 +496,7 @@ static int cmd_vip(int argc, char **argv)
 		return run("vip.announce", args, NULL);
 	if (!prefix(argv[0], "add")) {
 		json_decref(args);
-		return usage();
+		return lbctl_usage();
 	}
 	for (i = 2; i < argc; i++) {
 		long long n;
@@ -483,7 +513,7 @@ static int cmd_vip(int argc, char **argv)
 			i++;
 		} else {
 			json_decref(args);
-			return usage();
+			return lbctl_usage();
 		}
 	}
 	return run("vip.add", args, NULL);
@@ -498,7 +528,7 @@ static int cmd_backend(int argc, char **argv)
 	int i;
 
 	if (argc < 3)
-		return usage();
+		return lbctl_usage();
 	args = json_pack("{s:s, s:s}", "vip", argv[1], "address", argv[2]);
 	for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
 		char cmd[32];
@@ -530,55 +560,47 @@ static int cmd_backend(int argc, char **argv)
 				json_object_set_new(args, "encap", json_string(argv[++i]));
 			} else {
 				json_decref(args);
-				return usage();
+				return lbctl_usage();
 			}
 		}
 		return run("backend.add", args, NULL);
 	}
 	json_decref(args);
-	return usage();
+	return lbctl_usage();
 }
 
 static int cmd_stats(int argc, char **argv)
 {
 	long long secs = 0;
-	int code;
 
 	if (argc == 2 && !strcmp(argv[0], "--watch")) {
 		if (parse_uint_arg(argv[1], 3600, &secs) || secs < 1)
-			return usage();
-	} else if (argc) {
-		return usage();
+			return lbctl_usage();
+		return lbctl_stats_watch(secs);
 	}
-	for (;;) {
-		code = run("stats", NULL, print_stats);
-		if (!secs || code)
-			return code;
-		fflush(stdout);
-		sleep((unsigned int)secs);
-		if (!json_out)
-			printf("\n");
-	}
+	if (argc)
+		return lbctl_usage();
+	return run("stats", NULL, print_stats);
 }
 
 static int cmd_status(int argc, char **argv)
 {
 	(void)argv;
-	return argc ? usage() : run("status", NULL, print_status);
+	return argc ? lbctl_usage() : run("status", NULL, print_status);
 }
 
 static int cmd_bgp(int argc, char **argv)
 {
 	(void)argv;
-	return argc ? usage() : run("bgp", NULL, print_bgp);
+	return argc ? lbctl_usage() : run("bgp", NULL, print_bgp);
 }
 
 static int cmd_lookup(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3)
-		return usage();
+		return lbctl_usage();
 	if (argc == 3 && strcmp(argv[2], "tcp") && strcmp(argv[2], "udp"))
-		return usage();
+		return lbctl_usage();
 	return run("lookup",
 		   json_pack("{s:s, s:s, s:s}", "src", argv[0], "dst", argv[1], "proto",
 			     argc == 3 ? argv[2] : "tcp"),
@@ -591,13 +613,13 @@ static int cmd_save(int argc, char **argv)
 		return run("save", NULL, NULL);
 	if (argc == 1 && !strcmp(argv[0], "--force"))
 		return run("save", json_pack("{s:b}", "force", 1), NULL);
-	return usage();
+	return lbctl_usage();
 }
 
 static int cmd_reload(int argc, char **argv)
 {
 	(void)argv;
-	return argc ? usage() : run("reload", NULL, NULL);
+	return argc ? lbctl_usage() : run("reload", NULL, NULL);
 }
 
 static int cmd_version(int argc, char **argv)
@@ -607,18 +629,30 @@ static int cmd_version(int argc, char **argv)
 
 	(void)argv;
 	if (argc)
-		return usage();
-	if (json_out)
-		return run("version", NULL, NULL);
-	reply = request("version", NULL, &r, &err);
+		return lbctl_usage();
+	reply = lbctl_request("version", NULL, &r, &err);
+	if (lbctl_json_out) {
+		/* both ends: the agent's answer, and this lbctl's */
+		if (err) {
+			lbctl_print_error(err);
+			json_decref(reply);
+			return 1;
+		}
+		json_object_set_new(r, "lbctl",
+				    json_pack("{s:s, s:i}", "version", SHOAL_VERSION, "protocol",
+					      SHOAL_CTL_VERSION));
+		lbctl_print_result(r, 2);
+		json_decref(reply);
+		return 0;
+	}
 	printf("lbctl %s (protocol %d)\n", SHOAL_VERSION, SHOAL_CTL_VERSION);
 	if (err) {
 		fprintf(stderr, "lbctl: %s\n", err);
 		json_decref(reply);
 		return 1;
 	}
-	printf("shoald %s (abi %lld, protocol %lld)\n", str(r, "version"), num(r, "abi"),
-	       num(r, "protocol"));
+	printf("shoald %s (abi %lld, protocol %lld)\n", lbctl_str(r, "version"),
+	       lbctl_num(r, "abi"), lbctl_num(r, "protocol"));
 	json_decref(reply);
 	return 0;
 }
@@ -628,12 +662,10 @@ static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{ "status", cmd_status },	{ "vip", cmd_vip },
-	{ "backend", cmd_backend },	{ "stats", cmd_stats },
-	{ "health", cmd_health },	{ "bgp", cmd_bgp },
-	{ "lookup", cmd_lookup },	{ "reload", cmd_reload },
-	{ "save", cmd_save },		{ "version", cmd_version },
-	{ "register", lbctl_register },
+	{ "status", cmd_status },   { "vip", cmd_vip },	      { "backend", cmd_backend },
+	{ "stats", cmd_stats },	    { "health", cmd_health }, { "bgp", cmd_bgp },
+	{ "lookup", cmd_lookup },   { "reload", cmd_reload }, { "save", cmd_save },
+	{ "version", cmd_version }, { "flows", lbctl_flows }, { "register", lbctl_register },
 };
 
 /* The command word names: itself, or the one command it is a prefix of; NULL after saying why. */
@@ -674,7 +706,7 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			if (!strcmp(argv[i + 1], "json"))
-				json_out = true;
+				lbctl_json_out = true;
 			else if (strcmp(argv[i + 1], "text")) {
 				fprintf(stderr, "lbctl: -o %s: text or json\n", argv[i + 1]);
 				return 2;
@@ -702,7 +734,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc)
-		return usage();
+		return lbctl_usage();
 	cmd = command_find(argv[i]);
 	return cmd ? cmd->fn(argc - i - 1, argv + i + 1) : 2;
 }

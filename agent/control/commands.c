@@ -605,6 +605,7 @@ static const struct {
 	{ "lookup", h_lookup, "control lookup" },
 	{ "save", h_save, "control save" },
 	{ "version", h_version, "control version" },
+	{ "flows", ctl_flows, "control flows" },
 };
 
 ctl_handler_fn ctl_command(const char *name, const char **ret_name)

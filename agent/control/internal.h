@@ -70,6 +70,8 @@ json_t *ctl_vip_health_json(struct ctl_conn *c, const struct shoal_vip_state *v)
 /* anycast_json.c */
 json_t *ctl_bgp(struct ctl_conn *c, json_t *args, const char **err);
 json_t *ctl_vip_withdraw(struct ctl_conn *c, json_t *args, const char **err);
+/* flows_json.c: entries of the flow table, bounded */
+json_t *ctl_flows(struct ctl_conn *c, json_t *args, const char **err);
 json_t *ctl_vip_announce(struct ctl_conn *c, json_t *args, const char **err);
 
 ctl_handler_fn ctl_command(const char *name, const char **ret_handler_name);

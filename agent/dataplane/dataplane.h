@@ -77,6 +77,18 @@ const char *shoal_counter_name(__u32 idx);
 /* reason as a positive number, 1 .. SHOAL_DROP_MAX_REASON */
 const char *shoal_drop_name(int reason);
 
+/* Buckets of this flow table (SHOAL_FLOW_WAYS entries each). */
+__u32 shoal_dp_flow_nbuckets(const struct shoal_dp *dp);
+/*
+ * Calls fn for each live entry of the buckets from "from" on (idle: ticks since
+ * it was last seen) until fn took limit of them (it returns true for those) or
+ * budget_ns passed, whole buckets at a time; returns the bucket to go on from
+ * (shoal_dp_flow_nbuckets() once the table's end was reached).
+ */
+__u32 shoal_dp_flow_scan(struct shoal_dp *dp, __u32 from, __u64 budget_ns, size_t limit,
+			 bool (*fn)(void *arg, __u32 bucket, int way, __u64 entry, __u32 idle),
+			 void *arg);
+
 /* Counters summed over CPUs. */
 int shoal_dp_counter(struct shoal_dp *dp, __u32 idx, __u64 *ret);
 int shoal_dp_vip_stats(struct shoal_dp *dp, __u32 vip_id, struct shoal_vip_stats *ret);

@@ -219,3 +219,42 @@ long shoal_dp_flow_count_now(struct shoal_dp *dp)
 
 	return ret < 0 ? ret : dp->flow_count;
 }
+
+__u32 shoal_dp_flow_nbuckets(const struct shoal_dp *dp)
+{
+	return dp->flow_nbuckets;
+}
+
+__u32 shoal_dp_flow_scan(struct shoal_dp *dp, __u32 from, __u64 budget_ns, size_t limit,
+			 bool (*fn)(void *arg, __u32 bucket, int way, __u64 entry, __u32 idle),
+			 void *arg)
+{
+	__u64 deadline = mono_ns() + budget_ns;
+	__u32 now = flow_tick_now(dp), b, end;
+	size_t taken = 0;
+	int i;
+
+	for (b = from; b < dp->flow_nbuckets && taken < limit;) {
+		end = b + WALK_CHUNK < dp->flow_nbuckets ? b + WALK_CHUNK : dp->flow_nbuckets;
+		for (; b < end && taken < limit; b++) {
+			for (i = 0; i < SHOAL_FLOW_WAYS && taken < limit; i++) {
+				__u64 e =
+					__atomic_load_n(&dp->flows_mem[b].way[i], __ATOMIC_RELAXED);
+
+				if (!entry_live(dp, e, now))
+					continue;
+				if (fn(arg, b, i, e,
+				       (now - SHOAL_FLOW_TICK(e)) & SHOAL_FLOW_TIME_MASK))
+					taken++;
+			}
+			/* a bucket is taken whole: a continuation starts at the next one */
+			if (taken >= limit) {
+				b++;
+				break;
+			}
+		}
+		if (mono_ns() >= deadline)
+			break;
+	}
+	return b;
+}

@@ -63,7 +63,7 @@ for _ in 1 2 3; do
 	lbctl -o json status >"$LAB_DIR/status.json" || exit 1
 	sleep 1.2
 done
-counted=$(jq .flow_table_entries "$LAB_DIR/status.json")
+counted=$(jq .result.flow_table_entries "$LAB_DIR/status.json")
 # 2. a reload that changes every one of the 100 tables, and back
 cp "$LAB_DIR/shoal2.yaml" "$LAB_DIR/shoal.yaml"
 lbctl reload >/dev/null || exit 1
@@ -127,5 +127,5 @@ else
 		printf '%-16s %12s %8s\n' "$h" "$(max_ms "$h")" "$(runs "$h")"
 	done
 	printf 'timers fired: %s, of which late by more than 20 ms: %s\n' "$total" "$over20"
-	jq -r '"slowest handler (lbctl status): \(.loop.slowest_handler) \(.loop.slowest_handler_ms) ms"' "$LAB_DIR/status.json"
+	jq -r '.result | "slowest handler (lbctl status): \(.loop.slowest_handler) \(.loop.slowest_handler_ms) ms"' "$LAB_DIR/status.json"
 fi

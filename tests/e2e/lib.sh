@@ -22,6 +22,23 @@ BUILD="${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 LAB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SHOALD="${SHOALD:-$BUILD/shoald}" # tests/run.sh also runs the agent lab with an ASan build
 
+# jq that fails on empty input: jq 1.6 -e exits 0 when it reads nothing, so a
+# check like "lbctl ... | jq -e COND" would pass when lbctl printed nothing.
+# Exported, so checks run through bash -c get it too.
+jq() {
+	local a in
+	for a in "$@"; do
+		[ -f "$a" ] && { command jq "$@"; return; }
+	done
+	in=$(cat)
+	if [ -z "$in" ]; then
+		echo "jq: no input (the command before it printed nothing)" >&2
+		return 5
+	fi
+	printf '%s\n' "$in" | command jq "$@"
+}
+export -f jq
+
 ns() { echo "${LAB_PREFIX}-$1"; }
 in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
 

@@ -49,10 +49,10 @@ done
 
 check "lbctl status names the VIPs" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q '192.0.2.10:80/tcp'"
 check "a user who is neither root nor in the socket's group is refused" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status 2>/dev/null"
-nflows=$(lbctl -o json status | jq '[.vips[] | select(.vip == "192.0.2.10:80/tcp") | .flows][0]')
+nflows=$(lbctl -o json status | jq '.result | [.vips[] | select(.vip == "192.0.2.10:80/tcp") | .flows][0]')
 check "status counts the VIP's flows in the flow table ($nflows)" test "$nflows" -ge 90
 check "lbctl -o json status is JSON with 2 VIPs" \
-	test "$(lbctl -o json status | jq '.vips | length')" -eq 2
+	test "$(lbctl -o json status | jq '.result | .vips | length')" -eq 2
 
 # drain: the held connection keeps working, new ones avoid the backend
 held=$(echo_start conn1) || exit 1
@@ -75,7 +75,7 @@ check "lookup of a port no service has says dropped" bash -c "'$BUILD/lbctl' -s 
 # to its kernel, which sent it back to the router, which sent it here again, until its TTL ran out
 L=$(ns lb)
 forwarded() { awk '/^Ip: [0-9]/ {print $7}' <(ip netns exec "$L" cat /proc/net/snmp); }
-drops_of() { lbctl -o json stats | jq ".drops.$1"; }
+drops_of() { lbctl -o json stats | jq ".result | .drops.$1"; }
 ip netns exec "$L" sysctl -qw net.ipv4.ip_forward=1
 fw0=$(forwarded)
 ns0=$(drops_of no_service)
@@ -85,11 +85,11 @@ check "20 datagrams to a VIP port no service has: dropped and counted ($(($(drop
 	test "$(($(drops_of no_service) - ns0))" -eq 20
 check "and none forwarded by the balancer host ($(($(forwarded) - fw0)))" test "$(($(forwarded) - fw0))" -eq 0
 ip netns exec "$L" sysctl -qw net.ipv4.ip_forward=0
-echo0=$(lbctl -o json stats | jq .global.echo_replied)
+echo0=$(lbctl -o json stats | jq .result.global.echo_replied)
 check "ping to the VIP is answered (by the data plane: the host does not own the address)" \
 	ip netns exec "$C" ping -c 3 -i 0.2 -W 1 -q "$VIP"
-check "echo_replied counts them ($(($(lbctl -o json stats | jq .global.echo_replied) - echo0)))" \
-	test "$(($(lbctl -o json stats | jq .global.echo_replied) - echo0))" -ge 3
+check "echo_replied counts them ($(($(lbctl -o json stats | jq .result.global.echo_replied) - echo0)))" \
+	test "$(($(lbctl -o json stats | jq .result.global.echo_replied) - echo0))" -ge 3
 
 check "lbctl backend drain exits 0" lbctl backend drain "$VIP:7000/tcp" "198.51.100.$((10 + ${held#backend-}))"
 lbctl backend drain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
@@ -97,7 +97,7 @@ out=$(requests 45)
 check "after drain no new connection reaches $held" test "$(count "$held" <<<"$out")" -eq 0
 check "after drain all 45 requests answered" test "$(count failed <<<"$out")" -eq 0
 check "the connection held on $held still works while draining" echo_alive conn1
-check "status shows the backend draining" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '[.vips[].backends[] | select(.admin == \"draining\")] | length == 2' >/dev/null"
+check "status shows the backend draining" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '.result | [.vips[].backends[] | select(.admin == \"draining\")] | length == 2' >/dev/null"
 lbctl backend undrain "$VIP:80/tcp" "198.51.100.$((10 + ${held#backend-}))"
 
 # weight 0 and delete change the spread
@@ -121,14 +121,20 @@ rc_failed=$?
 lbctl nonsense 2>/dev/null
 rc_usage=$?
 check "a failed request exits 1 ($rc_failed), a usage error 2 ($rc_usage)" test "$rc_failed $rc_usage" = "1 2"
+check "-o json: one envelope, {ok: true, result} on success" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json vip list | jq -e '.ok == true and (.result | type) == \"array\"' >/dev/null"
+check "... and {ok: false, error} on failure (exit 1)" \
+	bash -c "out=\$('$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json backend weight '$VIP:80/tcp' 198.51.100.99 1); [ \$? -eq 1 ] && jq -e '.ok == false and (.error | test(\"no backend\"))' <<<\"\$out\" >/dev/null"
+check "lbctl -o json version: both ends" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json version | jq -e '.result.version and .result.lbctl.version and .result.abi' >/dev/null"
 check "lbctl --help: the usage on stdout, exit 0" bash -c "$BUILD/lbctl --help 2>/dev/null | grep -q '^usage: lbctl'"
 check "an ambiguous prefix names the candidates (exit 2)" \
 	bash -c "$BUILD/lbctl st 2>&1 >/dev/null | grep -qx \"lbctl: 'st' is ambiguous: status, stats\" && [ \${PIPESTATUS[0]} -eq 2 ]"
-check "a unique prefix runs its command" bash -c "lbctl() { $BUILD/lbctl -s $LAB_DIR/shoald.sock \"\$@\"; }; lbctl -o json statu >/dev/null && lbctl -o json ver | jq -e .version >/dev/null"
+check "a unique prefix runs its command" bash -c "lbctl() { $BUILD/lbctl -s $LAB_DIR/shoald.sock \"\$@\"; }; lbctl -o json statu >/dev/null && lbctl -o json ver | jq -e .result.version >/dev/null"
 check "an unknown option is named" bash -c "$BUILD/lbctl --bogus 2>&1 | grep -q \"unknown option '--bogus'\""
 
 # a broken config is refused whole; nothing changes
-before=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+before=$(lbctl -o json vip list | jq -c '.result | [.[] | {vip, fingerprint}]')
 cp "$LAB_DIR/shoal.yaml" "$LAB_DIR/good.yaml"
 sed -i 's/port: 80$/port: 80\n    scheduler: fastest/; s/198.51.100.13/198.51.100.300/' "$LAB_DIR/shoal.yaml"
 msg=$(lbctl reload 2>&1)
@@ -136,7 +142,7 @@ rc=$?
 check "reload of a broken config fails (exit $rc)" test "$rc" -eq 1
 check "the failure names file and line ($(head -n1 <<<"$msg"))" grep -q "shoal.yaml:[0-9]*: scheduler: 'fastest'" <<<"$msg"
 check "the failure lists every error" grep -q "198.51.100.300" <<<"$msg"
-after=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+after=$(lbctl -o json vip list | jq -c '.result | [.[] | {vip, fingerprint}]')
 check "nothing changed" test "$before" = "$after"
 out=$(requests 10)
 check "and traffic still flows" test "$(count failed <<<"$out")" -eq 0
@@ -145,9 +151,9 @@ check "reload of the good config succeeds" lbctl reload
 
 # SIGHUP re-reads the config too
 sed -i 's/^      - 198.51.100.13$/      - address: 198.51.100.13\n        weight: 4/' "$LAB_DIR/shoal.yaml"
-weights13() { lbctl -o json status | jq -c '[.vips[].backends[] | select(.address == "198.51.100.13") | .weight] | unique'; }
+weights13() { lbctl -o json status | jq -c '.result | [.vips[].backends[] | select(.address == "198.51.100.13") | .weight] | unique'; }
 weights13_are() { test "$(weights13)" = "$1"; }
-fingerprint() { lbctl -o json status | jq -r '.vips[0].fingerprint'; }
+fingerprint() { lbctl -o json status | jq -r '.result | .vips[0].fingerprint'; }
 fingerprint_moved() { test "$(fingerprint)" != "$1"; }
 fp_before=$(fingerprint)
 kill -HUP "$SHOALD_PID"
@@ -168,14 +174,27 @@ for ((i = 1; i <= NB; i++)); do lbctl backend add "$VIP:7000/tcp" "198.51.100.$(
 held3=$(echo_start conn3)
 check "a VIP added at runtime serves ($held3)" test -n "$held3"
 touch "$LAB_DIR/conn3.stop"
-check "stats --watch prints every second" test "$(timeout 2.5 "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" stats --watch 1 | grep -c '^global:')" -ge 2
+# stats --watch: rates (packets and bits a second, new flows a second) per VIP and backend
+( for _ in $(seq 40); do ip netns exec "$C" curl -s --max-time 2 "http://$VIP/id" >/dev/null; sleep 0.1; done ) &
+LOADER=$!
+sleep 0.3
+timeout 3.5 "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" stats --watch 1 >"$LAB_DIR/watch.txt" &
+WATCHER=$!
+timeout 2.5 "$BUILD/lbctl" -s "$LAB_DIR/shoald.sock" -o json stats --watch 1 >"$LAB_DIR/watch.json"
+wait "$WATCHER" "$LOADER"
+check "stats --watch prints rates every second (like ipvsadm --rate)" \
+	[ "$(grep -c '^VIP / BACKEND  *PPS  *BPS  *NEWFLOW/S' "$LAB_DIR/watch.txt")" -ge 2 ]
+check "... the VIP under load shows packets, bits and new flows a second" \
+	bash -c "awk '\$1 == \"$VIP:80/tcp\" && \$2 + 0 > 0 && \$3 + 0 > 0 && \$4 + 0 > 0 { ok = 1 } END { exit !ok }' $LAB_DIR/watch.txt"
+check "... and per backend; -o json carries them as rates" \
+	bash -c "grep -q '^  198.51.100.1[123] ' $LAB_DIR/watch.txt && head -1 $LAB_DIR/watch.json | jq -e '.result.vips[] | select(.vip == \"$VIP:80/tcp\") | .rates.pps > 0 and (.backends[0].rates | has(\"bps\"))' >/dev/null"
 
 # a new next-hop MAC reaches the data plane within a second
 newmac=02:00:5e:00:53:aa
 ip -n "$(ns router)" link set br0 address "$newmac"
 ip -n "$(ns lb)" neigh replace 198.51.100.1 lladdr "$newmac" dev eth0
 sleep 1
-check "status shows the new next-hop MAC" test "$(lbctl -o json status | jq -r .gateway_mac)" = "$newmac"
+check "status shows the new next-hop MAC" test "$(lbctl -o json status | jq -r .result.gateway_mac)" = "$newmac"
 check "traffic flows through the new MAC" test "$(requests 10 | count failed)" -eq 0
 
 # a static gateway_mac in the config overrides what the neighbour table says
@@ -183,12 +202,12 @@ ip -n "$(ns lb)" neigh replace 198.51.100.1 lladdr 02:00:5e:00:53:bb dev eth0
 sed -i "s/^host:$/host:\n  gateway_mac: $newmac/" "$LAB_DIR/shoal.yaml"
 # lbctl reload answers once the change is in the maps: no wait needed
 lbctl reload
-check "with a static gateway_mac the status shows it" test "$(lbctl -o json status | jq -r .gateway_mac)" = "$newmac"
+check "with a static gateway_mac the status shows it" test "$(lbctl -o json status | jq -r .result.gateway_mac)" = "$newmac"
 check "and traffic flows despite a wrong neighbour entry" test "$(requests 10 | count failed)" -eq 0
 cp "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml"
 ip -n "$(ns lb)" neigh replace 198.51.100.1 lladdr "$newmac" dev eth0
 lbctl reload
-check "without it again, the next hop is resolved anew" test "$(lbctl -o json status | jq -r .gateway_mac)" = "$newmac"
+check "without it again, the next hop is resolved anew" test "$(lbctl -o json status | jq -r .result.gateway_mac)" = "$newmac"
 
 # metrics match what was sent
 m() { ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics; }
@@ -208,20 +227,20 @@ check "status names the loop's slowest handler" bash -c "'$BUILD/lbctl' -s '$LAB
 check "metrics: build info and drops are exposed" bash -c "ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_build_info' && ip netns exec $(ns lb) curl -s http://127.0.0.1:9435/metrics | grep -q '^shoal_drops_total{reason=\"malformed\"}'"
 
 # bad control messages get a clear error and change nothing
-snap=$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')
+snap=$(lbctl -o json vip list | jq -c '.result | [.[] | {vip, fingerprint}]')
 check "a line that is not JSON is answered with an error" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' 'not json\\n' | jq -e '.ok == false and (.error | test(\"not a JSON\"))' >/dev/null"
 check "another protocol version is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":9,\"command\":\"status\"}\\n' | jq -e '.error | test(\"version\")' >/dev/null"
 check "an unknown command is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":1,\"command\":\"explode\"}\\n' | jq -e '.error | test(\"unknown command\")' >/dev/null"
 check "a 200 kB line is refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '200000*x' | grep -q 'too long'"
 check "wrong argument types are refused" bash -c "python3 '$LAB_LIB/ctl_raw.py' '$LAB_DIR/shoald.sock' '{\"version\":1,\"command\":\"backend.weight\",\"args\":{\"vip\":\"$VIP:80/tcp\",\"address\":\"198.51.100.11\",\"weight\":\"heavy\"}}\\n' | jq -e '.ok == false' >/dev/null"
-check "and the agent still answers, unchanged" test "$(lbctl -o json vip list | jq -c '[.[] | {vip, fingerprint}]')" = "$snap"
+check "and the agent still answers, unchanged" test "$(lbctl -o json vip list | jq -c '.result | [.[] | {vip, fingerprint}]')" = "$snap"
 
 # kill -9 during a stream of requests: none lost; restart adopts, connection lives
 held2=$(echo_start conn2) || exit 1
 ip netns exec "$C" bash -c "for i in \$(seq 150); do curl -s --max-time 3 http://$VIP/id || echo failed; echo; sleep 0.02; done" >"$LAB_DIR/stream.out" 2>&1 &
 STREAM=$!
 sleep 0.7
-flows0=$(lbctl -o json status | jq .flow_table_entries)
+flows0=$(lbctl -o json status | jq .result.flow_table_entries)
 kill -9 "$SHOALD_PID"
 wait "$SHOALD_PID" 2>/dev/null
 sleep 0.5
@@ -233,7 +252,7 @@ NOTIFY_SOCKET="$LAB_DIR/notify.sock" WATCHDOG_USEC=400000 lab_shoald_start shoal
 wait "$STREAM"
 check "kill -9 and restart during 150 requests: none failed" test "$(grep -c failed "$LAB_DIR/stream.out")" -eq 0
 check "the restarted agent adopted the pinned maps" grep -q "maps adopted" "$LAB_DIR/shoald2.log"
-flows1=$(lbctl -o json status | jq .flow_table_entries)
+flows1=$(lbctl -o json status | jq .result.flow_table_entries)
 check "and kept the flow table's entries ($flows0 -> $flows1)" test "$flows1" -ge "$flows0"
 check "it sent READY=1 and WATCHDOG=1 to the notify socket" wait "$NOTIFY_PID"
 check "the connection held on $held2 lived through it" echo_alive conn2
@@ -246,10 +265,22 @@ check "status marks runtime changes" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald
 check "lbctl save" lbctl save
 check "the old file is kept as .bak" cmp -s "$LAB_DIR/good.yaml" "$LAB_DIR/shoal.yaml.bak"
 lbctl reload
-w=$(lbctl -o json status | jq '[.vips[] | select(.vip == "192.0.2.10:80/tcp") | .backends[] | select(.address == "198.51.100.13") | .weight][0]')
-d=$(lbctl -o json status | jq -r '[.vips[] | select(.vip == "192.0.2.10:7000/tcp") | .backends[] | select(.address == "198.51.100.11") | .admin][0]')
+w=$(lbctl -o json status | jq '.result | [.vips[] | select(.vip == "192.0.2.10:80/tcp") | .backends[] | select(.address == "198.51.100.13") | .weight][0]')
+d=$(lbctl -o json status | jq -r '.result | [.vips[] | select(.vip == "192.0.2.10:7000/tcp") | .backends[] | select(.address == "198.51.100.11") | .admin][0]')
 check "after save and reload: weight $w and $d kept" test "$w $d" = "5 draining"
 check "nothing is marked runtime any more" bash -c "! '$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' status | grep -q 'changed at runtime'"
+
+# lbctl flows: the flow table's entries (ipvsadm -Lc's view), bounded
+requests 20 >/dev/null
+check "flows lists established flows of the VIP with their backends" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' flows '$VIP:80/tcp' --limit 10000 | grep -E ' (established|closing) .* $VIP:80/tcp +198\.51\.100\.1[123]\$' | grep -q ."
+check "... --backend keeps one backend's, -o json in the envelope" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json flows '$VIP:80/tcp' --backend 198.51.100.12 --limit 10000 |
+		jq -e '.ok and (.result.flows | length > 0) and all(.result.flows[]; .backend == \"198.51.100.12\" and .vip == \"$VIP:80/tcp\")' >/dev/null"
+check "... --limit 1 shows one and says how to go on" \
+	bash -c "out=\$('$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' flows --limit 1); [ \$(grep -c ' tcp ' <<<\"\$out\") -eq 1 ] && grep -q 'more: lbctl flows --limit 1 --from [0-9]' <<<\"\$out\""
+check "... a VIP it does not know is an error (exit 1)" \
+	bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' flows 192.0.2.99:80/tcp 2>&1 | grep -q 'no VIP'; [ \${PIPESTATUS[0]} -eq 1 ]"
 
 # --detach removes the pins, and with them the program
 kill "$SHOALD_PID"

@@ -154,7 +154,7 @@ start_host 2
 
 route_hosts() { ip -n "$R" route show "$1" 2>/dev/null | grep -o 'via 198.51.100.[23]' | sort -u | wc -l; }
 route6_hosts() { ip -n "$R" -6 route show "$1" 2>/dev/null | grep -o 'via 2001:db8:100::[23]' | sort -u | wc -l; }
-established() { lb "$1" -o json bgp | jq -e '.peers[0].state == "established"' >/dev/null; }
+established() { lb "$1" -o json bgp | jq -e '.result | .peers[0].state == "established"' >/dev/null; }
 
 check "both sessions establish" wait_until 20 eval 'established 1 && established 2'
 check "the router holds an ECMP route to the VIP over both hosts" \
@@ -164,7 +164,7 @@ check "BIRD sees the communities and large communities" \
 	eval 'birdc show route all "$VIP/32" | grep -q "(65001,100)" &&
 		birdc show route all "$VIP/32" | grep -q "(65001, 1, 2)"'
 check "routes from the router are counted, not used" \
-	eval 'lb 1 -o json bgp | jq -e ".peers[0].received_announced >= 2" >/dev/null &&
+	eval 'lb 1 -o json bgp | jq -e ".result | .peers[0].received_announced >= 2" >/dev/null &&
 		! ip -n "$(ns lb)" route show 203.0.113.0/24 | grep -q .'
 metric() { ip netns exec "$(ns lb)" curl -s -m 2 http://127.0.0.1:9435/metrics | grep -qF "$1"; }
 check "metrics: session, BFD, prefix, messages" eval 'wait_until 5 metric "shoal_bfd_session_up{peer=\"198.51.100.1\"} 1" &&
@@ -173,8 +173,8 @@ check "metrics: session, BFD, prefix, messages" eval 'wait_until 5 metric "shoal
 	metric "shoal_bgp_prefixes_announced{peer=\"198.51.100.1\"} 2" &&
 	metric "shoal_bgp_messages_total{peer=\"198.51.100.1\",direction=\"in\",type=\"open\"}"'
 check "lb2: a passive session with TCP-MD5 (the router connected)" \
-	eval 'lb 2 -o json bgp | jq -e ".peers[0].state == \"established\"" >/dev/null'
-check "BFD to lb1 is up" wait_until 10 eval 'lb 1 -o json bgp | jq -e ".peers[0].bfd == \"up\"" >/dev/null'
+	eval 'lb 2 -o json bgp | jq -e ".result | .peers[0].state == \"established\"" >/dev/null'
+check "BFD to lb1 is up" wait_until 10 eval 'lb 1 -o json bgp | jq -e ".result | .peers[0].bfd == \"up\"" >/dev/null'
 
 # a peer that sends every kind of malformed message gets the right NOTIFICATION
 check "a hostile peer: every malformed message answered as RFC 4271/7606 say" \
@@ -191,16 +191,16 @@ for ((i = 0; i < 60; i++)); do
 	seen[${out:-none}]=1
 done
 check "connections reach all three backends" eval '[ ${#seen[@]} -eq 3 ] && [ -n "${seen[backend-1]:-}" ]'
-pk() { lb "$1" -o json status | jq '[.vips[] | .packets] | add'; }
+pk() { lb "$1" -o json status | jq '.result | [.vips[] | .packets] | add'; }
 check "both hosts forward (ECMP spreads the flows)" eval '[ "$(pk 1)" -gt 0 ] && [ "$(pk 2)" -gt 0 ]'
 
 # the same backend from either host
-fp() { lb "$1" -o json status | jq -r '[.vips[] | .fingerprint] | join(",")'; }
+fp() { lb "$1" -o json status | jq -r '.result | [.vips[] | .fingerprint] | join(",")'; }
 check "equal table fingerprints on both hosts" eval '[ "$(fp 1)" = "$(fp 2)" ]'
 same=0
 for ((i = 0; i < 20; i++)); do
-	a=$(lb 1 -o json lookup "203.0.113.2:$((30000 + i))" "$VIP:80" | jq -r .backend)
-	b=$(lb 2 -o json lookup "203.0.113.2:$((30000 + i))" "$VIP:80" | jq -r .backend)
+	a=$(lb 1 -o json lookup "203.0.113.2:$((30000 + i))" "$VIP:80" | jq -r .result.backend)
+	b=$(lb 2 -o json lookup "203.0.113.2:$((30000 + i))" "$VIP:80" | jq -r .result.backend)
 	[ "$a" = "$b" ] && same=$((same + 1))
 done
 check "both hosts pick the same backend for the same flow (20 of 20)" [ "$same" -eq 20 ]

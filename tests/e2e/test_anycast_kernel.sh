@@ -63,7 +63,7 @@ check "BIRD on the host exports it: the router routes the VIP to the host" wait_
 check "a client reaches a backend through it" \
 	eval 'ip netns exec "$(ns client)" curl -s -m 3 "http://$VIP/id" | grep -q backend-'
 check "lbctl bgp says kernel and announced" \
-	eval 'lbctl -o json bgp | jq -e ".mode == \"kernel\" and .prefixes[0].announced" >/dev/null'
+	eval 'lbctl -o json bgp | jq -e ".result | .mode == \"kernel\" and .prefixes[0].announced" >/dev/null'
 check "vip withdraw removes the route" eval 'lbctl vip withdraw $VIP >/dev/null && wait_until 5 eval "! in_table"'
 check "and the router drops it" wait_until 10 eval '! routed'
 check "vip announce puts it back" eval 'lbctl vip announce $VIP >/dev/null && wait_until 5 in_table'

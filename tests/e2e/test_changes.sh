@@ -45,7 +45,7 @@ C=$(ns client)
 S="$VIP:80/tcp"
 # the next hop is resolved after start: traffic begins once it is
 for _ in $(seq 50); do
-	lbctl -o json status | jq -e .gateway_resolved >/dev/null && break
+	lbctl -o json status | jq -e .result.gateway_resolved >/dev/null && break
 	sleep 0.1
 done
 ip netns exec "$C" curl -s -o /dev/null --max-time 3 "http://$VIP/id"
@@ -53,7 +53,7 @@ ip netns exec "$C" curl -s -o /dev/null --max-time 3 "http://$VIP/id"
 lab_bg held ip netns exec "$C" python3 "$LAB_LIB/echo_client.py" "$OLD" 7000 0.1 "$LAB_DIR/held.stop"
 wait_for "$LAB_DIR/held.log" old- || exit 1
 new_packets() { # packets the NEW service's backends were sent
-	lbctl -o json stats | jq "[.vips[] | select(.vip == \"$NEW:7000/tcp\") | .backends[].packets] | add // 0"
+	lbctl -o json stats | jq ".result | [.vips[] | select(.vip == \"$NEW:7000/tcp\") | .backends[].packets] | add // 0"
 }
 
 # four clients, each opening one connection after another for 20 s
@@ -90,7 +90,7 @@ cat "$LAB_DIR"/traffic?.log >"$LAB_DIR/traffic.log"
 n=$(grep -c . "$LAB_DIR/traffic.log")
 bad=$(grep -vc ' 200$' "$LAB_DIR/traffic.log")
 slow=$(awk '$1 >= 1.0 {printf "%s@%d ", $1, NR}' "$LAB_DIR/traffic.log")
-drops=$(lbctl -o json stats | jq -c '[.drops.bad_backend, .drops.no_backend]')
+drops=$(lbctl -o json stats | jq -c '.result | [.drops.bad_backend, .drops.no_backend]')
 check "steady traffic while changing: $n requests" test "$n" -ge 1000
 check "every request answered ($bad failed)" test "$bad" -eq 0
 check "no connect took 1 s or more: no SYN lost (${slow:-none})" test -z "$slow"
@@ -99,5 +99,5 @@ check "the reloads that swapped VIPs were applied ($reloads)" test "$reloads" -e
 check "the held connection to $OLD answered before the first swap" grep -q '^old-' "$LAB_DIR/held.log"
 check "nothing of it ever reached $NEW's backends ($(sort -u "$LAB_DIR/new_packets" | tr '\n' ' '))" \
 	test "$(sort -u "$LAB_DIR/new_packets")" = 0
-check "the last reload's VIP set is in place" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '[.vips[].vip] | index(\"192.0.2.41:80/tcp\") != null and index(\"192.0.2.40:80/tcp\") == null' >/dev/null"
+check "the last reload's VIP set is in place" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json status | jq -e '.result | [.vips[].vip] | index(\"192.0.2.41:80/tcp\") != null and index(\"192.0.2.40:80/tcp\") == null' >/dev/null"
 lab_summary

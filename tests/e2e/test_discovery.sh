@@ -51,7 +51,7 @@ lab_wait_backends "$VIP" "$NB" || exit 1
 C=$(ns client)
 
 backends_of() { # the backends of VIP:80/tcp, sorted, one line
-	lbctl -o json status | jq -r ".vips[] | select(.vip == \"$1:80/tcp\") | [.backends[].address] | sort | join(\",\")"
+	lbctl -o json status | jq -r ".result | .vips[] | select(.vip == \"$1:80/tcp\") | [.backends[].address] | sort | join(\",\")"
 }
 has_backends() { [ "$(backends_of "$1")" = "$2" ]; }
 reached() { # how many distinct backends answer 40 new connections
@@ -61,7 +61,7 @@ reached() { # how many distinct backends answer 40 new connections
 check "the agent reads etcd: the file's backend and both registered ones" \
 	wait_until 10 has_backends "$VIP" "198.51.100.11,198.51.100.12,198.51.100.13"
 check "status: discovery watching, 2 backends from etcd" \
-	wait_until 5 bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.discovery.state + \" \" + (.discovery.backends|tostring)')\" = 'watching 2' ]"
+	wait_until 5 bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.result | .discovery.state + \" \" + (.discovery.backends|tostring)')\" = 'watching 2' ]"
 check "the registered backends carry real traffic (3 backends answer)" [ "$(reached "$VIP")" -eq 3 ]
 metrics() { ip netns exec "$(ns lb)" curl -s http://127.0.0.1:9435/metrics; }
 check "metrics: connected, 2 backends from etcd" \
@@ -77,7 +77,7 @@ check "a good value next to a bad one applies" \
 check "the bad value is refused with its key named" \
 	grep -q "discovery: $(be_key 198.51.100.99): weight" "$LAB_DIR/shoald.log"
 check "status counts it as invalid" \
-	[ "$(lbctl -o json status | jq .discovery.skipped_invalid)" -eq 1 ]
+	[ "$(lbctl -o json status | jq .result.discovery.skipped_invalid)" -eq 1 ]
 ectl del "$(be_key 198.51.100.99)" >/dev/null
 ectl del "$(be_key 198.51.100.14)" >/dev/null
 
@@ -108,23 +108,23 @@ ectl put "/shoal/services/$VIP:80/tcp" \
 check "a service defined in etcd alone is served" \
 	wait_until 5 has_backends "$VIP2" "198.51.100.11,198.51.100.12"
 check "a service both in the file and etcd: the file wins, the conflict is reported" \
-	bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.discovery.conflicts')\" -ge 1 ] &&
-		[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.vips[] | select(.vip == \"$VIP:80/tcp\") | .scheduler')\" = maglev ]"
+	bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.result | .discovery.conflicts')\" -ge 1 ] &&
+		[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.result | .vips[] | select(.vip == \"$VIP:80/tcp\") | .scheduler')\" = maglev ]"
 ectl del "/shoal/services/$VIP:80/tcp" >/dev/null
 
 # etcd down: nothing changes, traffic keeps flowing
-FP=$(lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")')
+FP=$(lbctl -o json status | jq -r '.result | [.vips[].fingerprint] | join(",")')
 lab_etcd_stop
 check "etcd down: the agent says so" \
-	wait_until 5 bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r .discovery.state)\" = disconnected ]"
+	wait_until 5 bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r .result.discovery.state)\" = disconnected ]"
 check "etcd down: the tables are unchanged" \
-	[ "$(lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")')" = "$FP" ]
+	[ "$(lbctl -o json status | jq -r '.result | [.vips[].fingerprint] | join(",")')" = "$FP" ]
 check "etcd down: traffic still reaches both backends of the VIP" [ "$(reached "$VIP")" -eq 2 ]
 # the agent restarted while etcd is down: it starts from the last state it saw
 { kill -9 "$SHOALD_PID" && wait "$SHOALD_PID"; } 2>/dev/null
 lab_shoald_start shoald-restarted || exit 1
 check "restarted while etcd is down: etcd's backends and service are still served" \
-	bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '[.vips[].fingerprint] | join(\",\")')\" = '$FP' ]"
+	bash -c "[ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.result | [.vips[].fingerprint] | join(\",\")')\" = '$FP' ]"
 check "restarted while etcd is down: traffic still reaches both backends" [ "$(reached "$VIP")" -eq 2 ]
 
 # changes while the agent is away (etcd up where it does not look), then compacted away
@@ -138,13 +138,13 @@ lab_etcd_start "$EP" || exit 1
 check "back online: what changed meanwhile arrives, through a fresh read (compacted)" \
 	wait_until 15 has_backends "$VIP" "198.51.100.11,198.51.100.12"
 check "the watch's revision was compacted: the agent read the prefix again" \
-	[ "$(lbctl -o json status | jq .discovery.resyncs)" -ge 1 ]
+	[ "$(lbctl -o json status | jq .result.discovery.resyncs)" -ge 1 ]
 check "the new weight arrived" \
-	[ "$(lbctl -o json status | jq ".vips[] | select(.vip == \"$VIP:80/tcp\") | .backends[] | select(.address == \"198.51.100.12\") | .weight")" -eq 3 ]
+	[ "$(lbctl -o json status | jq ".result | .vips[] | select(.vip == \"$VIP:80/tcp\") | .backends[] | select(.address == \"198.51.100.12\") | .weight")" -eq 3 ]
 check "the etcd-only service survived the outage" has_backends "$VIP2" "198.51.100.11,198.51.100.12"
 check "lbctl save keeps etcd's entries out of the file" \
 	bash -c "$BUILD/lbctl -s $LAB_DIR/shoald.sock save >/dev/null && ! grep -q '198.51.100.12\\|$VIP2' $LAB_DIR/shoal.yaml && grep -q 'discovery:' $LAB_DIR/shoal.yaml"
 check "a reload keeps etcd's entries" \
-	bash -c "$BUILD/lbctl -s $LAB_DIR/shoald.sock reload >/dev/null && [ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")')\" = 198.51.100.11,198.51.100.12 ]"
+	bash -c "$BUILD/lbctl -s $LAB_DIR/shoald.sock reload >/dev/null && [ \"\$($BUILD/lbctl -s $LAB_DIR/shoald.sock -o json status | jq -r '.result | .vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")')\" = 198.51.100.11,198.51.100.12 ]"
 
 lab_summary

@@ -38,9 +38,9 @@ lab_shoald_config "$VIP" 1
 echo wrongpw >"$LAB_DIR/etcd.pw"
 lab_shoald_start || exit 1
 backends() {
-	lbctl -o json status | jq -r ".vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")"
+	lbctl -o json status | jq -r ".result | .vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")"
 }
-disc() { lbctl -o json status | jq -r ".discovery.$1"; }
+disc() { lbctl -o json status | jq -r ".result | .discovery.$1"; }
 check "a wrong password: the agent says authentication failed" \
 	wait_until 5 bash -c "$(declare -f lbctl disc); LAB_DIR=$LAB_DIR BUILD=$BUILD; disc last_error | grep -q 'authentication failed'"
 check "... and the tables keep the file's backend only" [ "$(backends)" = 198.51.100.11 ]

@@ -41,7 +41,7 @@ lbctl2() { "$BUILD/lbctl" -s "$LAB_DIR/shoald2.sock" "$@"; }
 
 view() { # "FINGERPRINT BACKENDS" of VIP:80 on one agent
 	"$@" -o json status 2>/dev/null |
-		jq -r ".vips[] | select(.vip == \"$VIP:80/tcp\") | \"\(.fingerprint) \(.backends | length)\""
+		jq -r ".result | .vips[] | select(.vip == \"$VIP:80/tcp\") | \"\(.fingerprint) \(.backends | length)\""
 }
 converged() { # converged N: both agents show the same table of N backends
 	local a b

@@ -40,9 +40,9 @@ config() {
 	} >>"$LAB_DIR/shoal.yaml"
 }
 backends() {
-	lbctl -o json status | jq -r ".vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")"
+	lbctl -o json status | jq -r ".result | .vips[] | select(.vip == \"$VIP:80/tcp\") | [.backends[].address] | sort | join(\",\")"
 }
-disc() { lbctl -o json status | jq -r ".discovery.$1"; }
+disc() { lbctl -o json status | jq -r ".result | .discovery.$1"; }
 export -f lbctl backends disc
 export LAB_DIR BUILD VIP
 restart() {

@@ -121,11 +121,11 @@ spec() {
 # health VIP ADDR: the HEALTH column of a backend, from the JSON status
 health() { field "$1" "$2" .health; }
 field() { # VIP ADDR JQ-PATH
-	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$(spec "$1")\") |
+	lbctl -o json health | jq -r ".result | .vips[] | select(.vip == \"$(spec "$1")\") |
 		.backends[] | select(.address == \"$2\") | $3"
 }
 vipf() { # VIP JQ-PATH (of .health)
-	lbctl -o json health | jq -r ".vips[] | select(.vip == \"$(spec "$1")\") | .health.$2"
+	lbctl -o json health | jq -r ".result | .vips[] | select(.vip == \"$(spec "$1")\") | .health.$2"
 }
 is_health() { [ "$(health "$1" "$2")" = "$3" ]; } # VIP ADDR STATE
 is_field() { [ "$(field "$1" "$2" "$3")" = "$4" ]; } # VIP ADDR JQ-PATH VALUE
@@ -155,7 +155,7 @@ all_up() { # VIP
 wait_until 10 all_up "$VIP"
 check "every backend's http check through the tunnel passes" all_up "$VIP"
 check "the check went through the tc program" bash -c \
-	"[ \$('$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json stats | jq .global.checks_tunneled) -gt 0 ]"
+	"[ \$('$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json stats | jq .result.global.checks_tunneled) -gt 0 ]"
 check "lbctl health shows the check and availability" bash -c \
 	"'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' health $VIP:80/tcp | grep -q 'http:80/tunnel'"
 
@@ -288,7 +288,7 @@ ip netns exec "$C" bash -c "for i in \$(seq 40); do
 wait_until 10 is_health "$VIP4" 198.51.100.11 down
 check "a black-holed backend is caught by the passive signal" test "$(health "$VIP4" 198.51.100.11)" = down
 check "its reason names repeated SYNs" bash -c "'$BUILD/lbctl' -s '$LAB_DIR/shoald.sock' -o json health | \
-	jq -r '.vips[] | select(.vip == \"$VIP4:80/tcp\") | .backends[0].check.last' | grep -q 'SYNs repeated'"
+	jq -r '.result | .vips[] | select(.vip == \"$VIP4:80/tcp\") | .backends[0].check.last' | grep -q 'SYNs repeated'"
 out=$(requests "$VIP4" 20)
 check "and new connections avoid it" test "$(count failed <<<"$out")" -eq 0
 lab_bg "decap1-again" ip netns exec "$(ns b1)" "$BUILD/shoal-lab" decap eth0 "$VIP" "$VIP2" "$VIP3" "$VIP4"

@@ -24,7 +24,7 @@ requests_ok() { # N: N new connections, all answered
 	! grep -q failed <<<"$out"
 }
 status_fast() { timeout 1 "$BUILD/lbctl" -t 1 -s "$SOCK" status >/dev/null; }
-fingerprint() { lbctl -o json status | jq -r '[.vips[].fingerprint] | join(",")'; }
+fingerprint() { lbctl -o json status | jq -r '.result | [.vips[].fingerprint] | join(",")'; }
 check "traffic flows" requests_ok 10
 before=$(fingerprint)
 # an idle client, left alone while everything below happens (the agent closes it after 30 s)

@@ -77,11 +77,11 @@ for ((i = 1; i <= NB; i++)); do
 done
 C=$(ns client)
 for _ in $(seq 30); do # the next hop is resolved by neighbour discovery
-	[ "$(lbctl -o json status | jq -r .gateway_resolved)" = true ] && break
+	[ "$(lbctl -o json status | jq -r .result.gateway_resolved)" = true ] && break
 	sleep 0.2
 done
 check "attached in generic mode" bash -c "ip -n $(ns lb) link show eth0 | grep -q xdpgeneric"
-check "the IPv6 next hop is resolved" test "$(lbctl -o json status | jq -r .gateway_resolved)" = true
+check "the IPv6 next hop is resolved" test "$(lbctl -o json status | jq -r .result.gateway_resolved)" = true
 
 out=$(ip netns exec "$C" bash -c "for i in \$(seq 45); do curl -s -g --max-time 3 'http://[$VIP6]/id' || echo failed; echo; done" | grep -v '^$')
 check "45 requests to the IPv6 VIP all answered" test "$(grep -c failed <<<"$out")" -eq 0
