@@ -163,7 +163,7 @@ if command -v dpkg-buildpackage >/dev/null; then
 	(cd "$(dirname "$0")/../.." && tar --exclude=./build --exclude=./build-deb --exclude=./.git -cf - .) |
 		(cd "$SRC" && tar xf -)
 	check "dpkg-buildpackage -b builds shoal and shoal-decap" \
-		bash -c "cd $SRC && dpkg-buildpackage -b -us -uc >$LAB_DIR/deb.log 2>&1 || { tail -n 30 $LAB_DIR/deb.log; exit 1; }"
+		bash -c "cd $SRC && DEB_BUILD_OPTIONS='parallel=$(nproc)' dpkg-buildpackage -b -us -uc >$LAB_DIR/deb.log 2>&1 || { tail -n 30 $LAB_DIR/deb.log; exit 1; }"
 	contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ {print $6}' | sed 's|^\./|/|' | grep -v '^/usr/share/doc/[^/]*/changelog\|copyright$' | sort; }
 	check "shoal's package holds what it should" \
 		[ "$(contents "$LAB_DIR"/pkg/shoal_*_*.deb | tr '\n' ' ')" = "/lib/systemd/system/shoald.service /usr/bin/lbctl /usr/lib/shoal/lb.bpf.o /usr/sbin/shoald /usr/share/bash-completion/completions/lbctl /usr/share/doc/shoal/BENCHMARKS.md.gz /usr/share/doc/shoal/README.md.gz /usr/share/doc/shoal/examples/alerts.yaml /usr/share/doc/shoal/examples/grafana-dashboard.json /usr/share/doc/shoal/examples/shoal.yaml /usr/share/lintian/overrides/shoal /usr/share/man/man5/shoal.yaml.5.gz /usr/share/man/man8/lbctl.8.gz /usr/share/man/man8/shoald.8.gz " ]
