@@ -24,6 +24,7 @@
  * Exit codes: 0 ok, 1 the request failed, 2 usage error.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,20 @@ static void usage_to(FILE *f)
 		"           [--cacert FILE] [--cert FILE --key FILE]   (for https:// URLs)\n"
 		"VIP is ADDR:PORT/tcp|udp, e.g. 192.0.2.10:80/tcp or [2001:db8::1]:53/udp\n"
 		"A command may be shortened to any prefix that names only it.\n");
+}
+
+/* A usage error named in one line (not the whole usage): exit code 2. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lbctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (lbctl --help)\n", stderr);
+	return 2;
 }
 
 int lbctl_usage(void)
@@ -482,11 +497,15 @@ static int cmd_vip(int argc, char **argv)
 	int i;
 
 	if (argc < 1)
-		return lbctl_usage();
+		return usage_error("vip: list, add, del, withdraw or announce?");
 	if (prefix(argv[0], "list") && argc == 1)
 		return run("vip.list", NULL, print_vips);
+	if (!prefix(argv[0], "add") && !prefix(argv[0], "del") && strcmp(argv[0], "withdraw") &&
+	    strcmp(argv[0], "announce"))
+		return usage_error("vip: '%s' is not list, add, del, withdraw or announce",
+				   argv[0]);
 	if (argc < 2)
-		return lbctl_usage();
+		return usage_error("vip %s: which VIP?", argv[0]);
 	args = json_pack("{s:s}", "vip", argv[1]);
 	if (prefix(argv[0], "del") && argc == 2)
 		return run("vip.del", args, NULL);
@@ -513,7 +532,9 @@ static int cmd_vip(int argc, char **argv)
 			i++;
 		} else {
 			json_decref(args);
-			return lbctl_usage();
+			return usage_error("vip add: '%s' is not --scheduler S, --table-size N, "
+					   "--name N or --no-flow-table",
+					   argv[i]);
 		}
 	}
 	return run("vip.add", args, NULL);
@@ -527,8 +548,14 @@ static int cmd_backend(int argc, char **argv)
 	size_t k;
 	int i;
 
+	if (argc < 1 ||
+	    (!prefix(argv[0], "add") && !prefix(argv[0], "del") && !prefix(argv[0], "drain") &&
+	     !prefix(argv[0], "undrain") && !prefix(argv[0], "weight")))
+		return argc ? usage_error("backend: '%s' is not add, del, drain, undrain or weight",
+					  argv[0])
+			    : usage_error("backend: add, del, drain, undrain or weight?");
 	if (argc < 3)
-		return lbctl_usage();
+		return usage_error("backend %s: VIP and ADDR?", argv[0]);
 	args = json_pack("{s:s, s:s}", "vip", argv[1], "address", argv[2]);
 	for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
 		char cmd[32];
@@ -536,8 +563,10 @@ static int cmd_backend(int argc, char **argv)
 		if (!prefix(argv[0], simple[k]) || argc != 3)
 			continue;
 		/* "d" would be del or drain: ask for more */
-		if (k == 0 && prefix(argv[0], "drain"))
-			break;
+		if (k == 0 && prefix(argv[0], "drain")) {
+			json_decref(args);
+			return usage_error("backend: '%s' is ambiguous: del, drain", argv[0]);
+		}
 		snprintf(cmd, sizeof(cmd), "backend.%s", simple[k]);
 		return run(cmd, args, NULL);
 	}
@@ -560,13 +589,16 @@ static int cmd_backend(int argc, char **argv)
 				json_object_set_new(args, "encap", json_string(argv[++i]));
 			} else {
 				json_decref(args);
-				return lbctl_usage();
+				return usage_error("backend add: '%s' is not --weight 0-1000000 or "
+						   "--encap gue|ipip",
+						   argv[i]);
 			}
 		}
 		return run("backend.add", args, NULL);
 	}
 	json_decref(args);
-	return lbctl_usage();
+	return usage_error("backend %s: VIP ADDR%s, nothing more", argv[0],
+			   prefix(argv[0], "weight") ? " WEIGHT" : "");
 }
 
 static int cmd_stats(int argc, char **argv)

@@ -18,31 +18,43 @@ conns = {}
 for i in range(n):
     s = socket.create_connection((addr, port), timeout=5)
     s.setblocking(False)
-    conns[s] = {"buf": b"", "sent": 0.0, "waiting": False, "backend": None, "ok": True}
+    conns[s] = {"buf": b"", "sent": 0.0, "waiting": False, "backend": None, "ok": True,
+                "why": ""}
     sel.register(s, selectors.EVENT_READ)
 longest = 0.0
+start = time.monotonic()
+
+
+def lose(c, why):
+    """A connection lost, and why and when (seconds since the start), for the log."""
+    c["ok"] = False
+    c["why"] = "%s at %.1f s" % (why, time.monotonic() - start)
+
+
 while not os.path.exists(stop):
     now = time.monotonic()
     for s, c in conns.items():
         if not c["ok"]:
             continue
         if c["waiting"] and now - c["sent"] > 5:
-            c["ok"] = False
+            lose(c, "no answer for 5 s")
         elif not c["waiting"] and now - c["sent"] >= 0.05:
             try:
                 s.send(b"ping\n")
-            except OSError:
-                c["ok"] = False
+            except OSError as e:
+                lose(c, "send: %s" % e.strerror)
                 continue
             c["sent"], c["waiting"] = now, True
     for key, _ in sel.select(timeout=0.01):
         s, c = key.fileobj, conns[key.fileobj]
         try:
             data = s.recv(4096)
-        except OSError:
-            data = b""
+        except OSError as e:
+            data, err = b"", e.strerror
+        else:
+            err = "closed by the peer"
         if not data:
-            c["ok"] = False
+            lose(c, err)
             sel.unregister(s)
             continue
         c["buf"] += data
@@ -52,9 +64,12 @@ while not os.path.exists(stop):
             if c["backend"] is None:
                 c["backend"] = name
             elif c["backend"] != name:
-                c["ok"] = False
+                lose(c, "answered by %s, not %s" % (name.decode(), c["backend"].decode()))
             longest = max(longest, time.monotonic() - c["sent"])
             c["waiting"] = False
 kept = sum(1 for c in conns.values() if c["ok"])
+for c in conns.values():
+    if not c["ok"]:
+        print("lost: %s (backend %s)" % (c["why"], (c["backend"] or b"-").decode()))
 print("kept %d of %d" % (kept, n))
 print("longest stall %.0f ms" % (longest * 1000))

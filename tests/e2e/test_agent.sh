@@ -131,6 +131,9 @@ check "lbctl --help: the usage on stdout, exit 0" bash -c "$BUILD/lbctl --help 2
 check "an ambiguous prefix names the candidates (exit 2)" \
 	bash -c "$BUILD/lbctl st 2>&1 >/dev/null | grep -qx \"lbctl: 'st' is ambiguous: status, stats\" && [ \${PIPESTATUS[0]} -eq 2 ]"
 check "a unique prefix runs its command" bash -c "lbctl() { $BUILD/lbctl -s $LAB_DIR/shoald.sock \"\$@\"; }; lbctl -o json statu >/dev/null && lbctl -o json ver | jq -e .result.version >/dev/null"
+check "a wrong subcommand or option is named in one line with the choices (exit 2)" \
+	bash -c "out=\$($BUILD/lbctl backend frob 2>&1); [ \$? -eq 2 ] && [ \$(wc -l <<<\"\$out\") -eq 1 ] && grep -q \"'frob' is not add, del, drain, undrain or weight\" <<<\"\$out\" &&
+		$BUILD/lbctl vip add 192.0.2.1:80/tcp --tablesize 7 2>&1 | grep -q \"'--tablesize' is not --scheduler\""
 check "an unknown option is named" bash -c "$BUILD/lbctl --bogus 2>&1 | grep -q \"unknown option '--bogus'\""
 
 # a broken config is refused whole; nothing changes
