@@ -28,26 +28,21 @@ static json_t *stats_find(json_t *r, const char *vip, const char *addr)
 }
 
 /* Rates of o since its counterpart was (NULL: none yet) over secs, set into o as "rates". */
+/* How fast counter k of o grew since was, a second; 0 without a sample before. */
+static double rate_of(json_t *o, json_t *was, const char *k, double secs)
+{
+	/* a counter that went back (a backend removed and added again) starts over */
+	if (!was || secs <= 0 || lbctl_num(o, k) < lbctl_num(was, k))
+		return 0;
+	return (double)(lbctl_num(o, k) - lbctl_num(was, k)) / secs;
+}
+
 static void stats_rate(json_t *o, json_t *was, double secs)
 {
-	double pps = 0, bps = 0, nfs = 0;
-
-	if (was && secs > 0) {
-		/* a counter that went back (a backend removed and added again) starts over */
-		pps = lbctl_num(o, "packets") >= lbctl_num(was, "packets")
-			      ? (double)(lbctl_num(o, "packets") - lbctl_num(was, "packets")) / secs
-			      : 0;
-		bps = lbctl_num(o, "bytes") >= lbctl_num(was, "bytes")
-			      ? (double)(lbctl_num(o, "bytes") - lbctl_num(was, "bytes")) * 8 / secs
-			      : 0;
-		nfs = lbctl_num(o, "new_flows") >= lbctl_num(was, "new_flows")
-			      ? (double)(lbctl_num(o, "new_flows") - lbctl_num(was, "new_flows")) /
-					secs
-			      : 0;
-	}
-	json_object_set_new(
-		o, "rates",
-		json_pack("{s:f, s:f, s:f}", "pps", pps, "bps", bps, "new_flows_per_s", nfs));
+	json_object_set_new(o, "rates",
+			    json_pack("{s:f, s:f, s:f}", "pps", rate_of(o, was, "packets", secs),
+				      "bps", rate_of(o, was, "bytes", secs) * 8, "new_flows_per_s",
+				      rate_of(o, was, "new_flows", secs)));
 }
 
 /* 1234 -> "1234", 12345678 -> "12.3M": rates as ipvsadm --rate shows them, short */
